@@ -1,0 +1,26 @@
+/**
+ * Physical constants and conversions, in one place so every room converts the same way.
+ *
+ * Energy conversions are exact (1 kWh = 3.6 MJ). CodeCarbon multiplies joules by the rounded
+ * 2.77778e-7; the difference is below 1e-6 relative and we prefer the exact figure.
+ */
+
+export const JOULES_PER_KWH = 3_600_000;
+export const MICROJOULES_PER_KWH = 3_600_000_000_000;
+export const MILLIJOULES_PER_KWH = 3_600_000_000;
+export const SECONDS_PER_HOUR = 3600;
+export const BYTES_PER_GIB = 1024 ** 3;
+
+/** Pounds per megawatt-hour to kilograms per kilowatt-hour (US eGRID figures). */
+export const LBS_PER_MWH_TO_KG_PER_KWH = 0.00045359237;
+
+/** The world average carbon intensity CodeCarbon falls back to, in gCO2eq/kWh. */
+export const WORLD_AVERAGE_G_PER_KWH = 475;
+
+export function kwhFromWattSeconds(powerW: number, seconds: number): number {
+  return (powerW * seconds) / JOULES_PER_KWH;
+}
+
+export function wattsFromKwhOver(energyKWh: number, seconds: number): number {
+  return seconds > 0 ? (energyKWh * JOULES_PER_KWH) / seconds : 0;
+}
