@@ -1,0 +1,294 @@
+/**
+ * Crash-safe runs. CodeCarbon writes its CSV only at `stop()`, so a run killed by `kill -9`, an
+ * out-of-memory kill or a notebook kernel restart leaves no row at all. Here the sampler saves
+ * the run's totals after every measurement to `<outputDir>/.codecarbon/runs/<run_id>.json`, and
+ * the next run started in that folder writes the rows of runs whose process is gone: at most one
+ * measurement interval is lost.
+ *
+ * Recovery claims a checkpoint by renaming it before writing anything, so when two runs start at
+ * once only one of them writes the row. A claim names its claimant, so a claim left by a recovery
+ * that itself died is taken over by the next one.
+ */
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as os from "node:os";
+import * as path from "node:path";
+import { log } from "../log";
+import { CSV_COLUMNS, type EmissionsData, type TaskEmissionsData } from "./emissions-data";
+import type { CsvCellValue } from "./csv-format";
+import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "./csv-file";
+import { writeFileAtomicSync } from "./atomic-file";
+import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "./process-identity";
+
+export { currentProcessIdentity };
+
+export interface RunCheckpoint {
+  version: 1;
+  runId: string;
+  pid: number;
+  hostname: string;
+  /** `/proc/<pid>/stat` field 22 (Linux), so a reused pid is not taken for the run's process. */
+  processStartTime: string | null;
+  target: CsvTarget;
+  row: EmissionsData;
+  taskRows: TaskEmissionsData[];
+  taskFile: string | null;
+  updatedAt: string;
+}
+
+/**
+ * Checkpoints written on another host (a shared network folder) cannot be checked for a live
+ * process. A live run rewrites its checkpoint every measurement, so one untouched for a day
+ * belongs to a run that is gone (or frozen for a day); only then is it recovered from here.
+ */
+const OTHER_HOST_STALE_MS = 24 * 60 * 60 * 1000;
+/** Temp files are renamed within milliseconds; one this old was left by a killed writer. */
+const ORPHAN_TEMP_MS = 60 * 60 * 1000;
+
+const CHECKPOINT_SUFFIX = ".json";
+const CLAIM_PATTERN = /^(.+\.json)\.claimed-(\d+)-(\d+|none)@([A-Za-z0-9._-]+)$/;
+
+export function checkpointDir(outputDir: string): string {
+  return path.join(outputDir, ".codecarbon", "runs");
+}
+
+/** Run ids are UUIDs; anything else is made safe to use as a file name. */
+function checkpointFileName(runId: string): string {
+  return `${runId.replace(/[^A-Za-z0-9_-]/g, "_")}${CHECKPOINT_SUFFIX}`;
+}
+
+const safeHostname = (hostname: string) => hostname.replace(/[^A-Za-z0-9.-]/g, "_");
+
+/** Replaces the run's checkpoint atomically; creates the folder the first time. */
+export function writeCheckpointSync(checkpoint: RunCheckpoint): void {
+  const dir = checkpointDir(checkpoint.target.outputDir);
+  const file = path.join(dir, checkpointFileName(checkpoint.runId));
+  const data = JSON.stringify(checkpoint);
+  try {
+    writeFileAtomicSync(file, data);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+    fs.mkdirSync(dir, { recursive: true });
+    writeFileAtomicSync(file, data);
+  }
+}
+
+export async function removeCheckpoint(outputDir: string, runId: string): Promise<void> {
+  try {
+    await fsp.unlink(path.join(checkpointDir(outputDir), checkpointFileName(runId)));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+  }
+}
+
+/**
+ * Writes the rows of runs in `outputDir` whose process is gone, and deletes their checkpoints.
+ * Runs of live processes are left alone, as are other hosts' runs unless untouched for a day.
+ * A checkpoint that cannot be parsed is renamed to `<name>.corrupt`; a failure on one run is
+ * logged and the others still recovered. Returns the runs whose rows were written.
+ *
+ * The CSV (and task CSV) are written next to the checkpoint, in `outputDir`, whatever folder the
+ * dead run named: it may have named a relative folder from another working directory.
+ */
+export async function recoverOrphanedRuns(outputDir: string): Promise<Array<{ runId: string; file: string }>> {
+  const dir = checkpointDir(outputDir);
+  let names: string[];
+  try {
+    names = await fsp.readdir(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  const me = currentProcessIdentity();
+  const recovered: Array<{ runId: string; file: string }> = [];
+  for (const name of names.sort()) {
+    const current = path.join(dir, name);
+    try {
+      if (name.endsWith(".tmp")) {
+        await removeIfOlderThan(current, ORPHAN_TEMP_MS);
+        continue;
+      }
+      let original: string;
+      let claimed: string | null;
+      const abandonedClaim = CLAIM_PATTERN.exec(name);
+      if (name.endsWith(CHECKPOINT_SUFFIX)) {
+        original = current;
+        claimed = await claimIfOrphaned(current, me);
+      } else if (abandonedClaim !== null && isClaimantGone(abandonedClaim)) {
+        original = path.join(dir, abandonedClaim[1]!);
+        claimed = await claim(current, original, me);
+      } else {
+        continue;
+      }
+      if (claimed === null) continue;
+      const result = await recoverClaimed(claimed, original, outputDir);
+      if (result !== null) recovered.push(result);
+    } catch (error) {
+      log.warning(`Could not recover the interrupted run in ${current}: ${String(error)}`);
+    }
+  }
+  return recovered;
+}
+
+function isClaimantGone(match: RegExpExecArray): boolean {
+  const [, , pid, startTime, hostname] = match;
+  if (hostname !== safeHostname(os.hostname())) return false;
+  return isLocalProcessGone({ pid: Number(pid), hostname: os.hostname(), processStartTime: startTime === "none" ? null : (startTime ?? null) });
+}
+
+/** Renames `file` to a name that records this process as its claimant; null when another won. */
+async function claim(file: string, original: string, me: ProcessIdentity): Promise<string | null> {
+  const claimed = `${original}.claimed-${me.pid}-${me.processStartTime ?? "none"}@${safeHostname(me.hostname)}`;
+  try {
+    await fsp.rename(file, claimed);
+    return claimed;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+async function claimIfOrphaned(file: string, me: ProcessIdentity): Promise<string | null> {
+  const checkpoint = await readCheckpoint(file);
+  if (checkpoint === null) return null;
+  if (checkpoint.hostname === os.hostname()) {
+    if (!isLocalProcessGone(checkpoint)) return null;
+  } else {
+    const stat = await fsp.stat(file).catch(() => null);
+    if (stat === null) return null;
+    const updatedMs = Date.parse(checkpoint.updatedAt);
+    const lastSignOfLifeMs = Math.max(stat.mtimeMs, Number.isNaN(updatedMs) ? 0 : updatedMs);
+    if (Date.now() - lastSignOfLifeMs <= OTHER_HOST_STALE_MS) return null;
+  }
+  return claim(file, file, me);
+}
+
+/**
+ * Reads and validates a checkpoint; null when it is gone (claimed or removed meanwhile) or
+ * corrupt, in which case it has been renamed out of the way and logged.
+ */
+async function readCheckpoint(file: string): Promise<RunCheckpoint | null> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+  let problem: string;
+  try {
+    const checked = validateCheckpoint(JSON.parse(text));
+    if (typeof checked !== "string") return checked;
+    problem = checked;
+  } catch (error) {
+    problem = `not JSON (${(error as Error).message})`;
+  }
+  const corrupt = `${file}.corrupt`;
+  await fsp.rename(file, corrupt).catch(() => undefined);
+  log.warning(`Ignoring the unreadable run checkpoint ${file}: ${problem}. It was renamed to ${corrupt}.`);
+  return null;
+}
+
+async function recoverClaimed(claimed: string, original: string, outputDir: string): Promise<{ runId: string; file: string } | null> {
+  // Read again: the claimed file is the latest content, whatever was read before claiming.
+  const checkpoint = await readCheckpoint(claimed);
+  if (checkpoint === null) return null;
+  const target: CsvTarget = { ...checkpoint.target, outputDir };
+  const csvFile = path.join(outputDir, target.outputFile);
+  try {
+    let written = false;
+    if (await holdsRowAtLeastAsRecent(csvFile, checkpoint.row)) {
+      // The run got as far as writing its final row, and died before removing its checkpoint.
+      log.debug(`The row of run ${checkpoint.runId} is already in ${csvFile}.`);
+    } else {
+      await writeEmissionsRow(checkpoint.row, target);
+      written = true;
+    }
+    if (checkpoint.taskFile !== null && checkpoint.taskRows.length > 0) {
+      await writeTaskRows(checkpoint.taskRows, path.join(outputDir, path.basename(checkpoint.taskFile)));
+    }
+    await fsp.unlink(claimed).catch(() => undefined);
+    return written ? { runId: checkpoint.runId, file: csvFile } : null;
+  } catch (error) {
+    // Give the checkpoint back so that a later run tries again.
+    await fsp.rename(claimed, original).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Whether the CSV already has a row of this run covering at least the checkpoint's duration. */
+async function holdsRowAtLeastAsRecent(csvFile: string, row: EmissionsData): Promise<boolean> {
+  let rows: Array<Record<string, string>>;
+  try {
+    rows = await readEmissionsCsv(csvFile);
+  } catch {
+    return false;
+  }
+  return rows.some((r) => r["run_id"] === row.run_id && Number(r["duration"]) >= row.duration);
+}
+
+async function removeIfOlderThan(file: string, ageMs: number): Promise<void> {
+  const stat = await fsp.stat(file).catch(() => null);
+  if (stat !== null && Date.now() - stat.mtimeMs > ageMs) await fsp.unlink(file).catch(() => undefined);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validation: a checkpoint may come from another version, another host or a damaged disk.
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/** A row's cells: each a string, a finite number or null (a missing column reads as null). */
+function validateCells(value: unknown, columns: readonly string[], what: string): Record<string, CsvCellValue> | string {
+  if (!isRecord(value)) return `${what} is not an object`;
+  const cells: Record<string, CsvCellValue> = {};
+  for (const column of columns) {
+    const cell = value[column];
+    if (cell === undefined || cell === null) cells[column] = null;
+    else if (typeof cell === "string" || (typeof cell === "number" && Number.isFinite(cell))) cells[column] = cell;
+    else return `${what}.${column} is neither a string nor a number`;
+  }
+  return cells;
+}
+
+function validateCheckpoint(value: unknown): RunCheckpoint | string {
+  if (!isRecord(value)) return "not an object";
+  if (value["version"] !== 1) return `unknown version ${JSON.stringify(value["version"])}`;
+  const { runId, pid, hostname, processStartTime, target, row, taskRows, taskFile, updatedAt } = value;
+  if (typeof runId !== "string" || runId === "") return "runId is missing";
+  if (typeof pid !== "number" || !Number.isInteger(pid)) return "pid is not an integer";
+  if (typeof hostname !== "string") return "hostname is missing";
+  if (processStartTime !== null && typeof processStartTime !== "string") return "processStartTime is neither a string nor null";
+  if (typeof updatedAt !== "string") return "updatedAt is missing";
+  if (taskFile !== null && typeof taskFile !== "string") return "taskFile is neither a string nor null";
+  if (!isRecord(target)) return "target is missing";
+  const { outputFile, onCsvWrite, outputDir } = target;
+  if (typeof outputFile !== "string" || outputFile === "") return "target.outputFile is missing";
+  if (onCsvWrite !== "append" && onCsvWrite !== "update") return "target.onCsvWrite is neither append nor update";
+  if (typeof outputDir !== "string") return "target.outputDir is missing";
+
+  const cells = validateCells(row, CSV_COLUMNS, "row");
+  if (typeof cells === "string") return cells;
+  if (typeof cells["run_id"] !== "string") return "row.run_id is not a string";
+  if (typeof cells["duration"] !== "number") return "row.duration is not a number";
+  if (!Array.isArray(taskRows)) return "taskRows is not an array";
+  const tasks: Array<Record<string, CsvCellValue>> = [];
+  for (const [index, taskRow] of taskRows.entries()) {
+    const taskCells = validateCells(taskRow, TASK_CSV_COLUMNS, `taskRows[${index}]`);
+    if (typeof taskCells === "string") return taskCells;
+    tasks.push(taskCells);
+  }
+  return {
+    version: 1,
+    runId,
+    pid,
+    hostname,
+    processStartTime,
+    target: { outputDir, outputFile, onCsvWrite },
+    // The writer only needs string/number/null cells, which is what was checked; a cell may be
+    // null where the type says number (a damaged or older checkpoint), and is then left empty.
+    row: cells as unknown as EmissionsData,
+    taskRows: tasks as unknown as TaskEmissionsData[],
+    taskFile,
+    updatedAt,
+  };
+}
