@@ -1,0 +1,65 @@
+/**
+ * A temporary HOME and working folder for config tests, with helpers to write both config files,
+ * and a log capture. Nothing here touches the caller's real home or environment.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { getLogLevel, resetLogOnce, setLogLevel, setLogSink, type LogLevel } from "../../src/log";
+
+export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
+
+export interface ConfigSandbox {
+  home: string;
+  cwd: string;
+  globalFile: string;
+  localFile: string;
+  writeGlobal(text: string): void;
+  writeLocal(text: string): void;
+  cleanup(): void;
+}
+
+export function makeConfigSandbox(): ConfigSandbox {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "cc-"));
+  const home = path.join(root, "home");
+  const cwd = path.join(root, "work");
+  fs.mkdirSync(home);
+  fs.mkdirSync(cwd);
+  const globalFile = path.join(home, ".codecarbon.config");
+  const localFile = path.join(cwd, ".codecarbon.config");
+  return {
+    home,
+    cwd,
+    globalFile,
+    localFile,
+    writeGlobal: (text) => fs.writeFileSync(globalFile, text),
+    writeLocal: (text) => fs.writeFileSync(localFile, text),
+    cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+/** Lines as a config file: `section("a = 1", "b = 2")` gives `[codecarbon]\na = 1\nb = 2\n`. */
+export function section(...lines: string[]): string {
+  return ["[codecarbon]", ...lines, ""].join("\n");
+}
+
+export interface LogCapture {
+  lines: Array<{ level: LogLevel; message: string }>;
+  restore(): void;
+}
+
+export function captureLog(): LogCapture {
+  const lines: LogCapture["lines"] = [];
+  const previousLevel = getLogLevel();
+  resetLogOnce();
+  setLogLevel("debug");
+  setLogSink((level, message) => lines.push({ level, message }));
+  return {
+    lines,
+    restore: () => {
+      setLogSink(undefined);
+      setLogLevel(previousLevel);
+      resetLogOnce();
+    },
+  };
+}

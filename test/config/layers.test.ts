@@ -1,0 +1,219 @@
+import { afterEach, beforeEach, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as path from "node:path";
+import { resolveConfig, type ConfigLayer, type TrackerOptions, type TrackerSettings } from "../../src/config";
+import { captureLog, makeConfigSandbox, section, type ConfigSandbox, type LogCapture } from "./config-sandbox";
+
+/**
+ * One key per value type. Each layer writes its own text (files, env) or value (code), and the
+ * expected setting after that layer is applied on top of the ones below.
+ */
+interface LayerCase {
+  key: string;
+  option: keyof TrackerSettings;
+  defaultValue: unknown;
+  global: [text: string, value: unknown];
+  local: [text: string, value: unknown];
+  env: [text: string, value: unknown];
+  code: unknown;
+}
+
+const CASES: LayerCase[] = [
+  { key: "measure_power_secs", option: "measurePowerSecs", defaultValue: 15, global: ["10", 10], local: ["20.5", 20.5], env: ["3e1", 30], code: 40 },
+  { key: "api_call_interval", option: "apiCallInterval", defaultValue: 8, global: ["2", 2], local: ["-1", -1], env: ["+5", 5], code: 1 },
+  { key: "force_mode_cpu_load", option: "forceModeCpuLoad", defaultValue: false, global: ["yes", true], local: ["Off", false], env: ["TRUE", true], code: false },
+  { key: "allow_multiple_runs", option: "allowMultipleRuns", defaultValue: true, global: ["0", false], local: ["on", true], env: ["no", false], code: true },
+  { key: "project_name", option: "projectName", defaultValue: "codecarbon", global: ["global project", "global project"], local: ["local", "local"], env: ["from env", "from env"], code: "from code" },
+  { key: "tracking_mode", option: "trackingMode", defaultValue: "machine", global: ["Process", "process"], local: ["machine", "machine"], env: ["PROCESS", "process"], code: "machine" },
+  { key: "log_level", option: "logLevel", defaultValue: "info", global: ["warn", "warning"], local: ["10", "debug"], env: ["FATAL", "critical"], code: "error" },
+  { key: "gpu_ids", option: "gpuIds", defaultValue: null, global: ["0, 1", [0, 1]], local: ["[2, GPU-4e81ab]", [2, "GPU-4e81ab"]], env: ["(3)", [3]], code: ["MIG-1"] },
+  { key: "output_methods", option: "outputMethods", defaultValue: ["csv"], global: ["logger", ["logger"]], local: ["CSV, logger", ["csv", "logger"]], env: ["[csv]", ["csv"]], code: ["logger"] },
+  { key: "force_cpu_power", option: "forceCpuPower", defaultValue: null, global: ["65", 65], local: ["", null], env: ["95.5", 95.5], code: null },
+  { key: "country_iso_code", option: "countryIsoCode", defaultValue: null, global: ["FRA", "FRA"], local: ["null", null], env: ["CAN", "CAN"], code: "DEU" },
+  { key: "force_carbon_intensity_g_co2e_kwh", option: "forceCarbonIntensityGCo2eKwh", defaultValue: null, global: ["123.4", 123.4], local: ["0", 0], env: ["None", null], code: 50 },
+];
+
+const ENV_PREFIX = "CODECARBON_";
+
+describe("each layer overrides the one below, key by key", () => {
+  let box: ConfigSandbox;
+  let logs: LogCapture;
+  beforeEach(() => {
+    box = makeConfigSandbox();
+    logs = captureLog();
+  });
+  afterEach(() => {
+    logs.restore();
+    box.cleanup();
+  });
+
+  const globalText = section(...CASES.map((c) => `${c.key} = ${c.global[0]}`));
+  const localText = section(...CASES.map((c) => `${c.key}=${c.local[0]}`));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(CASES.map((c) => [`${ENV_PREFIX}${c.key.toUpperCase()}`, c.env[0]]));
+  const code = Object.fromEntries(CASES.map((c) => [c.option, c.code])) as TrackerOptions;
+
+  function check(stage: string, options: TrackerOptions, envVars: NodeJS.ProcessEnv, expected: (c: LayerCase) => [unknown, ConfigLayer]): void {
+    const resolved = resolveConfig(options, { env: envVars, cwd: box.cwd, home: box.home });
+    for (const c of CASES) {
+      const [value, layer] = expected(c);
+      assert.deepEqual(resolved.settings[c.option], value, `${stage}: ${c.key}`);
+      assert.equal(resolved.origins[c.option].layer, layer, `${stage}: origin of ${c.key}`);
+    }
+    assert.deepEqual(resolved.warnings, [], `${stage}: no warnings`);
+  }
+
+  test("schema defaults when nothing is configured", () => {
+    check("defaults", {}, {}, (c) => [c.defaultValue, "default"]);
+  });
+
+  test("the global file overrides the defaults", () => {
+    box.writeGlobal(globalText);
+    check("global", {}, {}, (c) => [c.global[1], "global-file"]);
+  });
+
+  test("the local file overrides the global file", () => {
+    box.writeGlobal(globalText);
+    box.writeLocal(localText);
+    check("local", {}, {}, (c) => [c.local[1], "local-file"]);
+  });
+
+  test("environment variables override both files", () => {
+    box.writeGlobal(globalText);
+    box.writeLocal(localText);
+    check("env", {}, env, (c) => [c.env[1], "env"]);
+  });
+
+  test("code options override everything", () => {
+    box.writeGlobal(globalText);
+    box.writeLocal(localText);
+    check("code", code, env, (c) => [c.code, "code"]);
+  });
+
+  test("a layer that does not set a key leaves the lower layer's value", () => {
+    box.writeGlobal(globalText);
+    box.writeLocal(section("pue = 1.3"));
+    const resolved = resolveConfig({ wue: 1.5, measurePowerSecs: undefined }, { env: { CODECARBON_PROJECT_NAME: "env project" }, cwd: box.cwd, home: box.home });
+    assert.equal(resolved.settings.measurePowerSecs, 10);
+    assert.deepEqual(resolved.origins.measurePowerSecs, { layer: "global-file", file: box.globalFile, line: 2 });
+    assert.equal(resolved.settings.pue, 1.3);
+    assert.deepEqual(resolved.origins.pue, { layer: "local-file", file: box.localFile, line: 2 });
+    assert.equal(resolved.settings.projectName, "env project");
+    assert.deepEqual(resolved.origins.projectName, { layer: "env", variable: "CODECARBON_PROJECT_NAME" });
+    assert.equal(resolved.settings.wue, 1.5);
+    assert.deepEqual(resolved.origins.wue, { layer: "code" });
+    assert.equal(resolved.settings.outputFile, "emissions.csv");
+    assert.deepEqual(resolved.origins.outputFile, { layer: "default" });
+  });
+
+  test("null in code clears a nullable value set by a lower layer", () => {
+    const resolved = resolveConfig({ forceCpuPower: null }, { env: { CODECARBON_FORCE_CPU_POWER: "95" }, cwd: box.cwd, home: box.home });
+    assert.equal(resolved.settings.forceCpuPower, null);
+    assert.equal(resolved.origins.forceCpuPower.layer, "code");
+  });
+});
+
+describe("files, environment and code details", () => {
+  let box: ConfigSandbox;
+  let logs: LogCapture;
+  beforeEach(() => {
+    box = makeConfigSandbox();
+    logs = captureLog();
+  });
+  afterEach(() => {
+    logs.restore();
+    box.cleanup();
+  });
+
+  const resolve = (options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}) => resolveConfig(options, { env, cwd: box.cwd, home: box.home });
+
+  test("file keys are case-insensitive, values keep everything after the first =, comment lines are skipped", () => {
+    box.writeGlobal(
+      ["# a comment", "; another comment", "[codecarbon]", "Measure_Power_Secs=5", "project_name= no/space= problem2", "  # indented comment", "output_file = a=b.csv"].join("\n"),
+    );
+    const resolved = resolve();
+    assert.equal(resolved.settings.measurePowerSecs, 5);
+    assert.deepEqual(resolved.origins.measurePowerSecs, { layer: "global-file", file: box.globalFile, line: 4 });
+    assert.equal(resolved.settings.projectName, "no/space= problem2");
+    assert.equal(resolved.settings.outputFile, "a=b.csv");
+  });
+
+  test("values are read by the ini package: quotes are removed and `;` starts an inline comment", () => {
+    box.writeGlobal(section('project_name = "my project"', "experiment_name = run ; trailing note", "region = 'quebec'"));
+    const resolved = resolve();
+    assert.equal(resolved.settings.projectName, "my project");
+    assert.equal(resolved.settings.experimentName, "run");
+    assert.equal(resolved.settings.region, "quebec");
+  });
+
+  test("keys in other sections are ignored, and CRLF files and a byte-order mark are read", () => {
+    box.writeGlobal("\uFEFF[other]\r\npue = 9\r\n[codecarbon]\r\npue = 1.1\r\n");
+    const resolved = resolve();
+    assert.equal(resolved.settings.pue, 1.1);
+    assert.equal(resolved.origins.pue.line, 4);
+  });
+
+  test("an empty file or a file of comments gives no values", () => {
+    box.writeGlobal("");
+    box.writeLocal("# nothing yet\n");
+    const resolved = resolve({}, { CODECARBON_ALLOW_MULTIPLE_RUNS: "false" });
+    assert.equal(resolved.settings.allowMultipleRuns, false);
+    assert.equal(resolved.origins.measurePowerSecs.layer, "default");
+  });
+
+  test("environment variable names are case-insensitive and only the first prefix is removed", () => {
+    const resolved = resolve({}, { codecarbon_Pue: "1.4", CODECARBON_CODECARBON_PUE: "2", PUE: "3" });
+    assert.equal(resolved.settings.pue, 1.4);
+    assert.deepEqual(resolved.origins.pue, { layer: "env", variable: "codecarbon_Pue" });
+    assert.equal(resolved.warnings.length, 1);
+    assert.match(resolved.warnings[0] ?? "", /^CODECARBON_CODECARBON_PUE: unknown key codecarbon_pue is ignored/);
+  });
+
+  test("two spellings of one variable: the upper-case one wins, with a warning", () => {
+    const resolved = resolve({}, { codecarbon_pue: "1.4", CODECARBON_PUE: "1.6" });
+    assert.equal(resolved.settings.pue, 1.6);
+    assert.deepEqual(resolved.warnings, ["codecarbon_pue ignored: CODECARBON_PUE sets pue too, and wins"]);
+  });
+
+  test("files are read again at every call", () => {
+    box.writeLocal(section("measure_power_secs = 5"));
+    assert.equal(resolve().settings.measurePowerSecs, 5);
+    box.writeLocal(section("measure_power_secs = 6"));
+    assert.equal(resolve().settings.measurePowerSecs, 6);
+  });
+
+  test("when the working folder is the home folder the file counts once, as the global file", () => {
+    box.writeGlobal(section("pue = 1.2"));
+    const resolved = resolveConfig({}, { env: {}, cwd: box.home, home: box.home });
+    assert.equal(resolved.settings.pue, 1.2);
+    assert.equal(resolved.origins.pue.layer, "global-file");
+  });
+
+  test("a leading ~ in output_dir and rapl_dir is expanded to the home folder", () => {
+    box.writeGlobal(section("output_dir = ~/emissions"));
+    const fromFile = resolve({}, { CODECARBON_RAPL_DIR: "~" });
+    assert.equal(fromFile.settings.outputDir, path.join(box.home, "emissions"));
+    assert.equal(fromFile.settings.raplDir, box.home);
+    assert.equal(resolve({ outputDir: "~/x" }).settings.outputDir, path.join(box.home, "x"));
+    assert.equal(resolve({ outputDir: "rel/~/x" }).settings.outputDir, "rel/~/x");
+  });
+
+  test("defaults are fresh copies: changing one resolved list does not change the next", () => {
+    const first = resolve();
+    first.settings.outputMethods.push("logger");
+    assert.deepEqual(resolve().settings.outputMethods, ["csv"]);
+  });
+
+  test("code options are copied: changing the caller's list later does not change the settings", () => {
+    const ids: Array<number | string> = [0];
+    const resolved = resolve({ gpuIds: ids });
+    ids.push(1);
+    assert.deepEqual(resolved.settings.gpuIds, [0]);
+  });
+
+  test("code enum values are matched case-insensitively and log levels take CodeCarbon's spellings", () => {
+    const resolved = resolve({ trackingMode: "Process" as "process", logLevel: 30 as unknown as "info" });
+    assert.equal(resolved.settings.trackingMode, "process");
+    assert.equal(resolved.settings.logLevel, "warning");
+    assert.equal(resolve({ logLevel: "warn" as "warning" }).settings.logLevel, "warning");
+  });
+});
