@@ -17,7 +17,7 @@ export type PowerSource =
       /** Watts at full load for the whole machine (TDP × sockets). */
       tdpW: number;
       /** How the TDP was found. */
-      tdpOrigin: "matched" | "per-core-default" | "generic-default";
+      tdpOrigin: "forced" | "matched" | "per-core-default" | "generic-default";
       /** The row of the TDP table that matched, when one did. */
       matchedName: string | null;
       loadModel: "machine" | "process";

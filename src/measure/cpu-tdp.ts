@@ -1,0 +1,224 @@
+/**
+ * Finds the thermal design power of a CPU from its model string, with CodeCarbon's matching
+ * rules, so the same machine gets the same TDP (and so the same CPU power) in both tools.
+ *
+ * The rules, in order: the whole string equal to a table name ignoring case; then the string
+ * cleaned of Intel's decorations ("(R)", " CPU", the clock) equal to a name ignoring case; then a
+ * token match where a name qualifies when its set of words is a subset or a superset of the
+ * model's and they share at least one word — accepted only when exactly one name qualifies, since
+ * a short string such as "AMD Ryzen 3" fits dozens of rows with very different TDPs.
+ *
+ * CodeCarbon scores the last step with rapidfuzz's token-set ratio at a cutoff of 100. That score
+ * reaches 100 exactly when one token set contains the other and they intersect (disjoint or
+ * empty sets never do), which is the rule implemented here directly. Its normaliser lower-cases
+ * and turns every character that is not a letter or a digit into a separator; the letters and
+ * digits are Unicode's, so accented and non-Latin names tokenise the same way.
+ */
+import { dataPath, readJsonOnce } from "../assets";
+import type { PowerSource } from "./types";
+
+export interface TdpMatch {
+  name: string;
+  /** Watts per package; null for the few table rows whose TDP cell is not a number. */
+  tdpW: number | null;
+}
+
+/**
+ * How a TDP was found: "matched" | "per-core-default" | "generic-default". Taken from the power
+ * source record so the two cannot drift apart.
+ */
+export type TdpOrigin = Extract<PowerSource, { method: "tdp" }>["tdpOrigin"];
+
+export interface CpuTdp {
+  /** Full-load power of the whole machine, in W. */
+  tdpW: number;
+  origin: TdpOrigin;
+  /** The table row the model string matched, when one did (even if its TDP could not be used). */
+  matchedName: string | null;
+}
+
+/** CodeCarbon's assumption for a CPU it cannot find: 4 W per logical CPU. */
+export const DEFAULT_POWER_PER_THREAD_W = 4;
+/** CodeCarbon's TDP when the CPU model cannot be read at all. */
+export const GENERIC_TDP_W = 85;
+
+const TABLE_FILE = "cpu-tdp.json";
+
+interface TdpIndex {
+  rows: TdpMatch[];
+  /** Lower-cased name → the first row with it (two rows differ only by case; the first wins). */
+  rowByLowerName: Map<string, number>;
+  /** Distinct tokens per row. */
+  tokenCounts: Uint16Array;
+  /** Token → the rows that contain it. */
+  rowsByToken: Map<string, number[]>;
+  /** Scratch space for counting shared tokens, reused by every match. */
+  sharedCounts: Uint16Array;
+}
+
+let index: TdpIndex | undefined;
+
+/**
+ * CodeCarbon's matching (see the module comment). Returns the matched row, or null when no row
+ * matches or the token match is ambiguous.
+ */
+export function matchCpuModel(model: string): TdpMatch | null {
+  const table = loadIndex();
+  const direct = table.rowByLowerName.get(model.toLowerCase());
+  if (direct !== undefined) return rowAt(table, direct);
+
+  const cleaned = cleanModelString(model);
+  const cleanDirect = table.rowByLowerName.get(cleaned.toLowerCase());
+  if (cleanDirect !== undefined) return rowAt(table, cleanDirect);
+
+  const unique = uniqueTokenSetMatch(table, cleaned);
+  return unique === null ? null : rowAt(table, unique);
+}
+
+/**
+ * The machine's full-load power for the TDP × load model, as CodeCarbon's fallback path sets it:
+ * - a matched row with a usable TDP → that TDP × sockets;
+ * - a model string that matches nothing (or a row whose TDP is zero or unreadable) →
+ *   4 W × logical CPUs, and CodeCarbon multiplies that by the socket count too;
+ * - no model string at all → the generic 85 W, not multiplied.
+ */
+export function resolveCpuTdp(input: { model: string | null; logicalCpuCount: number; socketCount: number }): CpuTdp {
+  const sockets = positiveCount(input.socketCount);
+  if (input.model === null || input.model === "") {
+    return { tdpW: GENERIC_TDP_W, origin: "generic-default", matchedName: null };
+  }
+  const match = matchCpuModel(input.model);
+  if (match !== null && match.tdpW !== null && match.tdpW > 0) {
+    return { tdpW: match.tdpW * sockets, origin: "matched", matchedName: match.name };
+  }
+  const threads = positiveCount(input.logicalCpuCount);
+  return {
+    tdpW: threads * DEFAULT_POWER_PER_THREAD_W * sockets,
+    origin: "per-core-default",
+    matchedName: match?.name ?? null,
+  };
+}
+
+/** Every name in the TDP table, in table order. */
+export function cpuTableNames(): string[] {
+  return loadIndex().rows.map((row) => row.name);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cleaning and tokenising
+
+/**
+ * Python's `\s` (str.isspace): the ASCII blanks, the information separators U+001C–U+001F,
+ * NEL and the Unicode spaces. JavaScript's `\s` differs (it has U+FEFF, lacks U+001C–U+001F and
+ * U+0085), so the class is spelled out.
+ */
+const PYTHON_WHITESPACE = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+/** " @ 2.60GHz" and the like; `\p{Nd}` because Python's `\d` takes any decimal digit. */
+const CLOCK_SUFFIX = new RegExp(` @[${PYTHON_WHITESPACE}]*\\p{Nd}+\\.\\p{Nd}+GHz`, "gu");
+
+/** Strips Intel's decorations the way CodeCarbon does before its second exact comparison. */
+function cleanModelString(model: string): string {
+  let cleaned = model.replaceAll("(R)", "");
+  const cpuAt = cleaned.indexOf(" CPU @ ");
+  // CodeCarbon cuts only when the marker is not at the very start.
+  if (cpuAt > 0) cleaned = cleaned.slice(0, cpuAt);
+  cleaned = cleaned.replaceAll(" CPU", "");
+  return cleaned.replace(CLOCK_SUFFIX, "");
+}
+
+const WORD = /[\p{L}\p{N}]+/gu;
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
+
+/** The distinct lower-cased runs of letters and digits. */
+function tokenSet(text: string): Set<string> {
+  const tokens = new Set<string>();
+  for (const match of text.matchAll(WORD)) tokens.add(lowerEachCharacter(match[0]));
+  return tokens;
+}
+
+/**
+ * Lower-cases character by character, as rapidfuzz's normaliser does: each character maps to one
+ * character, so the dotted capital I (U+0130) becomes a plain "i" rather than "i" plus a dot.
+ */
+function lowerEachCharacter(word: string): string {
+  if (ASCII_ONLY.test(word)) return word.toLowerCase();
+  let lowered = "";
+  for (const ch of word) lowered += ch === "\u0130" ? "i" : ch.toLowerCase();
+  return lowered;
+}
+
+/** The one row whose tokens contain, or are contained in, the model's; null if none or several. */
+function uniqueTokenSetMatch(table: TdpIndex, model: string): number | null {
+  const queryTokens = tokenSet(model);
+  if (queryTokens.size === 0) return null;
+  const touched: number[] = [];
+  const shared = table.sharedCounts;
+  for (const token of queryTokens) {
+    for (const row of table.rowsByToken.get(token) ?? []) {
+      if (shared[row] === 0) touched.push(row);
+      shared[row] = (shared[row] ?? 0) + 1;
+    }
+  }
+  let found: number | null = null;
+  let ambiguous = false;
+  for (const row of touched) {
+    const common = shared[row] ?? 0;
+    const rowTokens = table.tokenCounts[row] ?? 0;
+    // Every touched row shares at least one token, so only containment is left to check.
+    if (common === rowTokens || common === queryTokens.size) {
+      if (found !== null) ambiguous = true;
+      found = row;
+    }
+    shared[row] = 0;
+  }
+  return ambiguous ? null : found;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The table
+
+function rowAt(table: TdpIndex, row: number): TdpMatch {
+  const found = table.rows[row];
+  if (found === undefined) throw new Error(`cpu-tdp: row ${row} is out of range`);
+  return { name: found.name, tdpW: found.tdpW };
+}
+
+function loadIndex(): TdpIndex {
+  if (index !== undefined) return index;
+  const file = dataPath(TABLE_FILE);
+  const rows = parseTable(readJsonOnce(file), file);
+  const rowByLowerName = new Map<string, number>();
+  const rowsByToken = new Map<string, number[]>();
+  const tokenCounts = new Uint16Array(rows.length);
+  rows.forEach((row, i) => {
+    const lower = row.name.toLowerCase();
+    if (!rowByLowerName.has(lower)) rowByLowerName.set(lower, i);
+    const tokens = tokenSet(row.name);
+    tokenCounts[i] = tokens.size;
+    for (const token of tokens) {
+      const list = rowsByToken.get(token);
+      if (list === undefined) rowsByToken.set(token, [i]);
+      else list.push(i);
+    }
+  });
+  index = { rows, rowByLowerName, tokenCounts, rowsByToken, sharedCounts: new Uint16Array(rows.length) };
+  return index;
+}
+
+function parseTable(parsed: unknown, file: string): TdpMatch[] {
+  const models = typeof parsed === "object" && parsed !== null ? (parsed as { models?: unknown }).models : undefined;
+  if (!Array.isArray(models) || models.length === 0) throw new Error(`cpu-tdp: ${file} has no "models" list`);
+  return models.map((entry: unknown, i): TdpMatch => {
+    if (!Array.isArray(entry) || entry.length !== 2) throw new Error(`cpu-tdp: ${file} models[${i}] is not a [name, tdpW] pair`);
+    const [name, tdpW] = entry as [unknown, unknown];
+    if (typeof name !== "string" || name === "") throw new Error(`cpu-tdp: ${file} models[${i}] has no name`);
+    if (tdpW !== null && (typeof tdpW !== "number" || !Number.isFinite(tdpW) || tdpW < 0)) {
+      throw new Error(`cpu-tdp: ${file} models[${i}] (${name}) has an invalid TDP ${JSON.stringify(tdpW)}`);
+    }
+    return { name, tdpW };
+  });
+}
+
+function positiveCount(value: number): number {
+  return Number.isFinite(value) && value >= 1 ? Math.floor(value) : 1;
+}

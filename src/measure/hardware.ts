@@ -1,0 +1,160 @@
+/**
+ * Chooses a power source for each device and builds its reader, walking CodeCarbon's fallback
+ * chain: CPU forced → RAPL → TDP × load (matched TDP, else 4 W per thread, else 85 W); RAM
+ * forced → DIMM model; GPU through nvidia-smi when present. Each choice is recorded as a
+ * PowerSource so every figure says where it came from.
+ */
+import type { DetectedHardware, EnergyReader, PowerSource } from "./types";
+import type { SystemFacts } from "./system-info";
+import { readSocketCount } from "./system-info";
+import { probeRapl, createRaplReader } from "./rapl";
+import { probeNvidia, createNvidiaReader, describeGpuModel, type NvidiaGpu, type NvidiaEnergyReader } from "./gpu-nvidia";
+import { gpuIdsFromEnvironment, normalizeGpuIds, selectGpus } from "./gpu-ids";
+import { resolveCpuTdp, type CpuTdp } from "./cpu-tdp";
+import { createMachineLoadSampler } from "./cpu-load";
+import { createProcessTreeSampler } from "./process-tree";
+import { createForcedPowerReader, createRamReader, createTdpCpuReader } from "./modelled-readers";
+import { BYTES_PER_GIB } from "../units";
+import { log } from "../log";
+
+export interface HardwareSettings {
+  trackingMode: "machine" | "process";
+  forceCpuPower: number | null;
+  forceRamPower: number | null;
+  forceModeCpuLoad: boolean;
+  raplIncludeDram: boolean;
+  raplPreferPsys: boolean;
+  raplDir: string;
+  gpuIds: Array<number | string> | null;
+}
+
+/**
+ * The machine load sampler, shared by the CPU model and the utilisation figure: one "since last
+ * call" window, as psutil has. Every sample is recorded, weighted by the time it covers, so the
+ * utilisation is a true time-weighted mean whoever asked for the sample.
+ */
+export class SharedLoadSampler {
+  private readonly inner = createMachineLoadSampler();
+  private lastCallHr = process.hrtime.bigint();
+  private weightedPercentS = 0;
+  private coveredS = 0;
+
+  sample(): number | null {
+    const now = process.hrtime.bigint();
+    const load = this.inner.sample();
+    const seconds = Number(now - this.lastCallHr) / 1e9;
+    this.lastCallHr = now;
+    if (load !== null && seconds > 0) {
+      this.weightedPercentS += load * seconds;
+      this.coveredS += seconds;
+    }
+    return load;
+  }
+
+  /** Mean machine load since the sampler was made, in percent. */
+  meanPercent(): number {
+    return this.coveredS > 0 ? this.weightedPercentS / this.coveredS : 0;
+  }
+}
+
+export interface HardwarePlan {
+  readers: EnergyReader[];
+  sources: PowerSource[];
+  hardware: DetectedHardware;
+  loadSampler: SharedLoadSampler;
+  /** Mean utilisation of the tracked GPUs at the latest read, or null without GPU. */
+  gpuUtilisation: () => number | null;
+}
+
+export async function planHardware(settings: HardwareSettings, facts: SystemFacts, env: NodeJS.ProcessEnv = process.env): Promise<HardwarePlan> {
+  const loadSampler = new SharedLoadSampler();
+  const processSampler = settings.trackingMode === "process" ? createProcessTreeSampler() : undefined;
+  const readers: EnergyReader[] = [];
+
+  // CodeCarbon treats a forced CPU power as the TDP of the load model, not as a constant draw.
+  let cpuReader: EnergyReader | undefined = undefined;
+  let socketCount = 1;
+  if (settings.forceCpuPower === null && process.platform === "linux") {
+    const probe = probeRapl({ root: settings.raplDir, includeDram: settings.raplIncludeDram, preferPsys: settings.raplPreferPsys });
+    if (probe.ok && !settings.forceModeCpuLoad) {
+      cpuReader = createRaplReader(probe.domains, { root: settings.raplDir, includeDram: settings.raplIncludeDram, preferPsys: settings.raplPreferPsys });
+    } else if (!probe.ok) {
+      log.once("info", `rapl-unavailable:${probe.reason}`, `RAPL is not available (${probe.reason}); estimating CPU power from its TDP and load.`);
+    }
+  }
+  if (cpuReader === undefined) {
+    let tdp: CpuTdp;
+    if (settings.forceCpuPower !== null) {
+      tdp = { tdpW: settings.forceCpuPower, origin: "forced", matchedName: null };
+    } else {
+      socketCount = await readSocketCount();
+      tdp = resolveCpuTdp({ model: facts.cpuModel, logicalCpuCount: facts.logicalCpuCount, socketCount });
+      if (tdp.origin !== "matched") {
+        log.once(
+          "warning",
+          `tdp-unmatched:${facts.cpuModel ?? ""}`,
+          facts.cpuModel === null
+            ? `The CPU model could not be detected; assuming a generic ${tdp.tdpW} W TDP. Set force_cpu_power for a better figure.`
+            : `The CPU "${facts.cpuModel}" is not in the TDP table; assuming ${tdp.tdpW} W (4 W per thread). Set force_cpu_power for a better figure.`,
+        );
+      }
+    }
+    cpuReader = createTdpCpuReader({
+      tdp,
+      mode: settings.trackingMode,
+      logicalCpuCount: facts.logicalCpuCount,
+      loadSampler,
+      ...(processSampler ? { processSampler } : {}),
+    });
+  }
+  readers.push(cpuReader);
+
+  readers.push(
+    settings.forceRamPower !== null
+      ? createForcedPowerReader("ram", settings.forceRamPower)
+      : createRamReader({
+          mode: settings.trackingMode,
+          totalBytes: facts.totalMemoryBytes,
+          isArm: facts.isArm,
+          ...(processSampler ? { processSampler } : {}),
+        }),
+  );
+
+  let gpus: NvidiaGpu[] = [];
+  let gpuReader: NvidiaEnergyReader | undefined;
+  let selected: number[] | null = null;
+  const requestedIds = normalizeGpuIds(settings.gpuIds) ?? gpuIdsFromEnvironment(env);
+  const nvidia = await probeNvidia({ env });
+  if (nvidia.ok && nvidia.gpus.length > 0) {
+    gpus = nvidia.gpus;
+    if (requestedIds !== null) {
+      const selection = selectGpus(requestedIds, gpus);
+      for (const warning of selection.warnings) log.once("warning", `gpu-select:${warning}`, warning);
+      selected = selection.indices;
+    }
+    const indices = selected ?? gpus.map((g) => g.index);
+    if (indices.length > 0) {
+      gpuReader = createNvidiaReader(gpus, indices, { env });
+      readers.push(gpuReader);
+    }
+  } else {
+    log.once("debug", "no-gpu", `No NVIDIA GPU found${nvidia.ok ? "" : ` (${nvidia.reason})`}; GPU energy is 0.`);
+  }
+
+  const sources = readers.map((r) => r.source);
+  return {
+    readers,
+    sources,
+    loadSampler,
+    gpuUtilisation: () => gpuReader?.utilizationPercent() ?? null,
+    hardware: {
+      ram_total_size: facts.totalMemoryBytes / BYTES_PER_GIB,
+      cpu_count: facts.logicalCpuCount,
+      cpu_physical_count: socketCount,
+      cpu_model: facts.cpuModel ?? "Unknown",
+      gpu_count: gpus.length,
+      gpu_model: describeGpuModel(gpus),
+      gpu_ids: selected,
+    },
+  };
+}

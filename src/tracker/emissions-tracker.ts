@@ -1,0 +1,213 @@
+/**
+ * The public trackers. Their methods never throw into the user's computation once constructed:
+ * failures are logged once and tracking degrades. Construction, on the other hand, throws on any
+ * invalid option or configuration, because that is a mistake the user can fix right away.
+ */
+import { randomUUID } from "node:crypto";
+import { packageVersion } from "../assets";
+import { resolveConfig, type ResolvedConfig } from "../config";
+import type { TrackerOptions, TrackerSettings } from "../config/options.generated";
+import { ConfigError } from "../errors";
+import { findCountry } from "../intensity/offline";
+import { log, parseLevel, setLogLevel } from "../log";
+import { planHardware } from "../measure/hardware";
+import { readSystemFacts } from "../measure/system-info";
+import type { DetectedHardware } from "../measure/types";
+import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
+import type { RunDescription } from "./run";
+import { SamplerClient } from "./sampler-client";
+import { describeSources, summariseRun } from "./summary";
+
+type TrackerState = "idle" | "running" | "stopping" | "stopped";
+
+export class EmissionsTracker {
+  /** The resolved configuration, with where each value came from. */
+  readonly config: ResolvedConfig;
+  /** Id of the current (or last) run; a new one for each `start()` after a `stop()`. */
+  runId: string | undefined;
+  /** Total kg CO2eq of the last stopped run. */
+  finalEmissions: number | undefined;
+  /** The last stopped run's full record (the row written to emissions.csv). */
+  finalEmissionsData: EmissionsData | undefined;
+
+  private state: TrackerState = "idle";
+  private client: SamplerClient | undefined;
+  private stopping: Promise<number | undefined> | undefined;
+  private description: RunDescription | undefined;
+
+  constructor(options: TrackerOptions = {}) {
+    this.config = resolveConfig(options);
+    this.validate(this.config.settings);
+    const level = parseLevel(this.config.settings.logLevel);
+    if (level) setLogLevel(level);
+  }
+
+  protected get settings(): TrackerSettings {
+    return this.config.settings;
+  }
+
+  /** Hook for subclasses: checks that need the resolved settings. */
+  protected validate(settings: TrackerSettings): void {
+    if (settings.countryIsoCode !== null) requireKnownCountry(settings.countryIsoCode);
+  }
+
+  /** Starts measuring in a background thread and returns the tracker, so calls chain. */
+  start(): this {
+    if (this.state === "running" || this.state === "stopping") {
+      log.warning("Already started tracking: start() is ignored; call stop() first to begin a new run.");
+      return this;
+    }
+    try {
+      this.state = "running";
+      this.runId = randomUUID();
+      this.finalEmissions = undefined;
+      this.finalEmissionsData = undefined;
+      this.stopping = undefined;
+      this.description = undefined;
+      const client = new SamplerClient({
+        runId: this.runId,
+        startHr: process.hrtime.bigint().toString(),
+        settings: this.settings,
+        packageVersion: packageVersion(),
+      });
+      this.client = client;
+      client.ready.then(
+        (description) => {
+          this.description = description;
+          log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
+        },
+        (error: unknown) => log.error(`Tracking could not start: ${errorText(error)}`),
+      );
+    } catch (error) {
+      log.error(`Tracking could not start: ${errorText(error)}`);
+    }
+    return this;
+  }
+
+  /**
+   * Stops the run, writes its row and returns its total emissions in kg CO2eq. Calling it again
+   * returns the same figure without writing another row.
+   */
+  stop(): Promise<number | undefined> {
+    if (this.state === "stopped") return Promise.resolve(this.finalEmissions);
+    if (this.state === "idle") {
+      log.error("stop() was called before start(): there is nothing to stop.");
+      return Promise.resolve(undefined);
+    }
+    this.stopping ??= this.finish();
+    return this.stopping;
+  }
+
+  private async finish(): Promise<number | undefined> {
+    this.state = "stopping";
+    const client = this.client;
+    let row: EmissionsData | undefined;
+    try {
+      row = await client?.request({ type: "stop" });
+    } catch (error) {
+      row = client?.latest;
+      log.error(
+        `Stopping the tracker failed (${errorText(error)}).` +
+          (row ? " Keeping the last measurement; it will be recovered into the CSV at the next start." : ""),
+      );
+    }
+    await client?.terminate().catch(() => undefined);
+    this.client = undefined;
+    this.state = "stopped";
+    this.finalEmissionsData = row;
+    this.finalEmissions = row?.emissions;
+    if (row) log.info(`Tracking stopped: ${summariseRun(row, this.settings)}.`);
+    return this.finalEmissions;
+  }
+
+  /** Writes a row with the totals so far and keeps tracking; returns the kg CO2eq so far. */
+  async flush(): Promise<number | undefined> {
+    if (this.state !== "running" || !this.client) {
+      log.error("flush() needs a running tracker: call start() first.");
+      return undefined;
+    }
+    try {
+      const row = await this.client.request({ type: "flush" });
+      return row.emissions;
+    } catch (error) {
+      log.error(`flush() failed: ${errorText(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Starts a named task inside the run (starting the run if needed); returns the task's name. */
+  async startTask(name: string = randomUUID()): Promise<string | undefined> {
+    if (this.state !== "running") this.start();
+    try {
+      return await this.client?.request({ type: "start-task", name });
+    } catch (error) {
+      log.error(`startTask() failed: ${errorText(error)}`);
+      return undefined;
+    }
+  }
+
+  /** Stops the running task (or the one named) and returns its share of the run. */
+  async stopTask(name?: string): Promise<TaskEmissionsData | undefined> {
+    if (this.state !== "running" || !this.client) {
+      log.error("stopTask() needs a running tracker.");
+      return undefined;
+    }
+    try {
+      const result = await this.client.request(name === undefined ? { type: "stop-task" } : { type: "stop-task", name });
+      return result ?? undefined;
+    } catch (error) {
+      log.error(`stopTask() failed: ${errorText(error)}`);
+      return undefined;
+    }
+  }
+
+  /** What the tracker measures on this machine (CPU, RAM, GPUs), as CodeCarbon reports it. */
+  async getDetectedHardware(): Promise<DetectedHardware> {
+    const description = this.description ?? (await this.client?.ready.catch(() => undefined));
+    if (description) return description.hardware;
+    const plan = await planHardware(this.settings, readSystemFacts());
+    return plan.hardware;
+  }
+
+  /** The run's latest row (updated at every measurement), or the final one after stop. */
+  get latestEmissionsData(): EmissionsData | undefined {
+    return this.finalEmissionsData ?? this.client?.latest;
+  }
+
+  /** `await using tracker = new EmissionsTracker().start()` stops it when the scope ends. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.state === "running" || this.state === "stopping") await this.stop();
+  }
+}
+
+/**
+ * The offline tracker never goes on the network for its location: the country must be given
+ * (`countryIsoCode`, ISO 3166-1 alpha-3), or a cloud provider and region.
+ */
+export class OfflineEmissionsTracker extends EmissionsTracker {
+  protected override validate(settings: TrackerSettings): void {
+    if (settings.countryIsoCode === null && settings.cloudProvider === null) {
+      throw new ConfigError(
+        "ERR_CODECARBON_COUNTRY_MISSING",
+        "OfflineEmissionsTracker needs the countryIsoCode option (country_iso_code in a config file or CODECARBON_COUNTRY_ISO_CODE): " +
+          'the 3-letter ISO code of the country where the computation runs, e.g. new OfflineEmissionsTracker({ countryIsoCode: "CAN" }). ' +
+          "A cloudProvider and cloudRegion may be given instead.",
+      );
+    }
+    super.validate(settings);
+  }
+}
+
+function requireKnownCountry(code: string): void {
+  if (findCountry(code) === undefined) {
+    throw new ConfigError(
+      "ERR_CODECARBON_COUNTRY_UNKNOWN",
+      `countryIsoCode "${code}" is not a known ISO 3166-1 alpha-3 country code. ` +
+        'Use 3 letters such as "FRA", "USA" or "CAN"; listCountryCodes() from "codecarbon" returns every code the bundled data knows.',
+    );
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

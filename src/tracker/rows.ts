@@ -1,0 +1,107 @@
+/**
+ * Turns running totals into CodeCarbon's emissions record.
+ */
+import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
+import { wattsFromKwhOver } from "../units";
+import type { RunTotals } from "./accumulator";
+
+export interface RunLocation {
+  countryName: string | null;
+  countryIsoCode: string | null;
+  region: string | null;
+  cloudProvider: string;
+  cloudRegion: string;
+  onCloud: boolean;
+  latitude: number | null;
+  longitude: number | null;
+}
+
+export interface RunMeta {
+  projectName: string;
+  runId: string;
+  experimentId: string;
+  location: RunLocation;
+  osDescription: string;
+  nodeVersion: string;
+  packageVersion: string;
+  cpuCount: number;
+  cpuModel: string;
+  gpuCount: number;
+  gpuModel: string;
+  ramTotalSizeGiB: number;
+  trackingMode: "machine" | "process";
+  pue: number;
+  wue: number;
+}
+
+/** Time-weighted means over the run, in percent and GiB. */
+export interface UtilisationMeans {
+  cpuPercent: number;
+  gpuPercent: number;
+  ramPercent: number;
+  ramUsedGiB: number;
+}
+
+/** Local time without zone, to the second, as CodeCarbon writes it. */
+export function localTimestamp(date: Date = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return (
+    `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}` +
+    `T${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}`
+  );
+}
+
+/**
+ * Mean power is energy over time (before PUE). CodeCarbon averages the per-measurement powers
+ * instead; with a regular cadence the two agree, and ours stays right when intervals differ
+ * (the short first interval, a final measurement at stop).
+ */
+export function buildEmissionsRow(meta: RunMeta, totals: RunTotals, utilisation: UtilisationMeans, now = new Date()): EmissionsData {
+  const duration = totals.durationS;
+  const energy = totals.cpuEnergyKWh + totals.gpuEnergyKWh + totals.ramEnergyKWh;
+  return {
+    timestamp: localTimestamp(now),
+    project_name: meta.projectName,
+    run_id: meta.runId,
+    experiment_id: meta.experimentId,
+    duration,
+    emissions: totals.emissionsKg,
+    emissions_rate: duration > 0 ? totals.emissionsKg / duration : 0,
+    cpu_power: wattsFromKwhOver(totals.cpuRawKWh, duration),
+    gpu_power: wattsFromKwhOver(totals.gpuRawKWh, duration),
+    ram_power: wattsFromKwhOver(totals.ramRawKWh, duration),
+    cpu_energy: totals.cpuEnergyKWh,
+    gpu_energy: totals.gpuEnergyKWh,
+    ram_energy: totals.ramEnergyKWh,
+    energy_consumed: energy,
+    water_consumed: totals.waterL,
+    country_name: meta.location.countryName,
+    country_iso_code: meta.location.countryIsoCode,
+    region: meta.location.region,
+    cloud_provider: meta.location.cloudProvider,
+    cloud_region: meta.location.cloudRegion,
+    os: meta.osDescription,
+    python_version: meta.nodeVersion,
+    codecarbon_version: meta.packageVersion,
+    cpu_count: meta.cpuCount,
+    cpu_model: meta.cpuModel,
+    gpu_count: meta.gpuCount,
+    gpu_model: meta.gpuModel,
+    longitude: meta.location.longitude,
+    latitude: meta.location.latitude,
+    ram_total_size: meta.ramTotalSizeGiB,
+    tracking_mode: meta.trackingMode,
+    cpu_utilization_percent: utilisation.cpuPercent,
+    gpu_utilization_percent: utilisation.gpuPercent,
+    ram_utilization_percent: utilisation.ramPercent,
+    ram_used_gb: utilisation.ramUsedGiB,
+    on_cloud: meta.location.onCloud ? "Y" : "N",
+    pue: meta.pue,
+    wue: meta.wue,
+  };
+}
+
+export function buildTaskRow(taskName: string, meta: RunMeta, delta: RunTotals, utilisation: UtilisationMeans, now = new Date()): TaskEmissionsData {
+  const { experiment_id: _e, pue: _p, wue: _w, ...rest } = buildEmissionsRow(meta, delta, utilisation, now);
+  return { task_name: taskName, ...rest };
+}

@@ -1,0 +1,401 @@
+/**
+ * One tracking run, as it lives inside the sampler worker: it owns the readers, the clock, the
+ * running totals, the checkpoint and the outputs. Nothing here runs on the user's thread, so a
+ * cell that blocks the event loop for minutes is still measured on time.
+ */
+import * as path from "node:path";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import type { TrackerSettings } from "../config/options.generated";
+import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
+import type { OutputSink } from "../output/sink";
+import { writeEmissionsRow, writeTaskRows } from "../output/csv-file";
+import { currentProcessIdentity, recoverOrphanedRuns, removeCheckpoint, writeCheckpointSync } from "../output/checkpoint";
+import { resolveOfflineIntensity, type IntensityResolution } from "../intensity/offline";
+import { planHardware, type HardwarePlan } from "../measure/hardware";
+import { readSystemFacts } from "../measure/system-info";
+import type { DetectedHardware, PowerSource } from "../measure/types";
+import { log } from "../log";
+import { BYTES_PER_GIB } from "../units";
+import { RunAccumulator, subtractTotals, type RunTotals, emptyTotals } from "./accumulator";
+import { buildEmissionsRow, buildTaskRow, type RunMeta, type UtilisationMeans } from "./rows";
+
+export interface RunInit {
+  runId: string;
+  /** `process.hrtime.bigint()` at `start()`, as a decimal string (the clock is shared by all threads). */
+  startHr: string;
+  settings: TrackerSettings;
+  packageVersion: string;
+}
+
+/** What the tracker learns about a run once its worker is ready. */
+export interface RunDescription {
+  hardware: DetectedHardware;
+  sources: PowerSource[];
+  intensity: IntensityResolution;
+}
+
+interface TaskState {
+  name: string;
+  startTotals: RunTotals;
+  startedAt: bigint;
+  result: TaskEmissionsData | null;
+}
+
+const secondsBetween = (from: bigint, to: bigint) => Number(to - from) / 1e9;
+
+/** Time-weighted means of utilisation samples. */
+class UtilisationMeter {
+  private ramPercentSum = 0;
+  private ramUsedSum = 0;
+  private ramSamples = 0;
+  private gpuSum = 0;
+  private gpuSamples = 0;
+
+  addRam(): void {
+    const total = os.totalmem();
+    const used = total - os.freemem();
+    this.ramPercentSum += (used / total) * 100;
+    this.ramUsedSum += used / BYTES_PER_GIB;
+    this.ramSamples += 1;
+  }
+
+  addGpu(percent: number): void {
+    this.gpuSum += percent;
+    this.gpuSamples += 1;
+  }
+
+  means(cpuPercent: number): UtilisationMeans {
+    return {
+      cpuPercent,
+      gpuPercent: this.gpuSamples > 0 ? this.gpuSum / this.gpuSamples : 0,
+      ramPercent: this.ramSamples > 0 ? this.ramPercentSum / this.ramSamples : 0,
+      ramUsedGiB: this.ramSamples > 0 ? this.ramUsedSum / this.ramSamples : 0,
+    };
+  }
+}
+
+export class Run {
+  private readonly accumulator: RunAccumulator;
+  private readonly utilisation = new UtilisationMeter();
+  private readonly startHr: bigint;
+  private lastMeasureHr: bigint;
+  private lastTickHr: bigint;
+  private lastReportTotals: RunTotals = emptyTotals();
+  private readonly tasks: TaskState[] = [];
+  private queue: Promise<unknown> = Promise.resolve();
+  private timer: NodeJS.Timeout | undefined;
+  private tickTimer: NodeJS.Timeout | undefined;
+  private measurementsSinceLive = 0;
+  private stopped = false;
+  private latestRow: EmissionsData;
+  private readonly outputs: OutputSink[];
+  /** Set when the first read after start comes from a counter whose baseline was taken late. */
+  private readonly baselineLagS: number;
+  /** Called with each fresh row (the worker forwards it to the tracker for live use). */
+  onMeasurement: ((row: EmissionsData) => void) | undefined;
+
+  private constructor(
+    private readonly init: RunInit,
+    private readonly plan: HardwarePlan,
+    private readonly intensity: IntensityResolution,
+    private readonly meta: RunMeta,
+    baselineHr: bigint,
+  ) {
+    const s = init.settings;
+    this.accumulator = new RunAccumulator(s.pue, s.wue);
+    this.startHr = BigInt(init.startHr);
+    this.lastMeasureHr = this.startHr;
+    this.lastTickHr = this.startHr;
+    this.baselineLagS = Math.max(0, secondsBetween(this.startHr, baselineHr));
+    this.outputs = buildOutputs(s);
+    this.latestRow = this.row(this.accumulator.snapshot());
+  }
+
+  static async open(init: RunInit): Promise<Run> {
+    const s = init.settings;
+    fs.mkdirSync(s.outputDir, { recursive: true });
+    const recovered = await recoverOrphanedRuns(s.outputDir).catch((error: unknown) => {
+      log.warning(`Could not recover interrupted runs in ${s.outputDir}: ${String(error)}`);
+      return [];
+    });
+    for (const r of recovered) log.info(`Recovered interrupted run ${r.runId} into ${r.file}.`);
+
+    const facts = readSystemFacts();
+    const plan = await planHardware(s, facts);
+    const intensity = resolveOfflineIntensity({
+      forcedGPerKWh: s.forceCarbonIntensityGCo2eKwh,
+      countryIsoCode: s.countryIsoCode,
+      region: s.region,
+      cloudProvider: s.cloudProvider,
+      cloudRegion: s.cloudRegion,
+    });
+    const trackedGpuCount = plan.hardware.gpu_ids?.length ?? plan.hardware.gpu_count;
+    const meta: RunMeta = {
+      projectName: s.projectName,
+      runId: init.runId,
+      experimentId: s.experimentId,
+      location: { ...intensity.location, latitude: null, longitude: null },
+      osDescription: facts.osDescription,
+      nodeVersion: process.versions.node,
+      packageVersion: init.packageVersion,
+      cpuCount: facts.logicalCpuCount,
+      cpuModel: facts.cpuModel ?? "Unknown",
+      gpuCount: trackedGpuCount,
+      gpuModel: plan.hardware.gpu_model,
+      ramTotalSizeGiB: facts.totalMemoryBytes / BYTES_PER_GIB,
+      trackingMode: s.trackingMode,
+      pue: s.pue,
+      wue: s.wue,
+    };
+    await Promise.all(plan.readers.map((r) => r.start()));
+    const run = new Run(init, plan, intensity, meta, process.hrtime.bigint());
+    run.schedule();
+    // The first measurement is taken at once (as CodeCarbon does): it covers the start-up and
+    // puts a checkpoint on disk straight away.
+    await run.enqueue(() => run.measure());
+    return run;
+  }
+
+  describe(): RunDescription {
+    return { hardware: this.plan.hardware, sources: this.plan.sources, intensity: this.intensity };
+  }
+
+  private utilisationMeans(): UtilisationMeans {
+    return this.utilisation.means(this.plan.loadSampler.meanPercent());
+  }
+
+  private row(totals: RunTotals): EmissionsData {
+    return buildEmissionsRow(this.meta, totals, this.utilisationMeans());
+  }
+
+  private schedule(): void {
+    const periodMs = this.init.settings.measurePowerSecs * 1000;
+    // Aim each measurement at start + k × period so timing errors never accumulate.
+    let k = 1;
+    const next = () => {
+      const due = Number(this.startHr / 1_000_000n) + k * periodMs;
+      const nowMs = Number(process.hrtime.bigint() / 1_000_000n);
+      this.timer = setTimeout(() => {
+        k = Math.max(k + 1, Math.floor((Number(process.hrtime.bigint() / 1_000_000n) - Number(this.startHr / 1_000_000n)) / periodMs) + 1);
+        void this.enqueue(() => this.measure()).catch(() => undefined);
+        if (!this.stopped) next();
+      }, Math.max(0, due - nowMs));
+    };
+    next();
+    if (this.plan.readers.some((r) => r.tick !== undefined)) {
+      const tickMs = Math.min(1000, periodMs);
+      this.tickTimer = setInterval(() => this.tick(), tickMs);
+    }
+  }
+
+  private tick(): void {
+    if (this.stopped) return;
+    const now = process.hrtime.bigint();
+    const intervalS = secondsBetween(this.lastTickHr, now);
+    this.lastTickHr = now;
+    for (const reader of this.plan.readers) {
+      try {
+        reader.tick?.(intervalS);
+      } catch (error) {
+        log.once("warning", `tick:${reader.device}`, `Sampling ${reader.device} failed: ${String(error)}`);
+      }
+    }
+  }
+
+  /** Runs `task` after every task queued before it: measurements never overlap. */
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
+    const result = this.queue.then(task);
+    this.queue = result.catch(() => undefined);
+    return result;
+  }
+
+  private async measure(): Promise<EmissionsData> {
+    const now = process.hrtime.bigint();
+    const intervalS = secondsBetween(this.lastMeasureHr, now);
+    const firstMeasurement = this.accumulator.snapshot().measurementCount === 0;
+    this.lastMeasureHr = now;
+    this.lastTickHr = now;
+    const readings = await Promise.all(
+      this.plan.readers.map(async (reader) => {
+        try {
+          const reading = await reader.read(intervalS);
+          let energyKWh = reading.energyKWh;
+          // Counters started a little after start(); extend the first interval's energy at the
+          // measured power so the run has no gap at its beginning.
+          if (firstMeasurement && isCounter(reader.source) && intervalS > this.baselineLagS && this.baselineLagS > 0) {
+            energyKWh *= intervalS / (intervalS - this.baselineLagS);
+          }
+          return { device: reader.device, energyKWh };
+        } catch (error) {
+          log.once("warning", `read:${reader.device}`, `Reading ${reader.device} power failed (${String(error)}); counting 0 for now.`);
+          return { device: reader.device, energyKWh: 0 };
+        }
+      }),
+    );
+    this.plan.loadSampler.sample();
+    this.utilisation.addRam();
+    const gpuPercent = this.plan.gpuUtilisation();
+    if (gpuPercent !== null) this.utilisation.addGpu(gpuPercent);
+    this.accumulator.add(intervalS, readings, this.intensity.intensityGPerKWh);
+    const totals = this.accumulator.snapshot();
+    this.latestRow = this.row(totals);
+    this.checkpoint();
+    this.onMeasurement?.(this.latestRow);
+    this.measurementsSinceLive += 1;
+    const every = this.init.settings.apiCallInterval;
+    if (every > 0 && this.measurementsSinceLive >= every && !this.stopped) {
+      this.measurementsSinceLive = 0;
+      await this.report("live");
+    }
+    return this.latestRow;
+  }
+
+  private checkpoint(): void {
+    const s = this.init.settings;
+    if (!s.outputMethods.includes("csv")) return;
+    try {
+      writeCheckpointSync({
+        version: 1,
+        runId: this.init.runId,
+        ...currentProcessIdentity(),
+        target: { outputDir: s.outputDir, outputFile: s.outputFile, onCsvWrite: s.onCsvWrite },
+        row: this.latestRow,
+        taskRows: this.finishedTasks(),
+        taskFile: this.tasks.length > 0 ? this.taskFile() : null,
+        updatedAt: new Date().toISOString(),
+      });
+    } catch (error) {
+      log.once("warning", "checkpoint", `Could not write the run checkpoint in ${s.outputDir}: ${String(error)}`);
+    }
+  }
+
+  private taskFile(): string {
+    const s = this.init.settings;
+    return path.join(s.outputDir, `emissions_${s.experimentName}_${this.init.runId}.csv`);
+  }
+
+  private finishedTasks(): TaskEmissionsData[] {
+    return this.tasks.flatMap((t) => (t.result ? [t.result] : []));
+  }
+
+  private async report(kind: "live" | "out"): Promise<void> {
+    const totals = this.accumulator.snapshot();
+    const delta = subtractTotals(totals, this.lastReportTotals);
+    this.lastReportTotals = totals;
+    const total = this.row(totals);
+    const deltaRow = this.row(delta);
+    for (const sink of this.outputs) {
+      try {
+        if (kind === "out") await sink.out(total, deltaRow);
+        else await sink.liveOut?.(total, deltaRow);
+      } catch (error) {
+        log.once("error", `sink:${sink.name}:${String(error)}`, `Output "${sink.name}" failed: ${String(error)}`);
+      }
+    }
+  }
+
+  private async reportTasks(): Promise<void> {
+    const tasks = this.finishedTasks();
+    if (tasks.length === 0) return;
+    for (const sink of this.outputs) {
+      try {
+        await sink.taskOut?.(tasks);
+      } catch (error) {
+        log.once("error", `sink-task:${sink.name}`, `Output "${sink.name}" failed to write tasks: ${String(error)}`);
+      }
+    }
+  }
+
+  flush(): Promise<EmissionsData> {
+    return this.enqueue(async () => {
+      const row = await this.measure();
+      await this.report("out");
+      await this.reportTasks();
+      return row;
+    });
+  }
+
+  stop(): Promise<EmissionsData> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    if (this.tickTimer) clearInterval(this.tickTimer);
+    return this.enqueue(async () => {
+      for (const task of this.tasks) if (task.result === null) await this.finishTask(task);
+      const row = await this.measure();
+      await this.report("out");
+      await this.reportTasks();
+      for (const sink of this.outputs) await sink.exit?.().catch(() => undefined);
+      await removeCheckpoint(this.init.settings.outputDir, this.init.runId).catch(() => undefined);
+      return row;
+    });
+  }
+
+  startTask(name: string): Promise<string> {
+    return this.enqueue(async () => {
+      const active = this.tasks.find((t) => t.result === null);
+      if (active) {
+        log.warning(`Task "${active.name}" is still running; stop it before starting "${name}".`);
+        return active.name;
+      }
+      const unique = this.tasks.some((t) => t.name === name) ? `${name}_${this.tasks.length}` : name;
+      await this.measure();
+      this.tasks.push({ name: unique, startTotals: this.accumulator.snapshot(), startedAt: process.hrtime.bigint(), result: null });
+      return unique;
+    });
+  }
+
+  stopTask(name?: string): Promise<TaskEmissionsData | null> {
+    return this.enqueue(async () => {
+      const task = this.tasks.find((t) => t.result === null && (name === undefined || t.name === name));
+      if (!task) {
+        log.warning(name === undefined ? "stopTask(): no task is running." : `stopTask(): no running task named "${name}".`);
+        return null;
+      }
+      return this.finishTask(task);
+    });
+  }
+
+  private async finishTask(task: TaskState): Promise<TaskEmissionsData> {
+    await this.measure();
+    const delta = subtractTotals(this.accumulator.snapshot(), task.startTotals);
+    task.result = buildTaskRow(task.name, this.meta, delta, this.utilisationMeans());
+    this.checkpoint();
+    return task.result;
+  }
+
+  latest(): EmissionsData {
+    return this.latestRow;
+  }
+}
+
+function isCounter(source: PowerSource): boolean {
+  return source.method === "rapl" || source.method === "nvidia-smi-energy-counter";
+}
+
+function buildOutputs(s: TrackerSettings): OutputSink[] {
+  const sinks: OutputSink[] = [];
+  if (s.outputMethods.includes("csv")) {
+    const target = { outputDir: s.outputDir, outputFile: s.outputFile, onCsvWrite: s.onCsvWrite };
+    let taskFile: string | undefined;
+    sinks.push({
+      name: "csv",
+      out: async (total) => {
+        taskFile = path.join(s.outputDir, `emissions_${s.experimentName}_${total.run_id}.csv`);
+        await writeEmissionsRow(total, target);
+      },
+      taskOut: async (tasks) => {
+        if (taskFile) await writeTaskRows([...tasks], taskFile);
+      },
+    });
+  }
+  if (s.outputMethods.includes("logger")) {
+    const line = (row: EmissionsData) => `${s.loggerPreamble ? `[${s.loggerPreamble}] ` : ""}${JSON.stringify(row)}`;
+    sinks.push({
+      name: "logger",
+      out: async (total) => log.info(line(total)),
+      liveOut: async (total) => log.info(line(total)),
+    });
+  }
+  return sinks;
+}

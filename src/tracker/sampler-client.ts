@@ -1,0 +1,112 @@
+/**
+ * The tracker's handle on its sampler worker: starts it, sends requests, matches replies.
+ *
+ * The worker is unreferenced while idle, so a script that forgets `stop()` can still exit (its
+ * checkpoint is recovered by the next run), and referenced while a request is pending, so an
+ * awaited `stop()` is never cut short by the process exiting.
+ */
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import { getLogLevel, log } from "../log";
+import type { EmissionsData } from "../output/emissions-data";
+import type { RunDescription, RunInit } from "./run";
+import type { WorkerData, WorkerMessage, WorkerReplies, WorkerRequest } from "./worker-protocol";
+
+type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export class SamplerClient {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | undefined;
+  private latestRow: EmissionsData | undefined;
+  readonly ready: Promise<RunDescription>;
+  private exited = false;
+
+  constructor(init: RunInit, onMeasurement?: (row: EmissionsData) => void) {
+    const data: WorkerData = { init, logLevel: getLogLevel() };
+    this.worker = new Worker(path.join(__dirname, "sampler-worker.js"), { workerData: data });
+    this.worker.ref();
+    let markReady!: (d: RunDescription) => void;
+    let markFailed!: (e: Error) => void;
+    this.ready = new Promise<RunDescription>((resolve, reject) => {
+      markReady = resolve;
+      markFailed = reject;
+    });
+    // Nobody may await `ready`; its failure is reported through the log, not as an unhandled rejection.
+    this.ready.catch(() => undefined);
+
+    this.worker.on("message", (message: WorkerMessage) => {
+      switch (message.type) {
+        case "ready":
+          this.latestRow = message.row;
+          this.updateRef();
+          markReady(message.description);
+          break;
+        case "failed":
+          this.fail(new Error(message.message));
+          markFailed(this.failure!);
+          break;
+        case "measurement":
+          this.latestRow = message.row;
+          onMeasurement?.(message.row);
+          break;
+        case "reply": {
+          const waiter = this.pending.get(message.id);
+          if (!waiter) break;
+          this.pending.delete(message.id);
+          if (message.ok) waiter.resolve(message.value);
+          else waiter.reject(new Error(message.message));
+          this.updateRef();
+          break;
+        }
+        case "log":
+          log[message.level === "critical" ? "error" : message.level](message.message);
+          break;
+      }
+    });
+    this.worker.on("error", (error) => {
+      this.fail(error);
+      markFailed(error);
+    });
+    this.worker.on("exit", (code) => {
+      this.exited = true;
+      if (code !== 0) this.fail(new Error(`the sampler worker exited with code ${code}`));
+      markFailed(this.failure ?? new Error("the sampler worker exited"));
+      for (const waiter of this.pending.values()) waiter.reject(this.failure ?? new Error("the sampler worker exited"));
+      this.pending.clear();
+    });
+  }
+
+  /** The most recent row the worker sent, if any: a fallback when the worker dies. */
+  get latest(): EmissionsData | undefined {
+    return this.latestRow;
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+  }
+
+  private updateRef(): void {
+    if (this.exited) return;
+    if (this.pending.size > 0) this.worker.ref();
+    else this.worker.unref();
+  }
+
+  request<R extends DistributiveOmit<WorkerRequest, "id">>(request: R): Promise<WorkerReplies[R["type"]]> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.exited) return Promise.reject(new Error("the sampler worker has exited"));
+    const id = this.nextId++;
+    return new Promise<WorkerReplies[R["type"]]>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.ref();
+      this.worker.postMessage({ ...request, id });
+    });
+  }
+
+  async terminate(): Promise<void> {
+    if (!this.exited) await this.worker.terminate();
+  }
+}

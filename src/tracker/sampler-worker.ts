@@ -1,0 +1,49 @@
+/**
+ * Entry point of the sampler worker thread. It opens the run, answers the tracker's requests,
+ * and forwards log lines and fresh measurements to the tracker.
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import { log, setLogLevel, setLogSink } from "../log";
+import { Run } from "./run";
+import type { WorkerData, WorkerMessage, WorkerRequest } from "./worker-protocol";
+
+const port = parentPort;
+if (port === null) throw new Error("sampler-worker must run in a worker thread");
+const data = workerData as WorkerData;
+const send = (message: WorkerMessage) => port.postMessage(message);
+
+setLogLevel(data.logLevel);
+setLogSink((level, message) => send({ type: "log", level, message }));
+
+async function main(): Promise<void> {
+  let run: Run;
+  try {
+    run = await Run.open(data.init);
+  } catch (error) {
+    send({ type: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    return;
+  }
+  send({ type: "ready", description: run.describe(), row: run.latest() });
+  run.onMeasurement = (row) => send({ type: "measurement", row });
+
+  port!.on("message", (request: WorkerRequest) => {
+    const answer = async () => {
+      switch (request.type) {
+        case "flush":
+          return run.flush();
+        case "stop":
+          return run.stop();
+        case "start-task":
+          return run.startTask(request.name);
+        case "stop-task":
+          return run.stopTask(request.name);
+      }
+    };
+    answer().then(
+      (value) => send({ type: "reply", id: request.id, ok: true, value }),
+      (error: unknown) => send({ type: "reply", id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) }),
+    );
+  });
+}
+
+main().catch((error: unknown) => log.error(`Sampler worker failed: ${String(error)}`));

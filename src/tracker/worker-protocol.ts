@@ -1,0 +1,35 @@
+/**
+ * Messages between the tracker (user's thread) and its sampler worker. Plain data only, so
+ * they cross the thread boundary by structured clone.
+ */
+import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
+import type { LogLevel } from "../log";
+import type { RunDescription, RunInit } from "./run";
+
+export type WorkerRequest =
+  | { type: "flush"; id: number }
+  | { type: "stop"; id: number }
+  | { type: "start-task"; id: number; name: string }
+  | { type: "stop-task"; id: number; name?: string };
+
+export type WorkerRequestType = WorkerRequest["type"];
+
+export interface WorkerReplies {
+  flush: EmissionsData;
+  stop: EmissionsData;
+  "start-task": string;
+  "stop-task": TaskEmissionsData | null;
+}
+
+export type WorkerMessage =
+  | { type: "ready"; description: RunDescription; row: EmissionsData }
+  | { type: "failed"; message: string }
+  | { type: "measurement"; row: EmissionsData }
+  | { type: "reply"; id: number; ok: true; value: WorkerReplies[WorkerRequestType] }
+  | { type: "reply"; id: number; ok: false; message: string }
+  | { type: "log"; level: LogLevel; message: string };
+
+export interface WorkerData {
+  init: RunInit;
+  logLevel: LogLevel;
+}
