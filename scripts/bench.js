@@ -2,7 +2,7 @@
 // no-tracker baseline measured in the same run, in fresh child processes (medians).
 //   npm run bench            (builds first)
 //   BENCH_RUNS=15 npm run bench
-const { spawnSync } = require("node:child_process");
+const { spawn, spawnSync } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
@@ -68,12 +68,14 @@ console.log(`    construct: ${fmt(pick("constructMs"), "ms")}`);
 console.log(`    start():   ${fmt(pick("startMs"), "ms", 2)}   (returns at once; sampling starts in a worker)`);
 console.log(`    stop():    ${fmt(pick("stopMs"), "ms")}   (includes waiting for the worker to start, one measurement and the CSV write)\n`);
 
-// 2. CPU per measurement and RSS added, against the same script without a tracker.
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 12);
-const PERIOD = 1;
-const steady = (withTracker) => `
+// 2. Steady state: CPU per measurement and RSS added, against the same script without a
+// tracker. V8 spends the first seconds of a new thread compiling and collecting, so the window
+// opens after a warm-up; the three processes of a round run side by side (they are idle).
+const WARM_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 20);
+const WINDOW_S = Number(process.env.BENCH_WINDOW_SECONDS ?? 30);
+const steady = (period) => `
 const { OfflineEmissionsTracker } = require(${JSON.stringify(entry)});
-const tracker = ${withTracker} ? new OfflineEmissionsTracker({ countryIsoCode: "FRA", measurePowerSecs: ${PERIOD} }).start() : null;
+const tracker = ${period} > 0 ? new OfflineEmissionsTracker({ countryIsoCode: "FRA", measurePowerSecs: ${period} }).start() : null;
 setTimeout(() => {
   const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
@@ -83,27 +85,39 @@ setTimeout(() => {
     const rssMiB = process.memoryUsage.rss() / 1048576;
     if (tracker) await tracker.stop();
     console.log(JSON.stringify({ cpuMs: (cpu.user + cpu.system) / 1000, seconds, rssMiB }));
-  }, ${SECONDS * 1000});
-}, 2000);`;
-const base = [];
-const tracked = [];
-const steadyRuns = Math.max(3, Math.min(runs, 5));
-for (let i = 0; i < steadyRuns; i++) {
-  base.push(child(steady(false)).out);
-  tracked.push(child(steady(true)).out);
-}
-const cpuBase = median(base.map((r) => r.cpuMs));
-const cpuTracked = median(tracked.map((r) => r.cpuMs));
-const measurements = median(tracked.map((r) => r.seconds)) / PERIOD;
-const perMeasurement = (cpuTracked - cpuBase) / measurements;
-console.log(`Steady state (${SECONDS} s window after 2 s warm-up, measure_power_secs=${PERIOD}, median of ${steadyRuns})`);
-console.log(`  process CPU without tracker:     ${fmt(cpuBase, "ms", 2)}`);
-console.log(`  process CPU with tracker:        ${fmt(cpuTracked, "ms", 2)}`);
-console.log(`  CPU per measurement:             ${fmt(perMeasurement, "ms", 3)}   (target ≤ 0.25 ms)`);
-const rssBase = median(base.map((r) => r.rssMiB));
-const rssTracked = median(tracked.map((r) => r.rssMiB));
-console.log(`  RSS without tracker (module loaded): ${fmt(rssBase, "MiB")}`);
-console.log(`  RSS with a running tracker:      ${fmt(rssTracked, "MiB")}`);
-console.log(`  RSS added by a running tracker:  ${fmt(rssTracked - rssBase, "MiB")}   (target ≤ 25 MB)`);
+  }, ${WINDOW_S * 1000});
+}, ${WARM_S * 1000});`;
 
-fs.rmSync(work, { recursive: true, force: true });
+function childAsync(source) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ["-e", source], { cwd: work, env });
+    let out = "";
+    let err = "";
+    proc.stdout.on("data", (d) => (out += d));
+    proc.stderr.on("data", (d) => (err += d));
+    proc.on("close", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop())) : reject(new Error(err))));
+  });
+}
+
+(async () => {
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
+  const results = { 0: [], 1: [], 15: [] };
+  for (let i = 0; i < rounds; i++) {
+    const [b, one, fifteen] = await Promise.all([childAsync(steady(0)), childAsync(steady(1)), childAsync(steady(15))]);
+    results[0].push(b);
+    results[1].push(one);
+    results[15].push(fifteen);
+  }
+  const cpu = (k) => median(results[k].map((r) => r.cpuMs));
+  const rss = (k) => median(results[k].map((r) => r.rssMiB));
+  console.log(`Steady state (${WINDOW_S} s window after a ${WARM_S} s warm-up, median of ${rounds})`);
+  console.log(`  process CPU without tracker:     ${fmt(cpu(0), "ms", 2)}`);
+  const perMeasurement1 = (cpu(1) - cpu(0)) / (WINDOW_S / 1);
+  console.log(`  measure_power_secs=1:  ${fmt(cpu(1), "ms", 2)} → ${fmt(perMeasurement1, "ms", 3)} CPU per measurement   (target ≤ 0.25 ms)`);
+  const perMeasurement15 = (cpu(15) - cpu(0)) / (WINDOW_S / 15);
+  console.log(`  measure_power_secs=15: ${fmt(cpu(15), "ms", 2)} → ${fmt(perMeasurement15, "ms", 3)} CPU per measurement, ${fmt((cpu(15) - cpu(0)) / WINDOW_S, "ms", 3)} per second (with the 1 Hz load sub-samples)`);
+  console.log(`  RSS without tracker (module loaded): ${fmt(rss(0), "MiB")}`);
+  console.log(`  RSS with a running tracker:      ${fmt(rss(1), "MiB")}`);
+  console.log(`  RSS added by a running tracker:  ${fmt(rss(1) - rss(0), "MiB")}   (target ≤ 25 MB)`);
+  fs.rmSync(work, { recursive: true, force: true });
+})();

@@ -74,14 +74,14 @@ const OS_TICK_MS = 10;
  * a few jiffies cannot tell busy from idle.
  */
 export function createMachineLoadSampler(options: MachineLoadSamplerOptions = {}): MachineLoadSampler {
-  const statFile = path.join(options.procRoot ?? "/proc", "stat");
+  const procStat = new ProcStatReader(path.join(options.procRoot ?? "/proc", "stat"));
   const cpuTimes = options.cpuTimes ?? os.cpus;
   let baseline: CounterSnapshot | null = null;
   let lastPercent: number | null = null;
 
   return {
     sample(): number | null {
-      const now = readProcStat(statFile) ?? readOsCpus(cpuTimes);
+      const now = procStat.read() ?? readOsCpus(cpuTimes);
       if (now === null) return null;
       const previous = baseline;
       if (previous === null || previous.source !== now.source || previous.fields.length !== now.fields.length) {
@@ -101,30 +101,53 @@ export function createMachineLoadSampler(options: MachineLoadSamplerOptions = {}
   };
 }
 
-function readProcStat(file: string): CounterSnapshot | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, "utf8");
-  } catch {
-    return null;
-  }
-  let aggregate: number[] | null = null;
-  let cpuLines = 0;
-  for (const line of text.split("\n")) {
-    if (line.startsWith("cpu ")) {
-      const fields = line.trim().split(/\s+/).slice(1).map(Number);
-      // Four fields (user nice system idle) are the oldest kernels' minimum.
-      if (fields.length < 4 || fields.some((value) => !Number.isFinite(value) || value < 0)) return null;
-      aggregate = fields;
-    } else if (/^cpu\d+\s/.test(line)) {
-      cpuLines += 1;
+/**
+ * Reads the aggregate `cpu` line of /proc/stat. The file is kept open and re-read from offset 0
+ * into one reused buffer: the sampler runs every second for hours, and opening the file and
+ * splitting its whole text (one line per CPU and a long interrupt line) each time costs ten
+ * times more than this. The per-CPU line count is taken once, from a full read.
+ */
+class ProcStatReader {
+  private fd: number | undefined;
+  private readonly buffer = Buffer.alloc(512);
+  private cpuLines: number | undefined;
+
+  constructor(private readonly file: string) {}
+
+  read(): CounterSnapshot | null {
+    try {
+      if (this.cpuLines === undefined) {
+        const text = fs.readFileSync(this.file, "latin1");
+        this.cpuLines = text.split("\n").filter((line) => /^cpu\d+\s/.test(line)).length;
+      }
+      // A file replaced or removed since it was opened is opened again (fixture trees change).
+      if (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0) this.close();
+      this.fd ??= fs.openSync(this.file, "r");
+      const length = fs.readSync(this.fd, this.buffer, 0, this.buffer.length, 0);
+      const text = this.buffer.toString("latin1", 0, length);
+      const end = text.indexOf("\n");
+      return parseAggregateLine(end === -1 ? text : text.slice(0, end), this.cpuLines);
+    } catch {
+      this.close();
+      return null;
     }
   }
-  if (aggregate === null) return null;
-  const width = aggregate.length;
+
+  private close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
+
+function parseAggregateLine(line: string, cpuLines: number): CounterSnapshot | null {
+  if (!line.startsWith("cpu ")) return null;
+  const fields = line.trim().split(/\s+/).slice(1).map(Number);
+  // Four fields (user nice system idle) are the oldest kernels' minimum.
+  if (fields.length < 4 || fields.some((value) => !Number.isFinite(value) || value < 0)) return null;
+  const width = fields.length;
   return {
     source: "proc-stat",
-    fields: aggregate,
+    fields,
     idleFields: PROC_IDLE_FIELDS.filter((i) => i < width),
     nestedFields: PROC_GUEST_FIELDS.filter((i) => i < width),
     minimumWindow: Math.max(1, cpuLines),

@@ -128,9 +128,13 @@ function cleanModelString(model: string): string {
 
 const WORD = /[\p{L}\p{N}]+/gu;
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
+const ASCII_SEPARATORS = /[^a-z0-9]+/;
 
 /** The distinct lower-cased runs of letters and digits. */
 function tokenSet(text: string): Set<string> {
+  // Table names are ASCII: a plain split is several times faster than the Unicode regex, and
+  // indexing the 4,900 names happens on every tracker start.
+  if (ASCII_ONLY.test(text)) return new Set(text.toLowerCase().split(ASCII_SEPARATORS).filter((t) => t !== ""));
   const tokens = new Set<string>();
   for (const match of text.matchAll(WORD)) tokens.add(lowerEachCharacter(match[0]));
   return tokens;

@@ -70,6 +70,8 @@ export async function planHardware(settings: HardwareSettings, facts: SystemFact
   const loadSampler = new SharedLoadSampler();
   const processSampler = settings.trackingMode === "process" ? createProcessTreeSampler() : undefined;
   const readers: EnergyReader[] = [];
+  // nvidia-smi runs in a child process: ask it now and do the CPU work while it answers.
+  const nvidiaProbe = probeNvidia({ env });
 
   // CodeCarbon treats a forced CPU power as the TDP of the load model, not as a constant draw.
   let cpuReader: EnergyReader | undefined = undefined;
@@ -124,7 +126,7 @@ export async function planHardware(settings: HardwareSettings, facts: SystemFact
   let gpuReader: NvidiaEnergyReader | undefined;
   let selected: number[] | null = null;
   const requestedIds = normalizeGpuIds(settings.gpuIds) ?? gpuIdsFromEnvironment(env);
-  const nvidia = await probeNvidia({ env });
+  const nvidia = await nvidiaProbe;
   if (nvidia.ok && nvidia.gpus.length > 0) {
     gpus = nvidia.gpus;
     if (requestedIds !== null) {

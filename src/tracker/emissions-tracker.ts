@@ -10,8 +10,6 @@ import type { TrackerOptions, TrackerSettings } from "../config/options.generate
 import { ConfigError } from "../errors";
 import { findCountry } from "../intensity/offline";
 import { log, parseLevel, setLogLevel } from "../log";
-import { planHardware } from "../measure/hardware";
-import { readSystemFacts } from "../measure/system-info";
 import type { DetectedHardware } from "../measure/types";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import type { RunDescription } from "./run";
@@ -102,16 +100,22 @@ export class EmissionsTracker {
     this.state = "stopping";
     const client = this.client;
     let row: EmissionsData | undefined;
+    let failure: unknown;
     try {
       row = await client?.request({ type: "stop" });
     } catch (error) {
-      row = client?.latest;
-      log.error(
-        `Stopping the tracker failed (${errorText(error)}).` +
-          (row ? " Keeping the last measurement; it will be recovered into the CSV at the next start." : ""),
-      );
+      failure = error;
     }
     await client?.terminate().catch(() => undefined);
+    if (failure !== undefined) {
+      // The sampler thread failed: write its last checkpoint (at most one interval old) here.
+      const { recoverRun } = require("../output/checkpoint") as typeof import("../output/checkpoint");
+      row = (await recoverRun(this.settings.outputDir, this.runId ?? "").catch(() => null)) ?? undefined;
+      log.error(
+        `Stopping the tracker failed (${errorText(failure)}).` +
+          (row ? " The run's last checkpoint was written to the CSV instead." : " No measurement of this run was saved."),
+      );
+    }
     this.client = undefined;
     this.state = "stopped";
     this.finalEmissionsData = row;
@@ -165,13 +169,12 @@ export class EmissionsTracker {
   async getDetectedHardware(): Promise<DetectedHardware> {
     const description = this.description ?? (await this.client?.ready.catch(() => undefined));
     if (description) return description.hardware;
+    // Loaded on demand: the hardware readers are only needed here and in the sampler thread,
+    // and importing the package must stay cheap.
+    const { planHardware } = require("../measure/hardware") as typeof import("../measure/hardware");
+    const { readSystemFacts } = require("../measure/system-info") as typeof import("../measure/system-info");
     const plan = await planHardware(this.settings, readSystemFacts());
     return plan.hardware;
-  }
-
-  /** The run's latest row (updated at every measurement), or the final one after stop. */
-  get latestEmissionsData(): EmissionsData | undefined {
-    return this.finalEmissionsData ?? this.client?.latest;
   }
 
   /** `await using tracker = new EmissionsTracker().start()` stops it when the scope ends. */

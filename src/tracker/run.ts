@@ -10,7 +10,7 @@ import type { TrackerSettings } from "../config/options.generated";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import type { OutputSink } from "../output/sink";
 import { writeEmissionsRow, writeTaskRows } from "../output/csv-file";
-import { currentProcessIdentity, recoverOrphanedRuns, removeCheckpoint, writeCheckpointSync } from "../output/checkpoint";
+import { CheckpointWriter, currentProcessIdentity, recoverOrphanedRuns, removeCheckpoint } from "../output/checkpoint";
 import { resolveOfflineIntensity, type IntensityResolution } from "../intensity/offline";
 import { planHardware, type HardwarePlan } from "../measure/hardware";
 import { readSystemFacts } from "../measure/system-info";
@@ -90,10 +90,10 @@ export class Run {
   private stopped = false;
   private latestRow: EmissionsData;
   private readonly outputs: OutputSink[];
+  private readonly checkpointWriter: CheckpointWriter;
+  private readonly identity = currentProcessIdentity();
   /** Set when the first read after start comes from a counter whose baseline was taken late. */
   private readonly baselineLagS: number;
-  /** Called with each fresh row (the worker forwards it to the tracker for live use). */
-  onMeasurement: ((row: EmissionsData) => void) | undefined;
 
   private constructor(
     private readonly init: RunInit,
@@ -109,20 +109,21 @@ export class Run {
     this.lastTickHr = this.startHr;
     this.baselineLagS = Math.max(0, secondsBetween(this.startHr, baselineHr));
     this.outputs = buildOutputs(s);
+    this.checkpointWriter = new CheckpointWriter(s.outputDir, init.runId);
     this.latestRow = this.row(this.accumulator.snapshot());
   }
 
   static async open(init: RunInit): Promise<Run> {
     const s = init.settings;
     fs.mkdirSync(s.outputDir, { recursive: true });
-    const recovered = await recoverOrphanedRuns(s.outputDir).catch((error: unknown) => {
-      log.warning(`Could not recover interrupted runs in ${s.outputDir}: ${String(error)}`);
-      return [];
-    });
-    for (const r of recovered) log.info(`Recovered interrupted run ${r.runId} into ${r.file}.`);
-
+    const recovery = recoverOrphanedRuns(s.outputDir).then(
+      (recovered) => {
+        for (const r of recovered) log.info(`Recovered interrupted run ${r.runId} into ${r.file}.`);
+      },
+      (error: unknown) => log.warning(`Could not recover interrupted runs in ${s.outputDir}: ${String(error)}`),
+    );
     const facts = readSystemFacts();
-    const plan = await planHardware(s, facts);
+    const [plan] = await Promise.all([planHardware(s, facts), recovery]);
     const intensity = resolveOfflineIntensity({
       forcedGPerKWh: s.forceCarbonIntensityGCo2eKwh,
       countryIsoCode: s.countryIsoCode,
@@ -183,8 +184,10 @@ export class Run {
       }, Math.max(0, due - nowMs));
     };
     next();
-    if (this.plan.readers.some((r) => r.tick !== undefined)) {
-      const tickMs = Math.min(1000, periodMs);
+    // Load models sub-sample every second between measurements (CodeCarbon's 1 Hz), so power
+    // follows load changes inside an interval; at a cadence of 2 s or less the measurements do.
+    if (periodMs > 2000 && this.plan.readers.some((r) => r.tick !== undefined)) {
+      const tickMs = 1000;
       this.tickTimer = setInterval(() => this.tick(), tickMs);
     }
   }
@@ -241,7 +244,6 @@ export class Run {
     const totals = this.accumulator.snapshot();
     this.latestRow = this.row(totals);
     this.checkpoint();
-    this.onMeasurement?.(this.latestRow);
     this.measurementsSinceLive += 1;
     const every = this.init.settings.apiCallInterval;
     if (every > 0 && this.measurementsSinceLive >= every && !this.stopped) {
@@ -255,10 +257,10 @@ export class Run {
     const s = this.init.settings;
     if (!s.outputMethods.includes("csv")) return;
     try {
-      writeCheckpointSync({
+      this.checkpointWriter.write({
         version: 1,
         runId: this.init.runId,
-        ...currentProcessIdentity(),
+        ...this.identity,
         target: { outputDir: s.outputDir, outputFile: s.outputFile, onCsvWrite: s.onCsvWrite },
         row: this.latestRow,
         taskRows: this.finishedTasks(),
@@ -326,6 +328,7 @@ export class Run {
       await this.report("out");
       await this.reportTasks();
       for (const sink of this.outputs) await sink.exit?.().catch(() => undefined);
+      this.checkpointWriter.close();
       await removeCheckpoint(this.init.settings.outputDir, this.init.runId).catch(() => undefined);
       return row;
     });
@@ -364,9 +367,6 @@ export class Run {
     return task.result;
   }
 
-  latest(): EmissionsData {
-    return this.latestRow;
-  }
 }
 
 function isCounter(source: PowerSource): boolean {

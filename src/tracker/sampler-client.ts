@@ -8,7 +8,6 @@
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { getLogLevel, log } from "../log";
-import type { EmissionsData } from "../output/emissions-data";
 import type { RunDescription, RunInit } from "./run";
 import type { WorkerData, WorkerMessage, WorkerReplies, WorkerRequest } from "./worker-protocol";
 
@@ -21,11 +20,10 @@ export class SamplerClient {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private failure: Error | undefined;
-  private latestRow: EmissionsData | undefined;
   readonly ready: Promise<RunDescription>;
   private exited = false;
 
-  constructor(init: RunInit, onMeasurement?: (row: EmissionsData) => void) {
+  constructor(init: RunInit) {
     const data: WorkerData = { init, logLevel: getLogLevel() };
     this.worker = new Worker(path.join(__dirname, "sampler-worker.js"), { workerData: data });
     this.worker.ref();
@@ -41,17 +39,12 @@ export class SamplerClient {
     this.worker.on("message", (message: WorkerMessage) => {
       switch (message.type) {
         case "ready":
-          this.latestRow = message.row;
           this.updateRef();
           markReady(message.description);
           break;
         case "failed":
           this.fail(new Error(message.message));
           markFailed(this.failure!);
-          break;
-        case "measurement":
-          this.latestRow = message.row;
-          onMeasurement?.(message.row);
           break;
         case "reply": {
           const waiter = this.pending.get(message.id);
@@ -78,11 +71,6 @@ export class SamplerClient {
       for (const waiter of this.pending.values()) waiter.reject(this.failure ?? new Error("the sampler worker exited"));
       this.pending.clear();
     });
-  }
-
-  /** The most recent row the worker sent, if any: a fallback when the worker dies. */
-  get latest(): EmissionsData | undefined {
-    return this.latestRow;
   }
 
   private fail(error: Error): void {

@@ -23,8 +23,7 @@ async function main(): Promise<void> {
     send({ type: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     return;
   }
-  send({ type: "ready", description: run.describe(), row: run.latest() });
-  run.onMeasurement = (row) => send({ type: "measurement", row });
+  send({ type: "ready", description: run.describe() });
 
   port!.on("message", (request: WorkerRequest) => {
     const answer = async () => {

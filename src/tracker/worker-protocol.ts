@@ -22,9 +22,8 @@ export interface WorkerReplies {
 }
 
 export type WorkerMessage =
-  | { type: "ready"; description: RunDescription; row: EmissionsData }
+  | { type: "ready"; description: RunDescription }
   | { type: "failed"; message: string }
-  | { type: "measurement"; row: EmissionsData }
   | { type: "reply"; id: number; ok: true; value: WorkerReplies[WorkerRequestType] }
   | { type: "reply"; id: number; ok: false; message: string }
   | { type: "log"; level: LogLevel; message: string };
