@@ -8,12 +8,11 @@
 // The output is deterministic (no dates, no absolute paths).
 "use strict";
 
-const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
+const { parseCsv: parseCsvText, readText: readSourceText, sourceFile } = require("./read-source");
 
 const GENERATOR = "scripts/data/cpu-tdp.js (npm run data)";
-const UPSTREAM_REPOSITORY = "https://github.com/mlco2/codecarbon";
 const CODECARBON_LICENCE = "MIT (CodeCarbon: Copyright (c) 2019 Mila, BCG Gamma, CometML, Haverford College; Copyright (c) 2023 Code Carbon NGO)";
 const SOURCE_FILE = "hardware/cpu_power.csv";
 const OUTPUT_FILE = "cpu-tdp.json";
@@ -37,8 +36,8 @@ function generate({ source, target }) {
 }
 
 function buildCpuTdp(source) {
-  const text = readText(source, SOURCE_FILE).replace(/^\uFEFF/, "");
-  const rows = parseCsv(text, SOURCE_FILE);
+  const text = readSourceText(source, SOURCE_FILE, "cpu-tdp generator").replace(/^\uFEFF/, "");
+  const rows = parseCsvText(text, SOURCE_FILE);
   const header = rows.shift();
   if (header === undefined) fail(SOURCE_FILE, "is empty");
   const nameAt = header.indexOf("Name");
@@ -101,78 +100,6 @@ function serialise(document) {
   return text.replace(/[\u007f-\uffff]/g, (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-/** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF line ends. */
-function parseCsv(text, file) {
-  const rows = [];
-  let row = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        field += ch;
-      }
-    } else if (ch === '"' && field === "") {
-      quoted = true;
-    } else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      field = "";
-      if (!(row.length === 1 && row[0] === "")) rows.push(row);
-      row = [];
-    } else {
-      field += ch;
-    }
-  }
-  if (quoted) fail(file, "ends inside a quoted field");
-  row.push(field);
-  if (!(row.length === 1 && row[0] === "")) rows.push(row);
-  return rows;
-}
-
-function readText(source, relative) {
-  const file = path.join(source, relative);
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new Error(`cpu-tdp generator: cannot read ${file}: ${error.message}`);
-  }
-}
-
-/** Names the upstream file by its path inside CodeCarbon and its content hash, so a diff shows data updates. */
-function sourceFile(source, relative) {
-  const bytes = fs.readFileSync(path.join(source, relative));
-  const provenance = readProvenance(source);
-  return {
-    repository: UPSTREAM_REPOSITORY,
-    commit: provenance.commit,
-    version: provenance.version,
-    path: `codecarbon/data/${relative}`,
-    sha256: crypto.createHash("sha256").update(bytes).digest("hex"),
-  };
-}
-
-/** The commit and version named by the reference copy's PROVENANCE.md; null when it has none. */
-function readProvenance(source) {
-  let text = "";
-  try {
-    text = fs.readFileSync(path.join(source, "PROVENANCE.md"), "utf8");
-  } catch {
-    // No provenance note: the fields stay null rather than claiming a commit.
-  }
-  const commit = /Commit:\s*`([0-9a-f]{40})`/.exec(text);
-  const version = /package version\s*`([^`]+)`/.exec(text);
-  return { commit: commit ? commit[1] : null, version: version ? version[1] : null };
-}
 
 function fail(where, problem) {
   throw new Error(`cpu-tdp generator: ${where} ${problem}`);

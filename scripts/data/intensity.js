@@ -7,12 +7,11 @@
 // here once, with the rule written into the file, so the runtime only looks values up.
 "use strict";
 
-const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
+const { parseCsv: parseCsvText, readText: readSourceText, sourceFile } = require("./read-source");
 
 const GENERATOR = "scripts/data/intensity.js (npm run data)";
-const UPSTREAM_REPOSITORY = "https://github.com/mlco2/codecarbon";
 const CODECARBON_LICENCE = "MIT (CodeCarbon: Copyright (c) 2019 Mila, BCG Gamma, CometML, Haverford College; Copyright (c) 2023 Code Carbon NGO)";
 
 /** Kilograms per pound: converts lbs/MWh into kg/kWh (the MWh→kWh factor 1000 cancels the lb→t one). */
@@ -275,8 +274,8 @@ function buildNordicZones(source) {
 
 function buildCloudRegions(source) {
   const file = "cloud/impact.csv";
-  const text = readText(source, file).replace(/^\uFEFF/, "");
-  const rows = parseCsv(text, file);
+  const text = readSourceText(source, file, "intensity generator").replace(/^\uFEFF/, "");
+  const rows = parseCsvText(text, file);
   const header = rows.shift();
   if (header === undefined) fail(file, "is empty");
   const column = (name) => {
@@ -340,94 +339,16 @@ function buildCloudRegions(source) {
   };
 }
 
-/** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF line ends. */
-function parseCsv(text, file) {
-  const rows = [];
-  let row = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        field += ch;
-      }
-    } else if (ch === '"' && field === "") {
-      quoted = true;
-    } else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      field = "";
-      if (!(row.length === 1 && row[0] === "")) rows.push(row);
-      row = [];
-    } else {
-      field += ch;
-    }
-  }
-  if (quoted) fail(file, "ends inside a quoted field");
-  row.push(field);
-  if (!(row.length === 1 && row[0] === "")) rows.push(row);
-  return rows;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading and validating the upstream files
-
-function readText(source, relative) {
-  const file = path.join(source, relative);
-  try {
-    return fs.readFileSync(file, "utf8");
-  } catch (error) {
-    throw new Error(`intensity generator: cannot read ${file}: ${error.message}`);
-  }
-}
 
 function readJsonObject(source, relative) {
   let parsed;
   try {
-    parsed = JSON.parse(readText(source, relative));
+    parsed = JSON.parse(readSourceText(source, relative, "intensity generator"));
   } catch (error) {
     throw new Error(`intensity generator: ${relative} is not valid JSON: ${error.message}`);
   }
   if (!isPlainObject(parsed)) fail(relative, "is not a JSON object");
   return parsed;
-}
-
-/** Names the upstream file by its path inside CodeCarbon and its content hash, so a diff shows data updates. */
-function sourceFile(source, relative) {
-  const bytes = fs.readFileSync(path.join(source, relative));
-  const provenance = readProvenance(source);
-  return {
-    repository: UPSTREAM_REPOSITORY,
-    commit: provenance.commit,
-    version: provenance.version,
-    path: `codecarbon/data/${relative}`,
-    sha256: crypto.createHash("sha256").update(bytes).digest("hex"),
-  };
-}
-
-/**
- * The commit and package version the reference copy was taken from, as its PROVENANCE.md states
- * them; null when the folder has no such note (a hand-made fixture, a partial copy).
- */
-function readProvenance(source) {
-  let text = "";
-  try {
-    text = fs.readFileSync(path.join(source, "PROVENANCE.md"), "utf8");
-  } catch {
-    // No provenance note: the fields stay null rather than claiming a commit.
-  }
-  const commit = /Commit:\s*`([0-9a-f]{40})`/.exec(text);
-  const version = /package version\s*`([^`]+)`/.exec(text);
-  return { commit: commit ? commit[1] : null, version: version ? version[1] : null };
 }
 
 function isPlainObject(value) {

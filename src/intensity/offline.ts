@@ -68,16 +68,8 @@ export interface CountryIntensity {
   year: number | null;
 }
 
-export interface CloudRegionIntensity {
-  provider: string;
-  providerName: string;
-  region: string;
-  countryName: string;
-  countryIsoCode: string;
-  state: string | null;
-  city: string | null;
-  intensityGPerKWh: number;
-}
+/** A cloud region row of the bundled data. */
+export type CloudRegionIntensity = CloudRegionRecord;
 
 const FORCED_DATASET = "force_carbon_intensity_g_co2e_kwh (configuration)";
 const WORLD_AVERAGE_DATASET = "World average, IEA Global Energy & CO2 Status Report 2019 (via CodeCarbon)";
