@@ -14,6 +14,7 @@ import type { DetectedHardware } from "../measure/types";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import type { RunDescription } from "./run";
 import { SamplerClient } from "./sampler-client";
+import { acquireSingleRunLock } from "./single-run-lock";
 import { describeSources, summariseRun } from "./summary";
 
 type TrackerState = "idle" | "running" | "stopping" | "stopped";
@@ -32,6 +33,7 @@ export class EmissionsTracker {
   private client: SamplerClient | undefined;
   private stopping: Promise<number | undefined> | undefined;
   private description: RunDescription | undefined;
+  private releaseLock: (() => void) | undefined;
 
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options);
@@ -56,8 +58,20 @@ export class EmissionsTracker {
       return this;
     }
     try {
+      const runId = randomUUID();
+      if (!this.settings.allowMultipleRuns) {
+        const lock = acquireSingleRunLock(runId);
+        if ("heldBy" in lock) {
+          log.warning(
+            `Another codecarbon tracker is already running on this machine (pid ${lock.heldBy.pid}, run ${lock.heldBy.runId}): ` +
+              "start() is ignored. Stop that tracker first, or set allow_multiple_runs = true to let several run at once.",
+          );
+          return this;
+        }
+        this.releaseLock = lock.release;
+      }
       this.state = "running";
-      this.runId = randomUUID();
+      this.runId = runId;
       this.finalEmissions = undefined;
       this.finalEmissionsData = undefined;
       this.stopping = undefined;
@@ -117,6 +131,8 @@ export class EmissionsTracker {
       );
     }
     this.client = undefined;
+    this.releaseLock?.();
+    this.releaseLock = undefined;
     this.state = "stopped";
     this.finalEmissionsData = row;
     this.finalEmissions = row?.emissions;

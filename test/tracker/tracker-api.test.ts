@@ -191,3 +191,32 @@ test("stop() before start() and flush() on a stopped tracker log instead of thro
   assert.equal(await tracker.flush(), undefined);
   assert.ok(logs.some((l) => l.startsWith("error: stop() was called before start()")));
 });
+
+test("allow_multiple_runs = false lets one tracker run at a time, and a dead holder's lock is taken over", async () => {
+  const previousTmp = process.env["TMPDIR"];
+  process.env["TMPDIR"] = box.dir;
+  try {
+    const dir = outputDir();
+    const first = new OfflineEmissionsTracker({ ...fast, outputDir: dir, allowMultipleRuns: false }).start();
+    const second = new OfflineEmissionsTracker({ ...fast, outputDir: dir, allowMultipleRuns: false });
+    logs.length = 0;
+    second.start();
+    assert.equal(second.runId, undefined);
+    assert.ok(logs.some((l) => l.includes("Another codecarbon tracker is already running")), logs.join("\n"));
+    await first.stop();
+    second.start();
+    assert.ok(second.runId);
+    await second.stop();
+
+    const { spawnSync } = await import("node:child_process");
+    const dead = spawnSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" });
+    fs.writeFileSync(path.join(box.dir, ".codecarbon.lock"), JSON.stringify({ pid: Number(dead.stdout.trim()), hostname: (await import("node:os")).hostname(), processStartTime: null, runId: "gone" }));
+    const third = new OfflineEmissionsTracker({ ...fast, outputDir: dir, allowMultipleRuns: false }).start();
+    assert.ok(third.runId, "a lock whose process is gone does not block");
+    await third.stop();
+    assert.equal(fs.existsSync(path.join(box.dir, ".codecarbon.lock")), false, "stop() releases the lock");
+  } finally {
+    if (previousTmp === undefined) delete process.env["TMPDIR"];
+    else process.env["TMPDIR"] = previousTmp;
+  }
+});
