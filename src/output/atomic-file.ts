@@ -75,14 +75,8 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   syncDirectoryBestEffort(path.dirname(file));
 }
 
-/**
- * The same as `writeFileAtomic`, blocking: for the sampler worker's per-measurement checkpoint.
- * `durable: false` skips the fsyncs: the rename alone already guarantees that a process killed
- * mid-write leaves the old or the new file, never a torn one, and a checkpoint written every
- * few seconds does not need to survive a power cut at the cost of two disk flushes each time.
- */
-export function writeFileAtomicSync(file: string, data: string | Uint8Array, options: { durable?: boolean } = {}): void {
-  const durable = options.durable ?? true;
+/** The same as `writeFileAtomic`, blocking. */
+export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
   const temp = tempPathFor(file);
   const mode = existingMode(file);
   try {
@@ -90,7 +84,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
     try {
       if (mode !== undefined) fs.fchmodSync(fd, mode);
       fs.writeFileSync(fd, data);
-      if (durable) fs.fsyncSync(fd);
+      fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);
     }
@@ -112,7 +106,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array, opt
     }
     throw error;
   }
-  if (durable) syncDirectoryBestEffort(path.dirname(file));
+  syncDirectoryBestEffort(path.dirname(file));
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

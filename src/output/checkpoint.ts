@@ -17,7 +17,6 @@ import { log } from "../log";
 import { CSV_COLUMNS, type EmissionsData, type TaskEmissionsData } from "./emissions-data";
 import type { CsvCellValue } from "./csv-format";
 import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "./csv-file";
-import { writeFileAtomicSync } from "./atomic-file";
 import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "./process-identity";
 
 export { currentProcessIdentity };
@@ -59,17 +58,13 @@ function checkpointFileName(runId: string): string {
 
 const safeHostname = (hostname: string) => hostname.replace(/[^A-Za-z0-9.-]/g, "_");
 
-/** Replaces the run's checkpoint atomically; creates the folder the first time. */
+/** Writes one checkpoint once (creating the folder); a running sampler keeps a CheckpointWriter. */
 export function writeCheckpointSync(checkpoint: RunCheckpoint): void {
-  const dir = checkpointDir(checkpoint.target.outputDir);
-  const file = path.join(dir, checkpointFileName(checkpoint.runId));
-  const data = JSON.stringify(checkpoint);
+  const writer = new CheckpointWriter(checkpoint.target.outputDir, checkpoint.runId);
   try {
-    writeFileAtomicSync(file, data, { durable: false });
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
-    fs.mkdirSync(dir, { recursive: true });
-    writeFileAtomicSync(file, data, { durable: false });
+    writer.write(checkpoint);
+  } finally {
+    writer.close();
   }
 }
 
