@@ -33,6 +33,8 @@ export interface HardwareSettings {
  * call" window, as psutil has. Every sample is recorded, weighted by the time it covers, so the
  * utilisation is a true time-weighted mean whoever asked for the sample.
  */
+const FRESH_SAMPLE_NS = 100_000_000;
+
 export class SharedLoadSampler {
   private readonly inner = createMachineLoadSampler();
   private lastCallHr = process.hrtime.bigint();
@@ -49,6 +51,14 @@ export class SharedLoadSampler {
       this.coveredS += seconds;
     }
     return load;
+  }
+
+  /**
+   * Samples unless a reader just did (the CPU load model samples on every read): the utilisation
+   * figure then needs no second read of the counters.
+   */
+  refresh(): void {
+    if (Number(process.hrtime.bigint() - this.lastCallHr) > FRESH_SAMPLE_NS) this.sample();
   }
 
   /** Mean machine load since the sampler was made, in percent. */

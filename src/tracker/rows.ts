@@ -1,17 +1,13 @@
 /**
  * Turns running totals into CodeCarbon's emissions record.
  */
+import type { IntensityLocation } from "../intensity/offline";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import { wattsFromKwhOver } from "../units";
 import type { RunTotals } from "./accumulator";
 
-export interface RunLocation {
-  countryName: string | null;
-  countryIsoCode: string | null;
-  region: string | null;
-  cloudProvider: string;
-  cloudRegion: string;
-  onCloud: boolean;
+/** Where the run happens: the intensity data's location, plus coordinates when geolocated. */
+export interface RunLocation extends IntensityLocation {
   latitude: number | null;
   longitude: number | null;
 }

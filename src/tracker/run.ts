@@ -44,7 +44,7 @@ interface TaskState {
 
 const secondsBetween = (from: bigint, to: bigint) => Number(to - from) / 1e9;
 
-/** Time-weighted means of utilisation samples. */
+/** Means of the RAM and GPU utilisation samples (CPU load is averaged by the load sampler). */
 class UtilisationMeter {
   private ramPercentSum = 0;
   private ramUsedSum = 0;
@@ -52,8 +52,10 @@ class UtilisationMeter {
   private gpuSum = 0;
   private gpuSamples = 0;
 
+  constructor(private readonly totalMemoryBytes: number) {}
+
   addRam(): void {
-    const total = os.totalmem();
+    const total = this.totalMemoryBytes;
     const used = total - os.freemem();
     this.ramPercentSum += (used / total) * 100;
     this.ramUsedSum += used / BYTES_PER_GIB;
@@ -77,7 +79,7 @@ class UtilisationMeter {
 
 export class Run {
   private readonly accumulator: RunAccumulator;
-  private readonly utilisation = new UtilisationMeter();
+  private readonly utilisation: UtilisationMeter;
   private readonly startHr: bigint;
   private lastMeasureHr: bigint;
   private lastTickHr: bigint;
@@ -104,6 +106,7 @@ export class Run {
   ) {
     const s = init.settings;
     this.accumulator = new RunAccumulator(s.pue, s.wue);
+    this.utilisation = new UtilisationMeter(meta.ramTotalSizeGiB * BYTES_PER_GIB);
     this.startHr = BigInt(init.startHr);
     this.lastMeasureHr = this.startHr;
     this.lastTickHr = this.startHr;
@@ -172,16 +175,16 @@ export class Run {
 
   private schedule(): void {
     const periodMs = this.init.settings.measurePowerSecs * 1000;
-    // Aim each measurement at start + k × period so timing errors never accumulate.
-    let k = 1;
+    // Aim each measurement at start + k × period so timing errors never accumulate; a timer that
+    // fired late skips the slots it missed rather than measuring twice in a row. The 1 ms slack
+    // keeps a timer that fires a hair before its slot from scheduling the same slot again.
     const next = () => {
-      const due = Number(this.startHr / 1_000_000n) + k * periodMs;
-      const nowMs = Number(process.hrtime.bigint() / 1_000_000n);
+      const elapsedMs = secondsBetween(this.startHr, process.hrtime.bigint()) * 1000;
+      const nextSlotMs = (Math.floor((elapsedMs + 1) / periodMs) + 1) * periodMs;
       this.timer = setTimeout(() => {
-        k = Math.max(k + 1, Math.floor((Number(process.hrtime.bigint() / 1_000_000n) - Number(this.startHr / 1_000_000n)) / periodMs) + 1);
         void this.enqueue(() => this.measure()).catch(() => undefined);
         if (!this.stopped) next();
-      }, Math.max(0, due - nowMs));
+      }, nextSlotMs - elapsedMs);
     };
     next();
     // Load models sub-sample every second between measurements (CodeCarbon's 1 Hz), so power
@@ -236,7 +239,7 @@ export class Run {
         }
       }),
     );
-    this.plan.loadSampler.sample();
+    this.plan.loadSampler.refresh();
     this.utilisation.addRam();
     const gpuPercent = this.plan.gpuUtilisation();
     if (gpuPercent !== null) this.utilisation.addGpu(gpuPercent);

@@ -32,8 +32,6 @@ export function trackEmissions(first?: unknown, second?: unknown): unknown {
     return wrap(first as (...args: unknown[]) => unknown, (second ?? {}) as TrackEmissionsOptions);
   }
   const options = (first ?? {}) as TrackEmissionsOptions;
-  // Construct once now so a bad option or a missing country fails where the decorator is written.
-  createTracker(options);
   return (method: unknown, context: unknown) => {
     if (typeof method !== "function" || !isMethodContext(context)) {
       throw new TypeError("@trackEmissions(...) decorates class methods; use trackEmissions(fn, options) for plain functions.");
@@ -56,6 +54,8 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
 }
 
 function wrap(fn: (...args: unknown[]) => unknown, options: TrackEmissionsOptions): (...args: unknown[]) => unknown {
+  // Construct one now so a bad option or a missing country fails where the function is wrapped
+  // (or the class is defined), not at its first call.
   createTracker(options);
   const tracked = function (this: unknown, ...args: unknown[]): unknown {
     const tracker = createTracker(options).start();
