@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
+import { parseCsv } from "../../src/output/csv-format";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 /** The compiled library entry point of the test build. */
@@ -70,34 +71,8 @@ export async function waitFor<T>(probe: () => T | undefined, what: string, timeo
   }
 }
 
-/** Minimal CSV reader for assertions (our rows hold no quoted commas except cpu_model/os). */
+/** The rows of a CSV file as header → cell records (read with the project's own CSV parser). */
 export function readCsvRows(file: string): Array<Record<string, string>> {
-  const text = fs.readFileSync(file, "utf8").replace(/^\uFEFF/, "");
-  const lines = text.split(/\r?\n/).filter((l) => l !== "");
-  const split = (line: string) => {
-    const cells: string[] = [];
-    let cell = "";
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const ch = line[i]!;
-      if (quoted) {
-        if (ch === '"' && line[i + 1] === '"') {
-          cell += '"';
-          i++;
-        } else if (ch === '"') quoted = false;
-        else cell += ch;
-      } else if (ch === '"') quoted = true;
-      else if (ch === ",") {
-        cells.push(cell);
-        cell = "";
-      } else cell += ch;
-    }
-    cells.push(cell);
-    return cells;
-  };
-  const header = split(lines[0] ?? "");
-  return lines.slice(1).map((line) => {
-    const cells = split(line);
-    return Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ""]));
-  });
+  const [header = [], ...rows] = parseCsv(fs.readFileSync(file, "utf8"));
+  return rows.map((cells) => Object.fromEntries(header.map((h, i) => [h, cells[i] ?? ""])));
 }
