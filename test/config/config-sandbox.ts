@@ -2,6 +2,7 @@
  * A temporary HOME and working folder for config tests, with helpers to write both config files,
  * and a log capture. Nothing here touches the caller's real home or environment.
  */
+import { afterEach, beforeEach } from "node:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -62,4 +63,18 @@ export function captureLog(): LogCapture {
       resetLogOnce();
     },
   };
+}
+
+/** A fresh sandbox and log capture around each test of the enclosing suite (or file). */
+export function useConfigSandbox(): { readonly box: ConfigSandbox; readonly logs: LogCapture } {
+  const current = {} as { box: ConfigSandbox; logs: LogCapture };
+  beforeEach(() => {
+    current.box = makeConfigSandbox();
+    current.logs = captureLog();
+  });
+  afterEach(() => {
+    current.logs.restore();
+    current.box.cleanup();
+  });
+  return current;
 }

@@ -1,25 +1,16 @@
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { resolveConfig, type TrackerOptions } from "../../src/config";
 import { ConfigError, isCodeCarbonError } from "../../src/errors";
-import { captureLog, makeConfigSandbox, section, type ConfigSandbox, type LogCapture } from "./config-sandbox";
+import { section, useConfigSandbox } from "./config-sandbox";
 
-let box: ConfigSandbox;
-let logs: LogCapture;
-beforeEach(() => {
-  box = makeConfigSandbox();
-  logs = captureLog();
-});
-afterEach(() => {
-  logs.restore();
-  box.cleanup();
-});
+const sandbox = useConfigSandbox();
 
 /** The ConfigError that resolving throws; fails the test when nothing is thrown. */
 function errorOf(options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}): ConfigError {
   try {
-    resolveConfig(options, { env, cwd: box.cwd, home: box.home });
+    resolveConfig(options, { env, cwd: sandbox.box.cwd, home: sandbox.box.home });
   } catch (error) {
     assert.ok(error instanceof ConfigError, `expected a ConfigError, got ${String(error)}`);
     assert.ok(isCodeCarbonError(error));
@@ -29,7 +20,7 @@ function errorOf(options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}): Con
 }
 
 function globalFileError(...lines: string[]): string {
-  box.writeGlobal(section(...lines));
+  sandbox.box.writeGlobal(section(...lines));
   const error = errorOf();
   assert.equal(error.code, "ERR_CODECARBON_CONFIG_INVALID");
   return error.message;
@@ -96,14 +87,14 @@ describe("bad values in a config file name the file, the line, the value and wha
   });
 
   test("the local file is named by its path", () => {
-    box.writeLocal(section("pue = x"));
+    sandbox.box.writeLocal(section("pue = x"));
     const error = errorOf();
-    assert.equal(error.message, `${box.localFile} line 2: pue = "x" is not a number (expected a number, e.g. pue = 1.2)`);
+    assert.equal(error.message, `${sandbox.box.localFile} line 2: pue = "x" is not a number (expected a number, e.g. pue = 1.2)`);
   });
 
   test("every problem is reported at once", () => {
-    box.writeGlobal(section("pue = x"));
-    box.writeLocal(section("wue = y"));
+    sandbox.box.writeGlobal(section("pue = x"));
+    sandbox.box.writeLocal(section("wue = y"));
     const lines = errorOf({ measurePowerSecs: -1 }, { CODECARBON_TRACKING_MODE: "thread" }).message.split("\n");
     assert.equal(lines.length, 4);
     assert.match(lines[0] ?? "", /^~\/\.codecarbon\.config line 2: pue/);
@@ -115,41 +106,41 @@ describe("bad values in a config file name the file, the line, the value and wha
 
 describe("malformed files are refused with the line to fix", () => {
   test("a file without a section header names the first key line", () => {
-    box.writeGlobal("measure_power_secs = 10\n");
+    sandbox.box.writeGlobal("measure_power_secs = 10\n");
     assert.equal(errorOf().message, "~/.codecarbon.config line 1: measure_power_secs comes before any section; put a [codecarbon] line above it");
-    box.writeGlobal("# settings\n\npue = 1.2\n[codecarbon]\n");
+    sandbox.box.writeGlobal("# settings\n\npue = 1.2\n[codecarbon]\n");
     assert.equal(errorOf().message, "~/.codecarbon.config line 3: pue comes before any section; put a [codecarbon] line above it");
   });
 
   test("a file whose only section is not [codecarbon]", () => {
-    box.writeGlobal("[CodeCarbon]\npue = 1.2\n");
+    sandbox.box.writeGlobal("[CodeCarbon]\npue = 1.2\n");
     assert.equal(errorOf().message, "~/.codecarbon.config line 1: there is no [codecarbon] section (found [CodeCarbon]; section names are case-sensitive)");
-    box.writeGlobal("# old\n[tracker]\npue = 1.2\n");
+    sandbox.box.writeGlobal("# old\n[tracker]\npue = 1.2\n");
     assert.equal(errorOf().message, "~/.codecarbon.config line 2: there is no [codecarbon] section (found [tracker])");
   });
 
   test("a line that is not key = value", () => {
-    box.writeGlobal(section("pue: 1.2"));
+    sandbox.box.writeGlobal(section("pue: 1.2"));
     assert.equal(errorOf().message, '~/.codecarbon.config line 2: "pue: 1.2" is not a key = value line (this reader takes key = value, not key: value)');
-    box.writeGlobal(section("just words"));
+    sandbox.box.writeGlobal(section("just words"));
     assert.equal(errorOf().message, '~/.codecarbon.config line 2: "just words" is not a key = value line');
-    box.writeGlobal(section("= 3"));
+    sandbox.box.writeGlobal(section("= 3"));
     assert.equal(errorOf().message, '~/.codecarbon.config line 2: "= 3" is not a key = value line');
   });
 
   test("the same key twice (configparser refuses it too)", () => {
-    box.writeGlobal(section("pue = 1.1", "PUE = 1.2"));
+    sandbox.box.writeGlobal(section("pue = 1.1", "PUE = 1.2"));
     assert.equal(errorOf().message, "~/.codecarbon.config line 3: pue is already set on line 2; keep one of them");
   });
 
   test("an indented section header", () => {
-    box.writeGlobal("  [codecarbon]\npue = 1\n");
+    sandbox.box.writeGlobal("  [codecarbon]\npue = 1\n");
     assert.match(errorOf().message, /^~\/\.codecarbon\.config line 1: remove the spaces before \[codecarbon\]/);
   });
 
   test("a config path that cannot be read", () => {
-    fs.mkdirSync(box.localFile);
-    assert.match(errorOf().message, new RegExp(`^${box.localFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} cannot be read \\(`));
+    fs.mkdirSync(sandbox.box.localFile);
+    assert.match(errorOf().message, new RegExp(`^${sandbox.box.localFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} cannot be read \\(`));
   });
 });
 

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { resolveConfig, type ConfigLayer, type TrackerOptions, type TrackerSettings } from "../../src/config";
-import { captureLog, makeConfigSandbox, section, type ConfigSandbox, type LogCapture } from "./config-sandbox";
+import { section, useConfigSandbox } from "./config-sandbox";
 
 /**
  * One key per value type. Each layer writes its own text (files, env) or value (code), and the
@@ -36,16 +36,7 @@ const CASES: LayerCase[] = [
 const ENV_PREFIX = "CODECARBON_";
 
 describe("each layer overrides the one below, key by key", () => {
-  let box: ConfigSandbox;
-  let logs: LogCapture;
-  beforeEach(() => {
-    box = makeConfigSandbox();
-    logs = captureLog();
-  });
-  afterEach(() => {
-    logs.restore();
-    box.cleanup();
-  });
+  const sandbox = useConfigSandbox();
 
   const globalText = section(...CASES.map((c) => `${c.key} = ${c.global[0]}`));
   const localText = section(...CASES.map((c) => `${c.key}=${c.local[0]}`));
@@ -53,7 +44,7 @@ describe("each layer overrides the one below, key by key", () => {
   const code = Object.fromEntries(CASES.map((c) => [c.option, c.code])) as TrackerOptions;
 
   function check(stage: string, options: TrackerOptions, envVars: NodeJS.ProcessEnv, expected: (c: LayerCase) => [unknown, ConfigLayer]): void {
-    const resolved = resolveConfig(options, { env: envVars, cwd: box.cwd, home: box.home });
+    const resolved = resolveConfig(options, { env: envVars, cwd: sandbox.box.cwd, home: sandbox.box.home });
     for (const c of CASES) {
       const [value, layer] = expected(c);
       assert.deepEqual(resolved.settings[c.option], value, `${stage}: ${c.key}`);
@@ -67,36 +58,36 @@ describe("each layer overrides the one below, key by key", () => {
   });
 
   test("the global file overrides the defaults", () => {
-    box.writeGlobal(globalText);
+    sandbox.box.writeGlobal(globalText);
     check("global", {}, {}, (c) => [c.global[1], "global-file"]);
   });
 
   test("the local file overrides the global file", () => {
-    box.writeGlobal(globalText);
-    box.writeLocal(localText);
+    sandbox.box.writeGlobal(globalText);
+    sandbox.box.writeLocal(localText);
     check("local", {}, {}, (c) => [c.local[1], "local-file"]);
   });
 
   test("environment variables override both files", () => {
-    box.writeGlobal(globalText);
-    box.writeLocal(localText);
+    sandbox.box.writeGlobal(globalText);
+    sandbox.box.writeLocal(localText);
     check("env", {}, env, (c) => [c.env[1], "env"]);
   });
 
   test("code options override everything", () => {
-    box.writeGlobal(globalText);
-    box.writeLocal(localText);
+    sandbox.box.writeGlobal(globalText);
+    sandbox.box.writeLocal(localText);
     check("code", code, env, (c) => [c.code, "code"]);
   });
 
   test("a layer that does not set a key leaves the lower layer's value", () => {
-    box.writeGlobal(globalText);
-    box.writeLocal(section("pue = 1.3"));
-    const resolved = resolveConfig({ wue: 1.5, measurePowerSecs: undefined }, { env: { CODECARBON_PROJECT_NAME: "env project" }, cwd: box.cwd, home: box.home });
+    sandbox.box.writeGlobal(globalText);
+    sandbox.box.writeLocal(section("pue = 1.3"));
+    const resolved = resolveConfig({ wue: 1.5, measurePowerSecs: undefined }, { env: { CODECARBON_PROJECT_NAME: "env project" }, cwd: sandbox.box.cwd, home: sandbox.box.home });
     assert.equal(resolved.settings.measurePowerSecs, 10);
-    assert.deepEqual(resolved.origins.measurePowerSecs, { layer: "global-file", file: box.globalFile, line: 2 });
+    assert.deepEqual(resolved.origins.measurePowerSecs, { layer: "global-file", file: sandbox.box.globalFile, line: 2 });
     assert.equal(resolved.settings.pue, 1.3);
-    assert.deepEqual(resolved.origins.pue, { layer: "local-file", file: box.localFile, line: 2 });
+    assert.deepEqual(resolved.origins.pue, { layer: "local-file", file: sandbox.box.localFile, line: 2 });
     assert.equal(resolved.settings.projectName, "env project");
     assert.deepEqual(resolved.origins.projectName, { layer: "env", variable: "CODECARBON_PROJECT_NAME" });
     assert.equal(resolved.settings.wue, 1.5);
@@ -106,39 +97,30 @@ describe("each layer overrides the one below, key by key", () => {
   });
 
   test("null in code clears a nullable value set by a lower layer", () => {
-    const resolved = resolveConfig({ forceCpuPower: null }, { env: { CODECARBON_FORCE_CPU_POWER: "95" }, cwd: box.cwd, home: box.home });
+    const resolved = resolveConfig({ forceCpuPower: null }, { env: { CODECARBON_FORCE_CPU_POWER: "95" }, cwd: sandbox.box.cwd, home: sandbox.box.home });
     assert.equal(resolved.settings.forceCpuPower, null);
     assert.equal(resolved.origins.forceCpuPower.layer, "code");
   });
 });
 
 describe("files, environment and code details", () => {
-  let box: ConfigSandbox;
-  let logs: LogCapture;
-  beforeEach(() => {
-    box = makeConfigSandbox();
-    logs = captureLog();
-  });
-  afterEach(() => {
-    logs.restore();
-    box.cleanup();
-  });
+  const sandbox = useConfigSandbox();
 
-  const resolve = (options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}) => resolveConfig(options, { env, cwd: box.cwd, home: box.home });
+  const resolve = (options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}) => resolveConfig(options, { env, cwd: sandbox.box.cwd, home: sandbox.box.home });
 
   test("file keys are case-insensitive, values keep everything after the first =, comment lines are skipped", () => {
-    box.writeGlobal(
+    sandbox.box.writeGlobal(
       ["# a comment", "; another comment", "[codecarbon]", "Measure_Power_Secs=5", "project_name= no/space= problem2", "  # indented comment", "output_file = a=b.csv"].join("\n"),
     );
     const resolved = resolve();
     assert.equal(resolved.settings.measurePowerSecs, 5);
-    assert.deepEqual(resolved.origins.measurePowerSecs, { layer: "global-file", file: box.globalFile, line: 4 });
+    assert.deepEqual(resolved.origins.measurePowerSecs, { layer: "global-file", file: sandbox.box.globalFile, line: 4 });
     assert.equal(resolved.settings.projectName, "no/space= problem2");
     assert.equal(resolved.settings.outputFile, "a=b.csv");
   });
 
   test("values are read by the ini package: quotes are removed and `;` starts an inline comment", () => {
-    box.writeGlobal(section('project_name = "my project"', "experiment_name = run ; trailing note", "region = 'quebec'"));
+    sandbox.box.writeGlobal(section('project_name = "my project"', "experiment_name = run ; trailing note", "region = 'quebec'"));
     const resolved = resolve();
     assert.equal(resolved.settings.projectName, "my project");
     assert.equal(resolved.settings.experimentName, "run");
@@ -146,15 +128,15 @@ describe("files, environment and code details", () => {
   });
 
   test("keys in other sections are ignored, and CRLF files and a byte-order mark are read", () => {
-    box.writeGlobal("\uFEFF[other]\r\npue = 9\r\n[codecarbon]\r\npue = 1.1\r\n");
+    sandbox.box.writeGlobal("\uFEFF[other]\r\npue = 9\r\n[codecarbon]\r\npue = 1.1\r\n");
     const resolved = resolve();
     assert.equal(resolved.settings.pue, 1.1);
     assert.equal(resolved.origins.pue.line, 4);
   });
 
   test("an empty file or a file of comments gives no values", () => {
-    box.writeGlobal("");
-    box.writeLocal("# nothing yet\n");
+    sandbox.box.writeGlobal("");
+    sandbox.box.writeLocal("# nothing yet\n");
     const resolved = resolve({}, { CODECARBON_ALLOW_MULTIPLE_RUNS: "false" });
     assert.equal(resolved.settings.allowMultipleRuns, false);
     assert.equal(resolved.origins.measurePowerSecs.layer, "default");
@@ -175,25 +157,25 @@ describe("files, environment and code details", () => {
   });
 
   test("files are read again at every call", () => {
-    box.writeLocal(section("measure_power_secs = 5"));
+    sandbox.box.writeLocal(section("measure_power_secs = 5"));
     assert.equal(resolve().settings.measurePowerSecs, 5);
-    box.writeLocal(section("measure_power_secs = 6"));
+    sandbox.box.writeLocal(section("measure_power_secs = 6"));
     assert.equal(resolve().settings.measurePowerSecs, 6);
   });
 
   test("when the working folder is the home folder the file counts once, as the global file", () => {
-    box.writeGlobal(section("pue = 1.2"));
-    const resolved = resolveConfig({}, { env: {}, cwd: box.home, home: box.home });
+    sandbox.box.writeGlobal(section("pue = 1.2"));
+    const resolved = resolveConfig({}, { env: {}, cwd: sandbox.box.home, home: sandbox.box.home });
     assert.equal(resolved.settings.pue, 1.2);
     assert.equal(resolved.origins.pue.layer, "global-file");
   });
 
   test("a leading ~ in output_dir and rapl_dir is expanded to the home folder", () => {
-    box.writeGlobal(section("output_dir = ~/emissions"));
+    sandbox.box.writeGlobal(section("output_dir = ~/emissions"));
     const fromFile = resolve({}, { CODECARBON_RAPL_DIR: "~" });
-    assert.equal(fromFile.settings.outputDir, path.join(box.home, "emissions"));
-    assert.equal(fromFile.settings.raplDir, box.home);
-    assert.equal(resolve({ outputDir: "~/x" }).settings.outputDir, path.join(box.home, "x"));
+    assert.equal(fromFile.settings.outputDir, path.join(sandbox.box.home, "emissions"));
+    assert.equal(fromFile.settings.raplDir, sandbox.box.home);
+    assert.equal(resolve({ outputDir: "~/x" }).settings.outputDir, path.join(sandbox.box.home, "x"));
     assert.equal(resolve({ outputDir: "rel/~/x" }).settings.outputDir, "rel/~/x");
   });
 

@@ -1,33 +1,24 @@
-import { afterEach, beforeEach, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as path from "node:path";
 import { describeConfig, expandHome, maskSecret, resolveConfig, type TrackerOptions } from "../../src/config";
 import { ConfigError } from "../../src/errors";
-import { captureLog, makeConfigSandbox, section, type ConfigSandbox, type LogCapture } from "./config-sandbox";
+import { section, useConfigSandbox } from "./config-sandbox";
 
-let box: ConfigSandbox;
-let logs: LogCapture;
-beforeEach(() => {
-  box = makeConfigSandbox();
-  logs = captureLog();
-});
-afterEach(() => {
-  logs.restore();
-  box.cleanup();
-});
+const sandbox = useConfigSandbox();
 
-const resolve = (options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}) => resolveConfig(options, { env, cwd: box.cwd, home: box.home });
+const resolve = (options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}) => resolveConfig(options, { env, cwd: sandbox.box.cwd, home: sandbox.box.home });
 
 describe("unknown keys warn once, with the closest known key", () => {
   test("in files, the environment and code", () => {
-    box.writeGlobal(section("outptu_dir = out", "output_directory = out"));
-    box.writeLocal(section("measure_power_sec = 3", "flux_capacitor = 1"));
+    sandbox.box.writeGlobal(section("outptu_dir = out", "output_directory = out"));
+    sandbox.box.writeLocal(section("measure_power_sec = 3", "flux_capacitor = 1"));
     const resolved = resolve({ measurePowerSec: 3, measure_power_secs: 4 } as TrackerOptions, { CODECARBON_PUEE: "1" });
     assert.deepEqual(resolved.warnings, [
       "~/.codecarbon.config line 2: unknown key outptu_dir is ignored (did you mean `output_dir`?)",
       "~/.codecarbon.config line 3: unknown key output_directory is ignored (did you mean `output_dir`?)",
-      `${box.localFile} line 2: unknown key measure_power_sec is ignored (did you mean \`measure_power_secs\`?)`,
-      `${box.localFile} line 3: unknown key flux_capacitor is ignored (see the configuration table in the README for the known keys)`,
+      `${sandbox.box.localFile} line 2: unknown key measure_power_sec is ignored (did you mean \`measure_power_secs\`?)`,
+      `${sandbox.box.localFile} line 3: unknown key flux_capacitor is ignored (see the configuration table in the README for the known keys)`,
       "CODECARBON_PUEE: unknown key puee is ignored (did you mean `pue`?)",
       "option measurePowerSec: unknown key measurePowerSec is ignored (did you mean `measurePowerSecs`?)",
       "option measure_power_secs: unknown key measure_power_secs is ignored (did you mean `measurePowerSecs`?)",
@@ -37,27 +28,27 @@ describe("unknown keys warn once, with the closest known key", () => {
   });
 
   test("each warning is logged once per process but returned by every call", () => {
-    box.writeGlobal(section("outptu_dir = out"));
+    sandbox.box.writeGlobal(section("outptu_dir = out"));
     const first = resolve();
     const second = resolve();
     assert.equal(first.warnings.length, 1);
     assert.deepEqual(second.warnings, first.warnings);
-    const logged = logs.lines.filter((line) => line.level === "warning");
+    const logged = sandbox.logs.lines.filter((line) => line.level === "warning");
     assert.deepEqual(logged, [{ level: "warning", message: first.warnings[0] }]);
   });
 });
 
 describe("deprecated keys", () => {
   test("save_to_* fill output_methods when it is not set anywhere", () => {
-    box.writeGlobal(section("save_to_logger = true"));
+    sandbox.box.writeGlobal(section("save_to_logger = true"));
     const resolved = resolve();
     assert.deepEqual(resolved.settings.outputMethods, ["csv", "logger"]);
-    assert.deepEqual(resolved.origins.outputMethods, { layer: "global-file", file: box.globalFile, line: 2, derivedFrom: "save_to_logger" });
+    assert.deepEqual(resolved.origins.outputMethods, { layer: "global-file", file: sandbox.box.globalFile, line: 2, derivedFrom: "save_to_logger" });
     assert.deepEqual(resolved.warnings, ["~/.codecarbon.config line 2: save_to_logger is deprecated: list logger in output_methods instead."]);
   });
 
   test("the strongest layer among the flags is the origin, and false flags remove outputs", () => {
-    box.writeGlobal(section("save_to_logger = true"));
+    sandbox.box.writeGlobal(section("save_to_logger = true"));
     const resolved = resolve({ saveToFile: false });
     assert.deepEqual(resolved.settings.outputMethods, ["logger"]);
     assert.deepEqual(resolved.origins.outputMethods, { layer: "code", derivedFrom: "save_to_file, save_to_logger" });
@@ -75,7 +66,7 @@ describe("deprecated keys", () => {
   });
 
   test("an explicit output_methods wins over the flags, whatever their layers", () => {
-    box.writeGlobal(section("output_methods = logger"));
+    sandbox.box.writeGlobal(section("output_methods = logger"));
     const resolved = resolve({ saveToFile: true });
     assert.deepEqual(resolved.settings.outputMethods, ["logger"]);
     assert.equal(resolved.origins.outputMethods.layer, "global-file");
@@ -83,15 +74,15 @@ describe("deprecated keys", () => {
   });
 
   test("co2_signal_api_token fills electricitymaps_api_token when that is unset", () => {
-    box.writeLocal(section("co2_signal_api_token = legacy-token-0123456789"));
+    sandbox.box.writeLocal(section("co2_signal_api_token = legacy-token-0123456789"));
     const resolved = resolve();
     assert.equal(resolved.settings.electricitymapsApiToken, "legacy-token-0123456789");
-    assert.deepEqual(resolved.origins.electricitymapsApiToken, { layer: "local-file", file: box.localFile, line: 2, derivedFrom: "co2_signal_api_token" });
-    assert.deepEqual(resolved.warnings, [`${box.localFile} line 2: co2_signal_api_token is deprecated: rename it electricitymaps_api_token.`]);
+    assert.deepEqual(resolved.origins.electricitymapsApiToken, { layer: "local-file", file: sandbox.box.localFile, line: 2, derivedFrom: "co2_signal_api_token" });
+    assert.deepEqual(resolved.warnings, [`${sandbox.box.localFile} line 2: co2_signal_api_token is deprecated: rename it electricitymaps_api_token.`]);
   });
 
   test("electricitymaps_api_token wins over the old name, from any layer", () => {
-    box.writeGlobal(section("electricitymaps_api_token = new-token-0123456789"));
+    sandbox.box.writeGlobal(section("electricitymaps_api_token = new-token-0123456789"));
     const resolved = resolve({ co2SignalApiToken: "old-token-0123456789" });
     assert.equal(resolved.settings.electricitymapsApiToken, "new-token-0123456789");
     assert.equal(resolved.origins.electricitymapsApiToken.layer, "global-file");
@@ -112,9 +103,9 @@ describe("secrets are masked", () => {
 
   test("no message, warning, log line or description shows a secret in full", () => {
     const secrets = { api: "cpt_SECRETapikey0001", maps: "SECRETmapstoken0002", legacy: "SECRETlegacytoken0003" };
-    box.writeGlobal(section(`api_key = ${secrets.api}`, `co2_signal_api_token = ${secrets.legacy}`));
+    sandbox.box.writeGlobal(section(`api_key = ${secrets.api}`, `co2_signal_api_token = ${secrets.legacy}`));
     const resolved = resolve({ electricitymapsApiToken: secrets.maps });
-    const texts = [...describeConfig(resolved), ...resolved.warnings, ...logs.lines.map((line) => line.message)];
+    const texts = [...describeConfig(resolved), ...resolved.warnings, ...sandbox.logs.lines.map((line) => line.message)];
     let message = "";
     try {
       resolve({ apiKey: 1234567890123 as unknown as string, electricitymapsApiToken: ["SECRETinlist0004"] as unknown as string });
@@ -132,16 +123,16 @@ describe("secrets are masked", () => {
 
 describe("describeConfig", () => {
   test("prints origin, key and value like git config --show-origin", () => {
-    box.writeGlobal(section("measure_power_secs = 10", "save_to_logger = on"));
-    box.writeLocal(section("gpu_ids = 0, 1"));
+    sandbox.box.writeGlobal(section("measure_power_secs = 10", "save_to_logger = on"));
+    sandbox.box.writeLocal(section("gpu_ids = 0, 1"));
     const resolved = resolve({ projectName: "demo", logLevel: "debug" }, { CODECARBON_OUTPUT_DIR: "~/out" });
     const lines = describeConfig(resolved);
     assert.equal(lines.length, Object.keys(resolved.settings).length);
     assert.equal(lines[0], "code\tproject_name=demo");
     assert.ok(lines.includes("file:~/.codecarbon.config:2\tmeasure_power_secs=10"));
     assert.ok(lines.includes("file:~/.codecarbon.config:3 (from save_to_logger)\toutput_methods=csv, logger"));
-    assert.ok(lines.includes(`file:${box.localFile}:2\tgpu_ids=0, 1`));
-    assert.ok(lines.includes(`env:CODECARBON_OUTPUT_DIR\toutput_dir=${path.join(box.home, "out")}`));
+    assert.ok(lines.includes(`file:${sandbox.box.localFile}:2\tgpu_ids=0, 1`));
+    assert.ok(lines.includes(`env:CODECARBON_OUTPUT_DIR\toutput_dir=${path.join(sandbox.box.home, "out")}`));
     assert.ok(lines.includes("default\tforce_cpu_power="));
     assert.ok(lines.includes("default\tlogger_preamble="));
     assert.ok(lines.includes("code\tlog_level=debug"));
@@ -152,7 +143,7 @@ describe("describeConfig", () => {
     const lines = describeConfig(resolve({ gpuIds: [], outputMethods: [] }));
     assert.ok(lines.includes("code\tgpu_ids=[]"));
     assert.ok(lines.includes("code\toutput_methods=[]"));
-    box.writeLocal(section("gpu_ids = []"));
+    sandbox.box.writeLocal(section("gpu_ids = []"));
     assert.deepEqual(resolve().settings.gpuIds, []);
   });
 });
