@@ -6,7 +6,9 @@ import { afterEach, beforeEach } from "node:test";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { getLogLevel, resetLogOnce, setLogLevel, setLogSink, type LogLevel } from "../../src/log";
+import { captureLog, type LogCapture } from "../helpers/log-capture";
+
+export { captureLog, type LogCapture };
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 
@@ -42,27 +44,6 @@ export function makeConfigSandbox(): ConfigSandbox {
 /** Lines as a config file: `section("a = 1", "b = 2")` gives `[codecarbon]\na = 1\nb = 2\n`. */
 export function section(...lines: string[]): string {
   return ["[codecarbon]", ...lines, ""].join("\n");
-}
-
-export interface LogCapture {
-  lines: Array<{ level: LogLevel; message: string }>;
-  restore(): void;
-}
-
-export function captureLog(): LogCapture {
-  const lines: LogCapture["lines"] = [];
-  const previousLevel = getLogLevel();
-  resetLogOnce();
-  setLogLevel("debug");
-  setLogSink((level, message) => lines.push({ level, message }));
-  return {
-    lines,
-    restore: () => {
-      setLogSink(undefined);
-      setLogLevel(previousLevel);
-      resetLogOnce();
-    },
-  };
 }
 
 /** A fresh sandbox and log capture around each test of the enclosing suite (or file). */

@@ -2,9 +2,9 @@
  * Offline intensity resolution against the bundled data, including every vector of CodeCarbon's
  * tests/test_emissions.py (behaviour reference §5.3).
  */
-import { test, describe, beforeEach, afterEach } from "node:test";
+import { test, describe } from "node:test";
 import assert from "node:assert/strict";
-import { resetLogOnce, setLogSink, type LogLevel } from "../../src/log";
+import { useLogCapture } from "../helpers/log-capture";
 import {
   findCloudRegion,
   findCountry,
@@ -16,18 +16,7 @@ import {
 
 const LBS_PER_MWH_TO_KG_PER_KWH = 0.00045359237;
 
-let logged: Array<{ level: LogLevel; message: string }> = [];
-
-beforeEach(() => {
-  logged = [];
-  resetLogOnce();
-  setLogSink((level, message) => logged.push({ level, message }));
-});
-
-afterEach(() => {
-  setLogSink(undefined);
-  resetLogOnce();
-});
+const captured = useLogCapture();
 
 /** What CodeCarbon computes for an energy increment: kWh × g/kWh ÷ 1000. */
 function emissionsKg(query: IntensityQuery, energyKWh: number): number {
@@ -117,7 +106,7 @@ describe("forced intensity", () => {
     assert.equal(first.source.kind, "country");
     assert.equal(first.intensityGPerKWh, 56.039);
     assert.match(first.source.fallbackReason ?? "", /forced intensity -1 ignored/);
-    assert.equal(logged.filter((l) => l.level === "warning" && l.message.includes("force_carbon_intensity_g_co2e_kwh = -1")).length, 1);
+    assert.equal(captured.lines.filter((l) => l.level === "warning" && l.message.includes("force_carbon_intensity_g_co2e_kwh = -1")).length, 1);
   });
 
   test("NaN is ignored", () => {
@@ -235,7 +224,7 @@ describe("regional data", () => {
     assert.equal(r.intensityGPerKWh, 369.473);
     assert.equal(r.source.fallbackReason, "region 'atlantis' is not a US state");
     assert.equal(r.location.region, "atlantis");
-    assert.equal(logged.filter((l) => l.level === "warning" && l.message.includes("atlantis")).length, 1);
+    assert.equal(captured.lines.filter((l) => l.level === "warning" && l.message.includes("atlantis")).length, 1);
   });
 
   test("the national eGRID row is not a state", () => {
@@ -277,7 +266,7 @@ describe("regional data", () => {
     assert.equal(r.source.kind, "country");
     assert.equal(r.intensityGPerKWh, 40.695);
     assert.equal(r.source.fallbackReason, "region 'stockholm' is not a bidding zone of SWE");
-    assert.deepEqual(logged, []);
+    assert.deepEqual(captured.lines, []);
   });
 
   test("a Nordic zone id under a non-Nordic country is not used", () => {
@@ -322,7 +311,7 @@ describe("countries", () => {
     assert.equal(r.source.fallbackReason, "country 'AAA' is not in the data");
     assert.equal(r.location.countryIsoCode, "AAA");
     assert.equal(r.location.countryName, null);
-    assert.equal(logged.filter((l) => l.level === "warning").length, 1);
+    assert.equal(captured.lines.filter((l) => l.level === "warning").length, 1);
   });
 
   test("findCountry is case-insensitive and returns undefined for unknown codes", () => {

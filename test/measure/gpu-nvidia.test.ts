@@ -1,15 +1,15 @@
-import { test, describe, beforeEach, afterEach } from "node:test";
+import { test, describe, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createNvidiaReader, describeGpuModel, probeNvidia, type NvidiaGpu, type NvidiaProbe } from "../../src/measure/gpu-nvidia";
 import { JOULES_PER_KWH } from "../../src/units";
-import { resetLogOnce, setLogSink, type LogLevel } from "../../src/log";
+import { useLogCapture } from "../helpers/log-capture";
 import { installFakeNvidiaSmi, twoGpuState, type FakeNvidiaSmi, type FakeNvidiaState } from "../helpers/fake-nvidia-smi";
 
 let fakes: FakeNvidiaSmi[] = [];
-let logs: Array<{ level: LogLevel; message: string }> = [];
+const captured = useLogCapture();
 
 function fake(state: FakeNvidiaState): FakeNvidiaSmi {
   const installed = installFakeNvidiaSmi(state);
@@ -33,14 +33,7 @@ function assertClose(actual: number, expected: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= Math.abs(expected) * 1e-12 + 1e-15, `${what}: ${actual} ≠ ${expected}`);
 }
 
-beforeEach(() => {
-  logs = [];
-  resetLogOnce();
-  setLogSink((level, message) => logs.push({ level, message }));
-});
-
 afterEach(() => {
-  setLogSink(undefined);
   for (const f of fakes) f.cleanup();
   fakes = [];
 });
@@ -173,7 +166,7 @@ describe("createNvidiaReader: energy counter", () => {
     f.update((s) => (s.failNext = 2)); // the full query and the fallback without the energy field
     const failed = await reader.read(5);
     assert.deepEqual(failed, { energyKWh: 0, powerW: 0 });
-    assert.ok(logs.some((l) => l.level === "warning" && /exited with code 9/.test(l.message)));
+    assert.ok(captured.lines.some((l) => l.level === "warning" && /exited with code 9/.test(l.message)));
     const next = await reader.read(5);
     // Three fake calls advanced the counter meanwhile (two failed, one answered): 3 × 250 W × 5 s.
     assertClose(next.energyKWh, kwhFromJoules(3750), "energy");
@@ -190,7 +183,7 @@ describe("createNvidiaReader: energy counter", () => {
       if (gpu) gpu.energyMJ = 10;
     });
     assertClose((await reader.read(4)).energyKWh, kwhFromJoules(250 * 4), "energy");
-    assert.ok(logs.some((l) => /went backwards/.test(l.message)));
+    assert.ok(captured.lines.some((l) => /went backwards/.test(l.message)));
   });
 });
 
@@ -255,7 +248,7 @@ describe("createNvidiaReader: no energy counter (#1316)", () => {
     const reader = createNvidiaReader(gpus, [0], { env: f.env });
     await reader.start();
     assert.equal((await reader.read(1)).energyKWh, 0);
-    assert.ok(logs.some((l) => l.level === "warning" && /neither an energy counter nor power.draw/.test(l.message)));
+    assert.ok(captured.lines.some((l) => l.level === "warning" && /neither an energy counter nor power.draw/.test(l.message)));
   });
 
   test("a failed start still gives a first reading from power.draw", async () => {

@@ -1,11 +1,11 @@
-import { test, describe, beforeEach, afterEach } from "node:test";
+import { test, describe, afterEach } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { createRaplReader, probeRapl, type RaplDomain, type RaplProbe } from "../../src/measure/rapl";
 import { MICROJOULES_PER_KWH } from "../../src/units";
-import { resetLogOnce, setLogSink, type LogLevel } from "../../src/log";
+import { useLogCapture } from "../helpers/log-capture";
 import { buildRaplTree, denyReads, type FakeZone, type RaplTree } from "../helpers/rapl-tree";
 
 const PACKAGE_PSYS_DRAM: FakeZone[] = [
@@ -17,7 +17,7 @@ const PACKAGE_PSYS_DRAM: FakeZone[] = [
 ];
 
 let trees: RaplTree[] = [];
-let logs: Array<{ level: LogLevel; message: string }> = [];
+const captured = useLogCapture();
 
 function tree(zones: FakeZone[], layout: "nested" | "flat" = "nested"): RaplTree {
   const built = buildRaplTree(zones, layout);
@@ -36,14 +36,7 @@ function names(probe: RaplProbe): string[] {
 
 const kwh = (microjoules: number): number => microjoules / MICROJOULES_PER_KWH;
 
-beforeEach(() => {
-  logs = [];
-  resetLogOnce();
-  setLogSink((level, message) => logs.push({ level, message }));
-});
-
 afterEach(() => {
-  setLogSink(undefined);
   for (const t of trees) t.cleanup();
   trees = [];
 });
@@ -92,7 +85,7 @@ describe("probeRapl: classification and selection", () => {
   test("with no package, psys is used and a warning says so", () => {
     const t = tree([{ id: "intel-rapl:1", name: "psys", energyUJ: 10 }]);
     assert.deepEqual(names(probeRapl({ root: t.root })), ["psys"]);
-    assert.ok(logs.some((l) => l.level === "warning" && /psys/.test(l.message)));
+    assert.ok(captured.lines.some((l) => l.level === "warning" && /psys/.test(l.message)));
   });
 
   test("two sockets keep both packages and both DRAM zones apart", () => {
@@ -172,7 +165,7 @@ describe("probeRapl: layouts and duplicates", () => {
     ]);
     const domains = domainsOf(probeRapl({ root: t.root }));
     assert.deepEqual(domains.map((d) => d.name), ["package-0-die-0"]);
-    assert.ok(logs.some((l) => /package-0-die-1/.test(l.message)));
+    assert.ok(captured.lines.some((l) => /package-0-die-1/.test(l.message)));
   });
 
   test("die zones with their own counters are all kept", () => {
@@ -229,21 +222,21 @@ describe("probeRapl: missing and unreadable files", () => {
     ]);
     const probe = probeRapl({ root: t.root, readFile: denyReads([t.energyFile("intel-rapl-mmio:0")]) });
     assert.deepEqual(domainsOf(probe).map((d) => d.provider), ["msr"]);
-    assert.ok(logs.some((l) => l.level === "warning" && /permission denied/.test(l.message)));
+    assert.ok(captured.lines.some((l) => l.level === "warning" && /permission denied/.test(l.message)));
   });
 
   test("an unreadable sub-zone is skipped with a warning and the package still measures", () => {
     const t = tree(PACKAGE_PSYS_DRAM);
     const probe = probeRapl({ root: t.root, includeDram: true, readFile: denyReads([t.energyFile("intel-rapl:0:2")]) });
     assert.deepEqual(names(probe), ["package-0"]);
-    assert.ok(logs.some((l) => l.level === "warning" && /intel-rapl:0:2/.test(l.message)));
+    assert.ok(captured.lines.some((l) => l.level === "warning" && /intel-rapl:0:2/.test(l.message)));
   });
 
   test("an unreadable zone that would not be measured raises no warning", () => {
     const t = tree(PACKAGE_PSYS_DRAM);
     const probe = probeRapl({ root: t.root, readFile: denyReads([t.energyFile("intel-rapl:1"), t.energyFile("intel-rapl:0:2")]) });
     assert.deepEqual(names(probe), ["package-0"]);
-    assert.deepEqual(logs.filter((l) => l.level === "warning"), []);
+    assert.deepEqual(captured.lines.filter((l) => l.level === "warning"), []);
   });
 
   test("a dangling energy_uj link makes the zone unusable", () => {
@@ -317,7 +310,7 @@ describe("createRaplReader", () => {
     assert.equal(reading.powerW, 0);
     t.setEnergy("intel-rapl:0", 5);
     assert.equal((await reader.read(1)).energyKWh, 0);
-    assert.equal(logs.filter((l) => /went backwards/.test(l.message)).length, 1);
+    assert.equal(captured.lines.filter((l) => /went backwards/.test(l.message)).length, 1);
     t.setEnergy("intel-rapl:0", 505);
     assert.equal((await reader.read(1)).energyKWh, kwh(500));
   });
@@ -338,7 +331,7 @@ describe("createRaplReader", () => {
     locked = false;
     t.setEnergy("intel-rapl:0", 4000);
     assert.equal((await reader.read(1)).energyKWh, kwh(3000));
-    assert.equal(logs.filter((l) => /cannot read/.test(l.message)).length, 1);
+    assert.equal(captured.lines.filter((l) => /cannot read/.test(l.message)).length, 1);
   });
 
   test("a zero interval gives 0 W, not a division by zero", async () => {

@@ -7,7 +7,6 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
 import type { EmissionsData, TaskEmissionsData } from "../../src/output/emissions-data";
-import { setLogSink, type LogLevel } from "../../src/log";
 
 /** The repository root, from the compiled test file (`<build>/test/output/`). */
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
@@ -74,12 +73,7 @@ export function makeTempDir(): TempDir {
   return { dir, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** Collects log lines until `restore()`. */
-export function captureLog(): { lines: Array<{ level: LogLevel; message: string }>; restore(): void } {
-  const lines: Array<{ level: LogLevel; message: string }> = [];
-  setLogSink((level, message) => lines.push({ level, message }));
-  return { lines, restore: () => setLogSink(undefined) };
-}
+export { captureLog } from "../helpers/log-capture";
 
 export interface ChildOutcome {
   code: number | null;
