@@ -118,7 +118,14 @@ export class Run {
 
   static async open(init: RunInit): Promise<Run> {
     const s = init.settings;
-    fs.mkdirSync(s.outputDir, { recursive: true });
+    try {
+      fs.mkdirSync(s.outputDir, { recursive: true });
+    } catch (error) {
+      throw new Error(
+        `cannot create output_dir "${s.outputDir}" (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
+          "set output_dir (or outputDir in code) to a folder this process may write to",
+      );
+    }
     const recovery = recoverOrphanedRuns(s.outputDir).then(
       (recovered) => {
         for (const r of recovered) log.info(`Recovered interrupted run ${r.runId} into ${r.file}.`);

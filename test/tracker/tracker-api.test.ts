@@ -220,3 +220,13 @@ test("allow_multiple_runs = false lets one tracker run at a time, and a dead hol
     else process.env["TMPDIR"] = previousTmp;
   }
 });
+
+test("an output_dir that cannot be created is reported with what to do, and stop() does not throw", async () => {
+  const blocker = path.join(box.cwd, "a-file");
+  fs.writeFileSync(blocker, "");
+  const tracker = new OfflineEmissionsTracker({ ...fast, outputDir: path.join(blocker, "sub") });
+  logs.length = 0;
+  tracker.start();
+  assert.equal(await tracker.stop(), undefined);
+  assert.ok(logs.some((l) => l.startsWith("error: Tracking could not start") && l.includes("set output_dir")), logs.join("\n"));
+});
