@@ -13,7 +13,10 @@ export type CodeCarbonErrorCode =
   | "ERR_CODECARBON_CONFIG_INVALID"
   | "ERR_CODECARBON_COUNTRY_MISSING"
   | "ERR_CODECARBON_COUNTRY_UNKNOWN"
-  | "ERR_CODECARBON_OUTPUT_DIR";
+  | "ERR_CODECARBON_OUTPUT_DIR"
+  | "ERR_CODECARBON_NETWORK"
+  | "ERR_CODECARBON_HTTP_BODY"
+  | "ERR_CODECARBON_HTTP_STATUS";
 
 export class CodeCarbonError extends Error {
   override name = "CodeCarbonError";

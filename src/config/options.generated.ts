@@ -28,13 +28,13 @@ export interface TrackerSettings {
    */
   measurePowerSecs: number;
   /**
-   * Measurements per live report. Number of measurements between two live reports to the outputs that take them (logger today). -1 reports only when the run is flushed or stopped; 1 reports at every measurement.
+   * Measurements per live report. Number of measurements between two live reports to the outputs that stream (api, logger). -1 reports only when the run is flushed or stopped; 1 reports at every measurement.
    *
    * Default: `8`. File key `api_call_interval`, environment variable `CODECARBON_API_CALL_INTERVAL`.
    */
   apiCallInterval: number;
   /**
-   * API endpoint. Base URL of the CodeCarbon API. Kept for compatibility with files written by the CodeCarbon CLI.
+   * API endpoint. Base URL of the CodeCarbon API (BETA), used when output_methods contains api and by codecarbon init. Point it at your own server or a local one for tests.
    *
    * Default: `"https://api.codecarbon.io"`. File key `api_endpoint`, environment variable `CODECARBON_API_ENDPOINT`.
    */
@@ -45,6 +45,12 @@ export interface TrackerSettings {
    * Default: `null`. File key `api_key`, environment variable `CODECARBON_API_KEY`.
    */
   apiKey: string | null;
+  /**
+   * API timeout (s). Seconds one call to the CodeCarbon API or to emissions_endpoint may take before it counts as failed and the data waits in the spool for the next try.
+   *
+   * Default: `5`. File key `api_timeout_secs`, environment variable `CODECARBON_API_TIMEOUT_SECS`.
+   */
+  apiTimeoutSecs: number;
   /**
    * Organization id. CodeCarbon API organization UUID, as written by the CodeCarbon CLI.
    *
@@ -70,11 +76,11 @@ export interface TrackerSettings {
    */
   outputFile: string;
   /**
-   * Outputs. Where results go: csv (the emissions.csv file) and/or logger (log lines). In files and environment variables write a comma-separated list, e.g. csv, logger. When it is not set anywhere, it is derived from the deprecated save_to_* keys, as CodeCarbon does.
+   * Outputs. Where results go: csv (the emissions.csv file), api (the CodeCarbon API at api_endpoint) and/or logger (log lines). In files and environment variables write a comma-separated list, e.g. csv, api. When it is not set anywhere, it is derived from the deprecated save_to_* keys, as CodeCarbon does.
    *
    * Default: `["csv"]`. File key `output_methods`, environment variable `CODECARBON_OUTPUT_METHODS`.
    */
-  outputMethods: Array<"csv" | "logger">;
+  outputMethods: Array<"csv" | "api" | "logger">;
   /**
    * Save to file (deprecated). Adds csv to output_methods when output_methods is not set. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
@@ -134,6 +140,48 @@ export interface TrackerSettings {
    * @deprecated co2_signal_api_token is deprecated: rename it electricitymaps_api_token.
    */
   co2SignalApiToken: string | null;
+  /**
+   * Electricity Maps endpoint. Base URL of the Electricity Maps API; the tracker calls <endpoint>/carbon-intensity/latest.
+   *
+   * Default: `"https://api.electricitymaps.com/v3"`. File key `electricitymaps_endpoint`, environment variable `CODECARBON_ELECTRICITYMAPS_ENDPOINT`.
+   */
+  electricitymapsEndpoint: string;
+  /**
+   * Electricity Maps cache (s). Seconds a live carbon intensity from Electricity Maps is reused before it is asked again (per zone). Electricity Maps updates hourly; 0 asks at every measurement.
+   *
+   * Default: `900`. File key `electricitymaps_cache_secs`, environment variable `CODECARBON_ELECTRICITYMAPS_CACHE_SECS`.
+   */
+  electricitymapsCacheSecs: number;
+  /**
+   * Geolocation endpoint. IP geolocation service the online tracker asks first (geojs.io's JSON format).
+   *
+   * Default: `"https://get.geojs.io/v1/ip/geo.json"`. File key `geolocation_endpoint`, environment variable `CODECARBON_GEOLOCATION_ENDPOINT`.
+   */
+  geolocationEndpoint: string;
+  /**
+   * Backup geolocation endpoint. IP geolocation service asked when the first one fails (ipinfo.io's JSON format).
+   *
+   * Default: `"https://ipinfo.io/json"`. File key `geolocation_backup_endpoint`, environment variable `CODECARBON_GEOLOCATION_BACKUP_ENDPOINT`.
+   */
+  geolocationBackupEndpoint: string;
+  /**
+   * Geolocation timeout (s). Seconds one geolocation call may take; each service is tried twice before the tracker falls back to country_iso_code, or to the world average when none is set.
+   *
+   * Default: `2`. File key `geolocation_timeout_secs`, environment variable `CODECARBON_GEOLOCATION_TIMEOUT_SECS`.
+   */
+  geolocationTimeoutSecs: number;
+  /**
+   * Detect the cloud. Whether the online tracker asks the cloud metadata service (169.254.169.254) which provider and region it runs in. Turn it off on machines you know are not cloud instances: it saves up to a few seconds at the first start.
+   *
+   * Default: `true`. File key `cloud_detection`, environment variable `CODECARBON_CLOUD_DETECTION`.
+   */
+  cloudDetection: boolean;
+  /**
+   * Cloud metadata endpoint. Base URL of the cloud instance metadata service probed for AWS, Azure and GCP.
+   *
+   * Default: `"http://169.254.169.254"`. File key `cloud_metadata_endpoint`, environment variable `CODECARBON_CLOUD_METADATA_ENDPOINT`.
+   */
+  cloudMetadataEndpoint: string;
   /**
    * Tracking mode. machine measures the whole computer; process attributes to this process its share of CPU and RAM.
    *
@@ -262,6 +310,7 @@ export const CONFIG_KEYS = [
   { snake: "api_call_interval", camel: "apiCallInterval" },
   { snake: "api_endpoint", camel: "apiEndpoint" },
   { snake: "api_key", camel: "apiKey" },
+  { snake: "api_timeout_secs", camel: "apiTimeoutSecs" },
   { snake: "organization_id", camel: "organizationId" },
   { snake: "project_id", camel: "projectId" },
   { snake: "output_dir", camel: "outputDir" },
@@ -276,6 +325,13 @@ export const CONFIG_KEYS = [
   { snake: "gpu_ids", camel: "gpuIds" },
   { snake: "electricitymaps_api_token", camel: "electricitymapsApiToken" },
   { snake: "co2_signal_api_token", camel: "co2SignalApiToken" },
+  { snake: "electricitymaps_endpoint", camel: "electricitymapsEndpoint" },
+  { snake: "electricitymaps_cache_secs", camel: "electricitymapsCacheSecs" },
+  { snake: "geolocation_endpoint", camel: "geolocationEndpoint" },
+  { snake: "geolocation_backup_endpoint", camel: "geolocationBackupEndpoint" },
+  { snake: "geolocation_timeout_secs", camel: "geolocationTimeoutSecs" },
+  { snake: "cloud_detection", camel: "cloudDetection" },
+  { snake: "cloud_metadata_endpoint", camel: "cloudMetadataEndpoint" },
   { snake: "tracking_mode", camel: "trackingMode" },
   { snake: "log_level", camel: "logLevel" },
   { snake: "on_csv_write", camel: "onCsvWrite" },

@@ -1,0 +1,164 @@
+/**
+ * The one way this package talks HTTP. Every outgoing call (geolocation, cloud metadata,
+ * Electricity Maps, the CodeCarbon API, emissions_endpoint) goes through `httpRequest`, so proxy
+ * rules, timeouts and credential redaction are the same everywhere.
+ *
+ * Node's fetch ignores HTTP(S)_PROXY before v24 (and even there only on request), so the proxy
+ * variables are honoured explicitly with undici's EnvHttpProxyAgent: HTTPS_PROXY for https://
+ * URLs, HTTP_PROXY for http:// ones, NO_PROXY to bypass (upper- or lower-case, lower-case wins
+ * as in curl). undici is loaded on the first call only, so a tracker that never goes on the
+ * network never pays for it.
+ */
+import { CodeCarbonError } from "../errors";
+
+export type HttpMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface HttpRequest {
+  method: HttpMethod;
+  url: string;
+  headers?: Readonly<Record<string, string>>;
+  /** Serialised as JSON with `content-type: application/json`. */
+  json?: unknown;
+  /** Whole-call limit (connect + headers + body), in milliseconds. */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Lower-case header names. */
+  headers: Readonly<Record<string, string>>;
+  text: string;
+  /** The body parsed as JSON; throws an HttpError (code ERR_CODECARBON_HTTP_BODY) when it is not JSON. */
+  json(): unknown;
+}
+
+export interface HttpOptions {
+  /** Where proxy variables are read; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** A call that got no usable HTTP answer: timeout, refused, DNS or proxy failure, unreadable body. */
+export class HttpError extends CodeCarbonError {
+  override name = "HttpError";
+}
+
+/** The proxy settings found in an environment, credentials included (never log them raw). */
+export interface ProxySettings {
+  httpProxy: string | undefined;
+  httpsProxy: string | undefined;
+  noProxy: string | undefined;
+}
+
+function pick(env: NodeJS.ProcessEnv, name: string): string | undefined {
+  const value = env[name.toLowerCase()] ?? env[name.toUpperCase()];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+export function proxySettings(env: NodeJS.ProcessEnv = process.env): ProxySettings {
+  const httpProxy = pick(env, "http_proxy");
+  // As curl and requests do, an https:// URL without HTTPS_PROXY goes direct, not via HTTP_PROXY.
+  return { httpProxy, httpsProxy: pick(env, "https_proxy"), noProxy: pick(env, "no_proxy") };
+}
+
+/** The URL with any user:password replaced, for logs and error messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.username === "" && parsed.password === "") return url;
+    parsed.username = "***";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, "//***@");
+  }
+}
+
+type Undici = typeof import("undici");
+type Dispatcher = import("undici").Dispatcher;
+
+let undici: Undici | undefined;
+const dispatchers = new Map<string, Dispatcher>();
+
+function dispatcherFor(settings: ProxySettings): Dispatcher | undefined {
+  if (settings.httpProxy === undefined && settings.httpsProxy === undefined) return undefined;
+  const key = JSON.stringify(settings);
+  let dispatcher = dispatchers.get(key);
+  if (dispatcher === undefined) {
+    undici ??= require("undici") as Undici;
+    const options: import("undici").EnvHttpProxyAgent.Options = {};
+    if (settings.httpProxy !== undefined) options.httpProxy = settings.httpProxy;
+    if (settings.httpsProxy !== undefined) options.httpsProxy = settings.httpsProxy;
+    // An empty NO_PROXY must not let the agent fall back to reading process.env itself.
+    options.noProxy = settings.noProxy ?? "";
+    dispatcher = new undici.EnvHttpProxyAgent(options);
+    dispatchers.set(key, dispatcher);
+  }
+  return dispatcher;
+}
+
+function describeFailure(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  if (error.name === "TimeoutError" || error.name === "AbortError") return error.message;
+  // undici wraps the socket error in `cause`: "fetch failed" alone says nothing.
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code !== undefined && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
+  }
+  return error.message;
+}
+
+export async function httpRequest(request: HttpRequest, options: HttpOptions = {}): Promise<HttpResponse> {
+  const settings = proxySettings(options.env ?? process.env);
+  undici ??= require("undici") as Undici;
+  const headers: Record<string, string> = { accept: "application/json", ...request.headers };
+  let body: string | undefined;
+  if (request.json !== undefined) {
+    body = JSON.stringify(request.json);
+    headers["content-type"] = "application/json";
+  }
+  const timeout = AbortSignal.timeout(request.timeoutMs);
+  const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+  const where = `${request.method} ${redactUrl(request.url)}`;
+  try {
+    const dispatcher = dispatcherFor(settings);
+    const init: import("undici").RequestInit = { method: request.method, headers, signal };
+    if (body !== undefined) init.body = body;
+    if (dispatcher !== undefined) init.dispatcher = dispatcher;
+    const response = await undici.fetch(request.url, init);
+    const text = await response.text();
+    const responseHeaders: Record<string, string> = {};
+    response.headers.forEach((value, name) => {
+      responseHeaders[name.toLowerCase()] = value;
+    });
+    return {
+      status: response.status,
+      headers: responseHeaders,
+      text,
+      json: () => {
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          throw new HttpError("ERR_CODECARBON_HTTP_BODY", `${where} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+        }
+      },
+    };
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    const reason = timeout.aborted ? `no answer within ${request.timeoutMs} ms` : describeFailure(error);
+    throw new HttpError("ERR_CODECARBON_NETWORK", `${where} failed: ${redactUrl(reason)}`, { cause: error });
+  }
+}
+
+/** Raised by callers when an answer's status is not the one the protocol promises. */
+export class HttpStatusError extends CodeCarbonError {
+  override name = "HttpStatusError";
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    message: string,
+  ) {
+    super("ERR_CODECARBON_HTTP_STATUS", message);
+  }
+}
