@@ -20,5 +20,12 @@ if (selected.length === 0) {
   process.exit(1);
 }
 selected.sort();
-const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...selected], { stdio: "inherit" });
+// Tests never reach the internet: every call to a host other than loopback goes to a proxy
+// address where nothing listens, so it fails at once. Tests that exercise proxies or online
+// services set their own variables and run their own servers on 127.0.0.1.
+const offline = "http://127.0.0.1:47";
+const env = { ...process.env };
+for (const name of ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"]) env[name] = offline;
+for (const name of ["NO_PROXY", "no_proxy"]) env[name] = "127.0.0.1,localhost,::1";
+const result = spawnSync(process.execPath, ["--test", "--test-reporter=spec", ...selected], { stdio: "inherit", env });
 process.exit(result.status ?? 1);

@@ -33,7 +33,15 @@ export interface IntensityQuery {
   cloudRegion?: string | null;
 }
 
-export type IntensitySourceKind = "forced" | "cloud-region" | "us-state" | "canada-province" | "nordic-zone" | "country" | "world-average";
+export type IntensitySourceKind =
+  | "forced"
+  | "cloud-region"
+  | "us-state"
+  | "canada-province"
+  | "nordic-zone"
+  | "country"
+  | "world-average"
+  | "electricity-maps";
 
 export interface IntensitySource {
   kind: IntensitySourceKind;

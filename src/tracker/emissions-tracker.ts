@@ -12,12 +12,18 @@ import { findCountry } from "../intensity/offline";
 import { log, parseLevel, setLogLevel } from "../log";
 import type { DetectedHardware } from "../measure/types";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
+import { findLiveFeedTarget } from "../output/live-feed";
+import type { MeasurementSample } from "../output/sink";
+import type { GeoLocation } from "../intensity/online";
 import type { RunDescription } from "./run";
 import { SamplerClient } from "./sampler-client";
 import { acquireSingleRunLock } from "./single-run-lock";
 import { describeSources, summariseRun } from "./summary";
 
 type TrackerState = "idle" | "running" | "stopping" | "stopped";
+
+/** Where an earlier online run in this process found itself: geolocation is asked once per process. */
+let knownLocation: GeoLocation | null = null;
 
 export class EmissionsTracker {
   /** The resolved configuration, with where each value came from. */
@@ -34,6 +40,9 @@ export class EmissionsTracker {
   private stopping: Promise<number | undefined> | undefined;
   private description: RunDescription | undefined;
   private releaseLock: (() => void) | undefined;
+  private readonly measurementListeners = new Set<(sample: MeasurementSample) => void>();
+  /** Online trackers locate themselves; the offline subclass says otherwise. */
+  protected readonly mode: "online" | "offline" = "online";
 
   constructor(options: TrackerOptions = {}) {
     this.config = resolveConfig(options);
@@ -81,11 +90,16 @@ export class EmissionsTracker {
         startHr: process.hrtime.bigint().toString(),
         settings: this.settings,
         packageVersion: packageVersion(),
+        mode: this.mode,
+        knownLocation,
+        liveFeed: findLiveFeedTarget(this.settings, runId),
       });
       this.client = client;
+      if (this.measurementListeners.size > 0) client.watchMeasurements((sample) => this.emitMeasurement(sample));
       client.ready.then(
         (description) => {
           this.description = description;
+          if (description.geoLocation !== null) knownLocation = description.geoLocation;
           log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
         },
         (error: unknown) => log.error(`Tracking could not start: ${errorText(error)}`),
@@ -138,6 +152,24 @@ export class EmissionsTracker {
     this.finalEmissions = row?.emissions;
     if (row) log.info(`Tracking stopped: ${summariseRun(row, this.settings)}.`);
     return this.finalEmissions;
+  }
+
+  /**
+   * Calls `listener` after every measurement with the interval's power and the running totals,
+   * for live displays (the CLI's status line). Returns a function that removes the listener.
+   * Listeners run on this thread, so a blocked event loop delays them, never the measurements.
+   */
+  onMeasurement(listener: (sample: MeasurementSample) => void): () => void {
+    const first = this.measurementListeners.size === 0;
+    this.measurementListeners.add(listener);
+    if (first && this.client) this.client.watchMeasurements((sample) => this.emitMeasurement(sample));
+    return () => {
+      this.measurementListeners.delete(listener);
+    };
+  }
+
+  private emitMeasurement(sample: MeasurementSample): void {
+    for (const listener of this.measurementListeners) listener(sample);
   }
 
   /** Writes a row with the totals so far and keeps tracking; returns the kg CO2eq so far. */
@@ -204,6 +236,7 @@ export class EmissionsTracker {
  * (`countryIsoCode`, ISO 3166-1 alpha-3), or a cloud provider and region.
  */
 export class OfflineEmissionsTracker extends EmissionsTracker {
+  protected override readonly mode = "offline";
   protected override validate(settings: TrackerSettings): void {
     if (settings.countryIsoCode === null && settings.cloudProvider === null) {
       throw new ConfigError(

@@ -8,10 +8,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import type { TrackerSettings } from "../config/options.generated";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
-import type { OutputSink } from "../output/sink";
+import type { MeasurementSample, OutputSink } from "../output/sink";
 import { writeEmissionsRow, writeTaskRows } from "../output/csv-file";
 import { CheckpointWriter, currentProcessIdentity, recoverOrphanedRuns, removeCheckpoint } from "../output/checkpoint";
-import { resolveOfflineIntensity, type IntensityResolution } from "../intensity/offline";
+import type { IntensityResolution } from "../intensity/offline";
+import { offlineIntensityProvider, resolveFromSettings, type IntensityProvider, type LocatedResolution } from "../intensity/provider";
+import type { GeoLocation } from "../intensity/online";
+import type { RunFacts } from "../api/outputs";
+import { createLiveFeedSink, type LiveFeedTarget } from "../output/live-feed";
 import { planHardware, type HardwarePlan } from "../measure/hardware";
 import { readSystemFacts } from "../measure/system-info";
 import type { DetectedHardware, PowerSource } from "../measure/types";
@@ -26,6 +30,11 @@ export interface RunInit {
   startHr: string;
   settings: TrackerSettings;
   packageVersion: string;
+  /** Online trackers locate themselves and may use live intensity; offline ones use the bundled data only. */
+  mode: "online" | "offline";
+  /** A location found by an earlier run in this process, so it is not looked up again. */
+  knownLocation: GeoLocation | null;
+  liveFeed: LiveFeedTarget | null;
 }
 
 /** What the tracker learns about a run once its worker is ready. */
@@ -33,6 +42,8 @@ export interface RunDescription {
   hardware: DetectedHardware;
   sources: PowerSource[];
   intensity: IntensityResolution;
+  /** Where an online run found itself (null offline, or when it fell back to a default). */
+  geoLocation: GeoLocation | null;
 }
 
 interface TaskState {
@@ -100,7 +111,7 @@ export class Run {
   private constructor(
     private readonly init: RunInit,
     private readonly plan: HardwarePlan,
-    private readonly intensity: IntensityResolution,
+    private readonly intensity: IntensityProvider & { location?(): GeoLocation | null },
     private readonly meta: RunMeta,
     baselineHr: bigint,
   ) {
@@ -111,7 +122,7 @@ export class Run {
     this.lastMeasureHr = this.startHr;
     this.lastTickHr = this.startHr;
     this.baselineLagS = Math.max(0, secondsBetween(this.startHr, baselineHr));
-    this.outputs = buildOutputs(s);
+    this.outputs = buildOutputs(s, init, () => this.runFacts());
     this.checkpointWriter = new CheckpointWriter(s.outputDir, init.runId);
     this.latestRow = this.row(this.accumulator.snapshot());
   }
@@ -133,20 +144,16 @@ export class Run {
       (error: unknown) => log.warning(`Could not recover interrupted runs in ${s.outputDir}: ${String(error)}`),
     );
     const facts = readSystemFacts();
+    const intensity = createIntensityProvider(init);
     const [plan] = await Promise.all([planHardware(s, facts), recovery]);
-    const intensity = resolveOfflineIntensity({
-      forcedGPerKWh: s.forceCarbonIntensityGCo2eKwh,
-      countryIsoCode: s.countryIsoCode,
-      region: s.region,
-      cloudProvider: s.cloudProvider,
-      cloudRegion: s.cloudRegion,
-    });
+    // Until the online lookup answers, the CSV location is what the settings say.
+    const preliminary = intensity.current() ?? resolveFromSettings(s);
     const trackedGpuCount = plan.hardware.gpu_ids?.length ?? plan.hardware.gpu_count;
     const meta: RunMeta = {
       projectName: s.projectName,
       runId: init.runId,
       experimentId: s.experimentId,
-      location: { ...intensity.location, latitude: null, longitude: null },
+      location: { ...preliminary.location, latitude: preliminary.latitude, longitude: preliminary.longitude },
       osDescription: facts.osDescription,
       nodeVersion: process.versions.node,
       packageVersion: init.packageVersion,
@@ -165,11 +172,44 @@ export class Run {
     // The first measurement is taken at once (as CodeCarbon does): it covers the start-up and
     // puts a checkpoint on disk straight away.
     await run.enqueue(() => run.measure());
+    // Energy measured while the location is looked up stays unpriced, and is priced by the
+    // first measurement after the answer; the run reports ready once it has one.
+    run.adoptLocation(await intensity.ready);
     return run;
   }
 
+  private adoptLocation(answer: LocatedResolution): void {
+    this.meta.location = { ...answer.location, latitude: answer.latitude, longitude: answer.longitude };
+    this.latestRow = this.row(this.accumulator.snapshot());
+  }
+
   describe(): RunDescription {
-    return { hardware: this.plan.hardware, sources: this.plan.sources, intensity: this.intensity };
+    const intensity = this.intensity.current() ?? resolveFromSettings(this.init.settings);
+    return {
+      hardware: this.plan.hardware,
+      sources: this.plan.sources,
+      intensity: { intensityGPerKWh: intensity.intensityGPerKWh, source: intensity.source, location: intensity.location },
+      geoLocation: this.intensity.location?.() ?? null,
+    };
+  }
+
+  private runFacts(): RunFacts {
+    const m = this.meta;
+    return {
+      os: m.osDescription,
+      runtimeVersion: m.nodeVersion,
+      packageVersion: m.packageVersion,
+      cpuCount: m.cpuCount,
+      cpuModel: m.cpuModel,
+      gpuCount: m.gpuCount,
+      gpuModel: m.gpuModel,
+      latitude: m.location.latitude,
+      longitude: m.location.longitude,
+      cloudRegion: m.location.onCloud ? m.location.cloudRegion : null,
+      cloudProvider: m.location.onCloud ? m.location.cloudProvider : null,
+      ramTotalSizeGiB: m.ramTotalSizeGiB,
+      trackingMode: m.trackingMode,
+    };
   }
 
   private utilisationMeans(): UtilisationMeans {
@@ -250,10 +290,12 @@ export class Run {
     this.utilisation.addRam();
     const gpuPercent = this.plan.gpuUtilisation();
     if (gpuPercent !== null) this.utilisation.addGpu(gpuPercent);
-    this.accumulator.add(intervalS, readings, this.intensity.intensityGPerKWh);
+    const intensity = this.intensity.current();
+    this.accumulator.add(intervalS, readings, intensity?.intensityGPerKWh ?? null);
     const totals = this.accumulator.snapshot();
     this.latestRow = this.row(totals);
     this.checkpoint();
+    this.publish(now, intervalS, readings, totals, intensity?.intensityGPerKWh ?? null);
     this.measurementsSinceLive += 1;
     const every = this.init.settings.apiCallInterval;
     if (every > 0 && this.measurementsSinceLive >= every && !this.stopped) {
@@ -261,6 +303,45 @@ export class Run {
       await this.report("live");
     }
     return this.latestRow;
+  }
+
+  private measurementListeners: ((sample: MeasurementSample) => void)[] = [];
+
+  /** Calls `listener` after every measurement (the tracker relays them to the user's thread on request). */
+  onMeasurement(listener: (sample: MeasurementSample) => void): void {
+    this.measurementListeners.push(listener);
+  }
+
+  private publish(
+    now: bigint,
+    intervalS: number,
+    readings: readonly { device: string; energyKWh: number }[],
+    totals: RunTotals,
+    intensityGPerKWh: number | null,
+  ): void {
+    const powerW = { cpu: 0, gpu: 0, ram: 0 };
+    for (const r of readings) {
+      if ((r.device === "cpu" || r.device === "gpu" || r.device === "ram") && intervalS > 0) powerW[r.device] += (r.energyKWh * 3.6e6) / intervalS;
+    }
+    const energy = { cpu: totals.cpuEnergyKWh, gpu: totals.gpuEnergyKWh, ram: totals.ramEnergyKWh };
+    const sample: MeasurementSample = {
+      timestamp: new Date().toISOString(),
+      elapsedS: secondsBetween(this.startHr, now),
+      intervalS,
+      powerW,
+      energyKWh: { ...energy, total: energy.cpu + energy.gpu + energy.ram },
+      emissionsKg: totals.emissionsKg,
+      intensityGPerKWh,
+    };
+    for (const sink of this.outputs) {
+      if (!sink.measurementOut) continue;
+      try {
+        sink.measurementOut(sample);
+      } catch (error) {
+        log.once("warning", `sink-measure:${sink.name}`, `Output "${sink.name}" failed: ${String(error)}`);
+      }
+    }
+    for (const listener of this.measurementListeners) listener(sample);
   }
 
   private checkpoint(): void {
@@ -333,8 +414,11 @@ export class Run {
     if (this.timer) clearTimeout(this.timer);
     if (this.tickTimer) clearInterval(this.tickTimer);
     return this.enqueue(async () => {
+      // Never write a final row with energy still unpriced: wait for the (bounded) lookup.
+      this.adoptLocation(await this.intensity.ready);
       for (const task of this.tasks) if (task.result === null) await this.finishTask(task);
       const row = await this.measure();
+      this.intensity.close();
       await this.report("out");
       await this.reportTasks();
       for (const sink of this.outputs) await sink.exit?.().catch(() => undefined);
@@ -383,7 +467,14 @@ function isCounter(source: PowerSource): boolean {
   return source.method === "rapl" || source.method === "nvidia-smi-energy-counter";
 }
 
-function buildOutputs(s: TrackerSettings): OutputSink[] {
+function createIntensityProvider(init: RunInit): IntensityProvider & { location?(): GeoLocation | null } {
+  if (init.mode === "offline") return offlineIntensityProvider(init.settings);
+  // Loaded only by online runs: geolocation and Electricity Maps bring the HTTP client along.
+  const { createOnlineIntensityProvider } = require("../intensity/online") as typeof import("../intensity/online");
+  return createOnlineIntensityProvider(init.settings, { knownLocation: init.knownLocation });
+}
+
+function buildOutputs(s: TrackerSettings, init: RunInit, runFacts: () => RunFacts): OutputSink[] {
   const sinks: OutputSink[] = [];
   if (s.outputMethods.includes("csv")) {
     const target = { outputDir: s.outputDir, outputFile: s.outputFile, onCsvWrite: s.onCsvWrite };
@@ -407,5 +498,10 @@ function buildOutputs(s: TrackerSettings): OutputSink[] {
       liveOut: async (total) => log.info(line(total)),
     });
   }
+  if (s.outputMethods.includes("api") || s.emissionsEndpoint !== null) {
+    const { createNetworkOutputs } = require("../api/outputs") as typeof import("../api/outputs");
+    sinks.push(...createNetworkOutputs(s, { runId: init.runId, runFacts }));
+  }
+  if (init.liveFeed !== null) sinks.push(createLiveFeedSink(init.liveFeed));
   return sinks;
 }

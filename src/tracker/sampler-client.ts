@@ -8,6 +8,7 @@
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { getLogLevel, log } from "../log";
+import type { MeasurementSample } from "../output/sink";
 import type { RunDescription, RunInit } from "./run";
 import type { WorkerData, WorkerMessage, WorkerReplies, WorkerRequest } from "./worker-protocol";
 
@@ -22,6 +23,7 @@ export class SamplerClient {
   private failure: Error | undefined;
   readonly ready: Promise<RunDescription>;
   private exited = false;
+  private readonly measurementListeners: ((sample: MeasurementSample) => void)[] = [];
 
   constructor(init: RunInit) {
     const data: WorkerData = { init, logLevel: getLogLevel() };
@@ -58,6 +60,15 @@ export class SamplerClient {
         case "log":
           log[message.level === "critical" ? "error" : message.level](message.message);
           break;
+        case "measurement":
+          for (const listener of this.measurementListeners) {
+            try {
+              listener(message.sample);
+            } catch (error) {
+              log.once("error", "measurement-listener", `A measurement listener threw: ${String(error)}`);
+            }
+          }
+          break;
       }
     });
     this.worker.on("error", (error) => {
@@ -92,6 +103,12 @@ export class SamplerClient {
       this.worker.ref();
       this.worker.postMessage({ ...request, id });
     });
+  }
+
+  /** Asks the worker to relay every measurement from now on (off by default: it costs a message each). */
+  watchMeasurements(listener: (sample: MeasurementSample) => void): void {
+    this.measurementListeners.push(listener);
+    if (this.measurementListeners.length === 1) this.request({ type: "watch" }).catch(() => undefined);
   }
 
   async terminate(): Promise<void> {

@@ -25,6 +25,7 @@ async function main(): Promise<void> {
   }
   send({ type: "ready", description: run.describe() });
 
+  let watching = false;
   port!.on("message", (request: WorkerRequest) => {
     const answer = async () => {
       switch (request.type) {
@@ -36,6 +37,12 @@ async function main(): Promise<void> {
           return run.startTask(request.name);
         case "stop-task":
           return run.stopTask(request.name);
+        case "watch":
+          if (!watching) {
+            watching = true;
+            run.onMeasurement((sample) => send({ type: "measurement", sample }));
+          }
+          return null;
       }
     };
     answer().then(

@@ -3,6 +3,7 @@
  * they cross the thread boundary by structured clone.
  */
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
+import type { MeasurementSample } from "../output/sink";
 import type { LogLevel } from "../log";
 import type { RunDescription, RunInit } from "./run";
 
@@ -10,7 +11,8 @@ export type WorkerRequest =
   | { type: "flush"; id: number }
   | { type: "stop"; id: number }
   | { type: "start-task"; id: number; name: string }
-  | { type: "stop-task"; id: number; name?: string };
+  | { type: "stop-task"; id: number; name?: string }
+  | { type: "watch"; id: number };
 
 export type WorkerRequestType = WorkerRequest["type"];
 
@@ -19,6 +21,7 @@ export interface WorkerReplies {
   stop: EmissionsData;
   "start-task": string;
   "stop-task": TaskEmissionsData | null;
+  watch: null;
 }
 
 export type WorkerMessage =
@@ -26,7 +29,9 @@ export type WorkerMessage =
   | { type: "failed"; message: string }
   | { type: "reply"; id: number; ok: true; value: WorkerReplies[WorkerRequestType] }
   | { type: "reply"; id: number; ok: false; message: string }
-  | { type: "log"; level: LogLevel; message: string };
+  | { type: "log"; level: LogLevel; message: string }
+  /** Sent only after a "watch" request: most runs have nobody on the user's thread to read them. */
+  | { type: "measurement"; sample: MeasurementSample };
 
 export interface WorkerData {
   init: RunInit;

@@ -56,12 +56,18 @@ describe("deprecated keys", () => {
     assert.equal(resolved.warnings[0], "option saveToFile: save_to_file is deprecated: list csv in output_methods instead.");
   });
 
-  test("a flag for an output this version lacks is ignored with a warning", () => {
+  test("save_to_api adds the api output", () => {
     const resolved = resolve({}, { CODECARBON_SAVE_TO_API: "yes" });
+    assert.deepEqual(resolved.settings.outputMethods, ["csv", "api"]);
+    assert.deepEqual(resolved.warnings, ["CODECARBON_SAVE_TO_API: save_to_api is deprecated: list api in output_methods instead."]);
+  });
+
+  test("a flag for an output this version lacks is ignored with a warning", () => {
+    const resolved = resolve({}, { CODECARBON_SAVE_TO_PROMETHEUS: "yes" });
     assert.deepEqual(resolved.settings.outputMethods, ["csv"]);
     assert.deepEqual(resolved.warnings, [
-      "CODECARBON_SAVE_TO_API: save_to_api is deprecated: list api in output_methods instead.",
-      "save_to_api asks for the api output, which this version does not have; it is ignored",
+      "CODECARBON_SAVE_TO_PROMETHEUS: save_to_prometheus is deprecated: list prometheus in output_methods instead.",
+      "save_to_prometheus asks for the prometheus output, which this version does not have; it is ignored",
     ]);
   });
 
