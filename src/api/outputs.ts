@@ -1,10 +1,17 @@
 /**
- * The network outputs: the CodeCarbon API (output_methods contains api) and emissions_endpoint.
- *
- * CONTRACT STUB: the API client work fills this in.
+ * The network outputs: the Code Carbon API (output_methods contains api) and emissions_endpoint
+ * (CodeCarbon's generic HTTP output). They run in the sampler thread and only ever append to the
+ * spool on the measurement path; sending happens in the background (live reports) or within a
+ * bounded budget (flush and stop), so neither the user's code nor the measurements wait on the
+ * network, and a point is never lost to an outage.
  */
 import type { TrackerSettings } from "../config/options.generated";
+import { log } from "../log";
+import type { EmissionsData } from "../output/emissions-data";
 import type { OutputSink } from "../output/sink";
+import { Spool, type NewSpoolItem } from "./spool";
+import type { EmissionCreate, RunCreate } from "./types";
+import { Uploader, currentUser } from "./uploader";
 
 /** What the API's run record says about the machine, filled in by the tracker. */
 export interface RunFacts {
@@ -31,8 +38,145 @@ export interface NetworkOutputContext {
   /** Read when the run record is first sent: the location may be known only after start. */
   runFacts(): RunFacts;
   env?: NodeJS.ProcessEnv;
+  /** Called with the API's id for this run once the API has created it. */
+  onApiRunId?: (apiRunId: string) => void;
 }
 
-export function createNetworkOutputs(_settings: TrackerSettings, _context: NetworkOutputContext): OutputSink[] {
-  return [];
+/** Local time with its UTC offset, as the API's timestamps are written. */
+export function localIsoTimestamp(date: Date = new Date()): string {
+  const p = (n: number) => String(Math.trunc(Math.abs(n))).padStart(2, "0");
+  const offset = -date.getTimezoneOffset();
+  return (
+    `${date.getFullYear()}-${p(date.getMonth() + 1)}-${p(date.getDate())}T${p(date.getHours())}:${p(date.getMinutes())}:${p(date.getSeconds())}` +
+    `.${String(date.getMilliseconds()).padStart(3, "0")}${offset >= 0 ? "+" : "-"}${p(offset / 60)}:${p(offset % 60)}`
+  );
+}
+
+const round1 = (value: number | null) => (value === null ? 0 : Math.round(value * 10) / 10);
+
+export function runCreateBody(experimentId: string, facts: RunFacts, now = new Date()): RunCreate {
+  return {
+    timestamp: localIsoTimestamp(now),
+    experiment_id: experimentId,
+    os: facts.os,
+    python_version: facts.runtimeVersion,
+    codecarbon_version: facts.packageVersion,
+    cpu_count: facts.cpuCount,
+    cpu_model: facts.cpuModel,
+    gpu_count: facts.gpuCount,
+    gpu_model: facts.gpuModel,
+    longitude: round1(facts.longitude),
+    latitude: round1(facts.latitude),
+    region: facts.cloudRegion,
+    provider: facts.cloudProvider,
+    ram_total_size: facts.ramTotalSizeGiB,
+    tracking_mode: facts.trackingMode,
+  };
+}
+
+/** Deltas too short for the API (it wants whole seconds > 0) are carried into the next one. */
+class DeltaCarry {
+  private pending: EmissionsData[] = [];
+
+  add(delta: EmissionsData): void {
+    this.pending.push(delta);
+  }
+
+  /** The carried deltas merged into one point, or null when none has energy or time. */
+  take(minimumS: number): Omit<EmissionCreate, "run_id"> | null {
+    const rows = this.pending;
+    const durationS = rows.reduce((sum, r) => sum + r.duration, 0);
+    if (rows.length === 0 || durationS <= 0 || durationS < minimumS) return null;
+    this.pending = [];
+    const sum = (pick: (r: EmissionsData) => number) => rows.reduce((total, r) => total + pick(r), 0);
+    const timeMean = (pick: (r: EmissionsData) => number) => (durationS > 0 ? sum((r) => pick(r) * r.duration) / durationS : 0);
+    const emissions = sum((r) => r.emissions);
+    return {
+      timestamp: localIsoTimestamp(),
+      duration: Math.max(1, Math.trunc(durationS)),
+      emissions_sum: emissions,
+      emissions_rate: durationS > 0 ? emissions / durationS : 0,
+      cpu_power: timeMean((r) => r.cpu_power),
+      gpu_power: timeMean((r) => r.gpu_power),
+      ram_power: timeMean((r) => r.ram_power),
+      cpu_energy: sum((r) => r.cpu_energy),
+      gpu_energy: sum((r) => r.gpu_energy),
+      ram_energy: sum((r) => r.ram_energy),
+      energy_consumed: sum((r) => r.energy_consumed),
+      cpu_utilization_percent: clampPercent(timeMean((r) => r.cpu_utilization_percent)),
+      gpu_utilization_percent: clampPercent(timeMean((r) => r.gpu_utilization_percent)),
+      ram_utilization_percent: clampPercent(timeMean((r) => r.ram_utilization_percent)),
+      wue: rows[rows.length - 1]!.wue,
+    };
+  }
+}
+
+const clampPercent = (value: number) => Math.min(100, Math.max(0, value));
+
+export function createNetworkOutputs(settings: TrackerSettings, context: NetworkOutputContext): OutputSink[] {
+  const spool = new Spool(settings.outputDir);
+  const timeoutMs = settings.apiTimeoutSecs * 1000;
+  const uploader = new Uploader({
+    spool,
+    apiKey: settings.apiKey,
+    timeoutMs,
+    env: context.env,
+    onRunCreated: (runKey, apiRunId) => {
+      if (runKey === context.runId) context.onApiRunId?.(apiRunId);
+    },
+  });
+  // Whatever an earlier run left behind goes first, in the background.
+  void uploader.drain(4 * timeoutMs);
+  /** How long flush() and stop() may wait for the network before leaving points in the spool. */
+  const finalBudgetMs = 2 * timeoutMs;
+  const sinks: OutputSink[] = [];
+
+  if (settings.outputMethods.includes("api")) {
+    const endpoint = settings.apiEndpoint;
+    const carry = new DeltaCarry();
+    let runQueued = false;
+    const enqueue = async (delta: EmissionsData | null, final: boolean): Promise<void> => {
+      if (delta !== null) carry.add(delta);
+      const point = carry.take(final ? 0 : 1);
+      if (point === null) {
+        if (!final) log.once("debug", "api-short-delta", "A report shorter than 1 s is carried into the next upload (the API counts whole seconds).");
+        return;
+      }
+      const items: NewSpoolItem[] = [];
+      if (!runQueued) {
+        items.push({ kind: "run", runKey: context.runId, endpoint, body: runCreateBody(settings.experimentId, context.runFacts()) });
+        runQueued = true;
+      }
+      items.push({ kind: "emission", runKey: context.runId, endpoint, body: point });
+      await spool.append(items);
+    };
+    sinks.push({
+      name: "api",
+      liveOut: async (_total, delta) => {
+        await enqueue(delta, false);
+        void uploader.drain(4 * timeoutMs, 3);
+      },
+      out: async (_total, delta) => {
+        await enqueue(delta, false);
+        await uploader.drain(finalBudgetMs, 2);
+      },
+      exit: async () => {
+        // The last fraction of a second is sent too, rounded up to the API's 1 s minimum.
+        await enqueue(null, true);
+        await uploader.drain(finalBudgetMs, 2);
+      },
+    });
+  }
+
+  if (settings.emissionsEndpoint !== null) {
+    const url = settings.emissionsEndpoint;
+    sinks.push({
+      name: "emissions_endpoint",
+      out: async (total) => {
+        await spool.append([{ kind: "http", url, body: { ...total, user: currentUser() } }]);
+        await uploader.drain(finalBudgetMs, 2);
+      },
+    });
+  }
+  return sinks;
 }

@@ -1,0 +1,159 @@
+/**
+ * The no-loss queue between the tracker and the network: every point bound for the Code Carbon
+ * API or emissions_endpoint is appended here (and fsync'd) before any attempt to send it, and
+ * removed only after the server accepted it. A run that ends while the API is down leaves its
+ * points here; the next run in the same output folder sends them first, in order.
+ *
+ * Layout, in `<output_dir>/.codecarbon/`: `spool.jsonl` (pending items, oldest first),
+ * `api-runs.json` (our run id → the API's run id, so a later process can finish a run's
+ * uploads), `spool-rejected.jsonl` (items a server refused for good, with the reason: kept,
+ * never dropped silently). Mutations happen under a lock file, so processes sharing the folder
+ * do not lose each other's items.
+ */
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import * as path from "node:path";
+import { randomUUID } from "node:crypto";
+import { withFileLock, writeFileAtomic } from "../output/atomic-file";
+import type { EmissionCreate, RunCreate } from "./types";
+
+export type SpoolItem =
+  | { id: string; kind: "run"; runKey: string; endpoint: string; body: RunCreate }
+  | { id: string; kind: "emission"; runKey: string; endpoint: string; body: Omit<EmissionCreate, "run_id"> }
+  | { id: string; kind: "http"; url: string; body: Record<string, unknown> };
+
+export type NewSpoolItem = SpoolItem extends infer T ? (T extends SpoolItem ? Omit<T, "id"> : never) : never;
+
+function isSpoolItem(value: unknown): value is SpoolItem {
+  if (typeof value !== "object" || value === null) return false;
+  const o = value as Record<string, unknown>;
+  if (typeof o["id"] !== "string" || typeof o["body"] !== "object" || o["body"] === null) return false;
+  if (o["kind"] === "http") return typeof o["url"] === "string";
+  return (o["kind"] === "run" || o["kind"] === "emission") && typeof o["runKey"] === "string" && typeof o["endpoint"] === "string";
+}
+
+export class Spool {
+  readonly file: string;
+  readonly rejectedFile: string;
+  private readonly runIdsFile: string;
+
+  constructor(outputDir: string) {
+    const dir = path.join(outputDir, ".codecarbon");
+    this.file = path.join(dir, "spool.jsonl");
+    this.rejectedFile = path.join(dir, "spool-rejected.jsonl");
+    this.runIdsFile = path.join(dir, "api-runs.json");
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return withFileLock(this.file, fn);
+  }
+
+  /** Appends durably (written and fsync'd before this resolves). */
+  async append(items: readonly NewSpoolItem[]): Promise<SpoolItem[]> {
+    const stored = items.map((item) => ({ ...item, id: randomUUID() }) as SpoolItem);
+    await fsp.mkdir(path.dirname(this.file), { recursive: true });
+    await this.locked(async () => {
+      const handle = await fsp.open(this.file, "a");
+      try {
+        await handle.writeFile(stored.map((item) => JSON.stringify(item) + "\n").join(""));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+    });
+    return stored;
+  }
+
+  /** Pending items, oldest first. A line that cannot be read is moved to the rejected file. */
+  async read(): Promise<SpoolItem[]> {
+    return this.locked(async () => {
+      let text: string;
+      try {
+        text = await fsp.readFile(this.file, "utf8");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+        throw error;
+      }
+      const items: SpoolItem[] = [];
+      const unreadable: string[] = [];
+      for (const line of text.split("\n")) {
+        if (line.trim() === "") continue;
+        try {
+          const parsed: unknown = JSON.parse(line);
+          if (isSpoolItem(parsed)) items.push(parsed);
+          else unreadable.push(line);
+        } catch {
+          // A torn last line (a crash mid-append before fsync) or a hand edit.
+          unreadable.push(line);
+        }
+      }
+      if (unreadable.length > 0) {
+        await fsp.appendFile(this.rejectedFile, unreadable.map((line) => JSON.stringify({ reason: "unreadable spool line", line }) + "\n").join(""));
+        await writeFileAtomic(this.file, items.map((item) => JSON.stringify(item) + "\n").join(""));
+      }
+      return items;
+    });
+  }
+
+  /** Removes items that were delivered (or rejected) by id, keeping any appended meanwhile. */
+  async remove(ids: ReadonlySet<string>): Promise<void> {
+    if (ids.size === 0) return;
+    await this.locked(async () => {
+      let text: string;
+      try {
+        text = await fsp.readFile(this.file, "utf8");
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+        throw error;
+      }
+      const kept = text.split("\n").filter((line) => {
+        if (line.trim() === "") return false;
+        try {
+          const parsed = JSON.parse(line) as { id?: unknown };
+          return !(typeof parsed.id === "string" && ids.has(parsed.id));
+        } catch {
+          return true;
+        }
+      });
+      await writeFileAtomic(this.file, kept.map((line) => line + "\n").join(""));
+    });
+  }
+
+  async reject(item: SpoolItem, reason: string): Promise<void> {
+    await this.locked(async () => {
+      await fsp.appendFile(this.rejectedFile, JSON.stringify({ reason, rejectedAt: new Date().toISOString(), item }) + "\n");
+    });
+    await this.remove(new Set([item.id]));
+  }
+
+  async apiRunId(runKey: string): Promise<string | undefined> {
+    return (await this.readRunIds())[runKey];
+  }
+
+  async saveApiRunId(runKey: string, apiRunId: string): Promise<void> {
+    await this.locked(async () => {
+      const ids = await this.readRunIds();
+      ids[runKey] = apiRunId;
+      await writeFileAtomic(this.runIdsFile, JSON.stringify(ids, null, 1) + "\n");
+    });
+  }
+
+  private async readRunIds(): Promise<Record<string, string>> {
+    try {
+      const parsed: unknown = JSON.parse(await fsp.readFile(this.runIdsFile, "utf8"));
+      if (typeof parsed !== "object" || parsed === null) return {};
+      return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === "string"));
+    } catch {
+      return {};
+    }
+  }
+
+  /** Whether anything is pending (cheap: no parse). */
+  hasPending(): boolean {
+    try {
+      return fs.statSync(this.file).size > 0;
+    } catch {
+      return false;
+    }
+  }
+}
