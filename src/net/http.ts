@@ -86,11 +86,13 @@ function dispatcherFor(settings: ProxySettings): Dispatcher | undefined {
   let dispatcher = dispatchers.get(key);
   if (dispatcher === undefined) {
     undici ??= require("undici") as Undici;
-    const options: import("undici").EnvHttpProxyAgent.Options = {};
-    if (settings.httpProxy !== undefined) options.httpProxy = settings.httpProxy;
-    if (settings.httpsProxy !== undefined) options.httpsProxy = settings.httpsProxy;
-    // An empty NO_PROXY must not let the agent fall back to reading process.env itself.
-    options.noProxy = settings.noProxy ?? "";
+    // Empty strings, not undefined: the agent would otherwise fall back to process.env, which
+    // is not the environment we were given.
+    const options: import("undici").EnvHttpProxyAgent.Options = {
+      httpProxy: settings.httpProxy ?? "",
+      httpsProxy: settings.httpsProxy ?? "",
+      noProxy: settings.noProxy ?? "",
+    };
     dispatcher = new undici.EnvHttpProxyAgent(options);
     dispatchers.set(key, dispatcher);
   }
@@ -100,13 +102,14 @@ function dispatcherFor(settings: ProxySettings): Dispatcher | undefined {
 function describeFailure(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   if (error.name === "TimeoutError" || error.name === "AbortError") return error.message;
-  // undici wraps the socket error in `cause`: "fetch failed" alone says nothing.
-  const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code !== undefined && !cause.message.includes(code) ? `${code}: ${cause.message}` : cause.message;
-  }
-  return error.message;
+  // undici wraps the real reason a few causes deep ("fetch failed" → "Request was cancelled"
+  // → "Proxy response (407) !== 200 when HTTP Tunneling"): the innermost one says what happened.
+  let innermost: Error = error;
+  for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) innermost = cause;
+  const code = (innermost as NodeJS.ErrnoException).code;
+  const proxyStatus = /Proxy response \((\d+)\)/.exec(innermost.message)?.[1];
+  if (proxyStatus !== undefined) return `the proxy answered HTTP ${proxyStatus}${proxyStatus === "407" ? " (proxy authentication required: put user:password in the proxy URL)" : ""}`;
+  return typeof code === "string" && !innermost.message.includes(code) ? `${code}: ${innermost.message}` : innermost.message;
 }
 
 export async function httpRequest(request: HttpRequest, options: HttpOptions = {}): Promise<HttpResponse> {
