@@ -1,4 +1,189 @@
 #!/usr/bin/env node
-/** The `codecarbon` command. CONTRACT STUB: the CLI work fills this in. */
-process.stderr.write("codecarbon: the command line is not built yet\n");
-process.exitCode = 1;
+/**
+ * The `codecarbon` command: init, monitor, config, detect.
+ *
+ * Exit statuses: 0 success; 1 a configuration, API or runtime error (printed as
+ * `codecarbon: <message>`); 2 a usage error (unknown option, bad option value); for
+ * `monitor -- <command>`, the command's own status (127 not found, 126 not executable,
+ * 128 + n when killed by signal n, so 130 after Ctrl-C).
+ * Data goes to stdout, diagnostics to stderr.
+ */
+import { Command, CommanderError, InvalidArgumentError } from "commander";
+import { packageVersion } from "../assets";
+import { resolveConfig } from "../config";
+import { isCodeCarbonError } from "../errors";
+import { getLogLevel, parseLevel, setLogLevel, type LogLevel } from "../log";
+import { CliError, errorText } from "./cli-error";
+import type { MonitorOptions } from "./monitor";
+
+const EXIT_USAGE = 2;
+
+function parsePositiveNumber(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isFinite(value) || value <= 0) throw new InvalidArgumentError("expected a number of seconds above 0, e.g. 10 or 0.5.");
+  return value;
+}
+
+function parseApiCallInterval(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isInteger(value) || value < -1 || value === 0) {
+    throw new InvalidArgumentError("expected a whole number of measurements (1 or more), or -1 to report only at the end.");
+  }
+  return value;
+}
+
+function parseLogLevelOption(text: string): LogLevel {
+  const level = parseLevel(text);
+  if (level === undefined) throw new InvalidArgumentError("expected debug, info, warning, error or critical.");
+  return level;
+}
+
+// Each command loads its modules when it runs: `--version` and `--help` stay instant, and a
+// command never pays for another's dependencies (the tracker, the HTTP client).
+function loadInit(): typeof import("./init") {
+  return require("./init") as typeof import("./init");
+}
+function loadMonitor(): typeof import("./monitor") {
+  return require("./monitor") as typeof import("./monitor");
+}
+function loadDetect(): typeof import("./detect") {
+  return require("./detect") as typeof import("./detect");
+}
+function loadConfigCommand(): typeof import("./config-command") {
+  return require("./config-command") as typeof import("./config-command");
+}
+
+interface MonitorCliOptions {
+  measurePowerSecs: number;
+  apiCallInterval: number;
+  api?: boolean;
+  offline?: boolean;
+  countryIsoCode?: string;
+  region?: string;
+  outputDir?: string;
+  logLevel?: LogLevel;
+  verbose?: boolean;
+}
+
+function buildProgram(setStatus: (status: number) => void): Command {
+  const program = new Command();
+  program
+    .name("codecarbon")
+    .description("Estimate the energy use and CO2 emissions of code and machines (CodeCarbon for Node).")
+    .version(`codecarbon ${packageVersion()}`, "-v, --version", "print the version")
+    .helpOption("-h, --help", "show help")
+    .enablePositionalOptions()
+    .showHelpAfterError("(add --help for usage)")
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`codecarbon: ${text.replace(/^error: /, "")}`) });
+
+  program
+    .command("init")
+    .description("create an experiment on the Code Carbon API and save its experiment_id to ./.codecarbon.config")
+    .option("--name <name>", "experiment name", "Code Carbon user test")
+    .option("--description <text>", "experiment description", "Code Carbon user test")
+    .option("--project-id <uuid>", "project to create it in (default: project_id from the config, else CodeCarbon's public project)")
+    .action(async (options: { name: string; description: string; projectId?: string }) => {
+      setStatus(await loadInit().runInit({ name: options.name, description: options.description, ...(options.projectId !== undefined ? { projectId: options.projectId } : {}) }));
+    });
+
+  program
+    .command("monitor")
+    .description("measure this machine until Ctrl-C, or measure one command from start to exit")
+    .usage("[options] [-- <command> [args...]]")
+    .argument("[command...]", "command to run and measure, with its arguments (write it after --)")
+    .option("--measure-power-secs <seconds>", "seconds between two measurements", parsePositiveNumber, 10)
+    .option("--api-call-interval <count>", "measurements between two reports to the API", parseApiCallInterval, 30)
+    .option("--api", "also send the measurements to the Code Carbon API (default; needs an experiment_id)")
+    .option("--no-api", "do not use the Code Carbon API")
+    .option("--offline", "do not go on the network; needs --country-iso-code")
+    .option("--country-iso-code <code>", "3-letter ISO code of the country where this machine runs, e.g. FRA")
+    .option("--region <region>", "region inside the country, e.g. quebec")
+    .option("--output-dir <dir>", "folder of emissions.csv (default: output_dir from the config, else .)")
+    .option("--log-level <level>", "debug, info, warning, error or critical", parseLogLevelOption)
+    .option("--verbose", "when stderr is not a terminal, print one line per measurement")
+    .passThroughOptions()
+    .action(async (command: string[], options: MonitorCliOptions, self: Command) => {
+      const monitorOptions: MonitorOptions = {
+        measurePowerSecs: options.measurePowerSecs,
+        apiCallInterval: options.apiCallInterval,
+        api: options.api !== false,
+        apiGivenExplicitly: self.getOptionValueSource("api") === "cli",
+        offline: options.offline === true,
+        verbose: options.verbose === true,
+        ...(options.countryIsoCode !== undefined ? { countryIsoCode: options.countryIsoCode } : {}),
+        ...(options.region !== undefined ? { region: options.region } : {}),
+        ...(options.outputDir !== undefined ? { outputDir: options.outputDir } : {}),
+        ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
+      };
+      if (options.logLevel !== undefined) setLogLevel(options.logLevel);
+      const { monitorCommand, monitorMachine } = loadMonitor();
+      setStatus(command.length === 0 ? await monitorMachine(monitorOptions) : await monitorCommand(command, monitorOptions));
+    });
+
+  program
+    .command("config")
+    .description("print the configuration a tracker started here would use (secrets masked)")
+    .option("--show-origin", "say where each value comes from: default, a config file and line, or an environment variable")
+    .option("--json", "print JSON")
+    .action((options: { showOrigin?: boolean; json?: boolean }) => {
+      const resolved = resolveConfig();
+      process.stdout.write(loadConfigCommand().renderConfig(resolved, { showOrigin: options.showOrigin === true, json: options.json === true }));
+      setStatus(0);
+    });
+
+  program
+    .command("detect")
+    .description("print the hardware found and the power source used for each device, and why")
+    .option("--json", "print JSON")
+    .action(async (options: { json?: boolean }) => {
+      const resolved = resolveConfig();
+      // The library's info lines (e.g. "RAPL is not available") would repeat the report; warnings stay.
+      const configured = parseLevel(resolved.settings.logLevel) ?? "info";
+      setLogLevel(configured === "info" ? "warning" : configured);
+      const { detectHardware, renderDetectReport } = loadDetect();
+      const report = await detectHardware(resolved.settings);
+      process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderDetectReport(report));
+      setStatus(0);
+    });
+
+  return program;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let status = 0;
+  const program = buildProgram((next) => (status = next));
+  try {
+    await program.parseAsync([...argv]);
+    return status;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    if (error instanceof CliError) {
+      process.stderr.write(`codecarbon: ${error.message}\n`);
+      return error.exitCode;
+    }
+    if (isCodeCarbonError(error)) {
+      process.stderr.write(`codecarbon: ${error.message}\n`);
+      return 1;
+    }
+    const stack = getLogLevel() === "debug" && error instanceof Error ? error.stack : undefined;
+    process.stderr.write(`codecarbon: ${stack ?? errorText(error)}\n`);
+    return 1;
+  }
+}
+
+/** Exits once stdout and stderr have taken everything written (pipes may be asynchronous). */
+function exitAfterFlush(status: number): void {
+  let pending = 2;
+  const done = (): void => {
+    pending -= 1;
+    if (pending === 0) process.exit(status);
+  };
+  process.stdout.write("", done);
+  process.stderr.write("", done);
+}
+
+main(process.argv).then(exitAfterFlush, (error: unknown) => {
+  process.stderr.write(`codecarbon: ${errorText(error)}\n`);
+  exitAfterFlush(1);
+});
