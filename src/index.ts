@@ -11,3 +11,13 @@ export { CSV_COLUMNS } from "./output/emissions-data";
 export type { DetectedHardware, PowerSource } from "./measure/types";
 export { CodeCarbonError, ConfigError, isCodeCarbonError, type CodeCarbonErrorCode } from "./errors";
 export { listCountryCodes } from "./intensity/offline";
+export type { MeasurementSample } from "./output/sink";
+export type { LiveFeed, LiveFeedPoint } from "./output/live-feed";
+export {
+  codecarbonKernel,
+  runKernelCommand,
+  showEmissions,
+  KERNEL_API_VERSION,
+  type KernelRequest,
+  type KernelReply,
+} from "./jupyter";

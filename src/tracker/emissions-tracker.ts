@@ -4,6 +4,8 @@
  * invalid option or configuration, because that is a mistake the user can fix right away.
  */
 import { randomUUID } from "node:crypto";
+import { inspect } from "node:util";
+import * as path from "node:path";
 import { packageVersion } from "../assets";
 import { resolveConfig, type ResolvedConfig } from "../config";
 import type { TrackerOptions, TrackerSettings } from "../config/options.generated";
@@ -13,6 +15,9 @@ import { log, parseLevel, setLogLevel } from "../log";
 import type { DetectedHardware } from "../measure/types";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import { findLiveFeedTarget } from "../output/live-feed";
+import { detectKernel } from "../output/kernel-context";
+import { figuresFromRow, summaryHtml, summaryText, tslabDisplay, type SummaryInput } from "../output/notebook-display";
+import { describeSource } from "./summary";
 import type { MeasurementSample } from "../output/sink";
 import type { GeoLocation } from "../intensity/online";
 import type { RunDescription } from "./run";
@@ -24,6 +29,19 @@ type TrackerState = "idle" | "running" | "stopping" | "stopped";
 
 /** Where an earlier online run in this process found itself: geolocation is asked once per process. */
 let knownLocation: GeoLocation | null = null;
+
+/**
+ * The tracker running in this notebook kernel, if any. On `globalThis` under a registered symbol
+ * so that two copies of the package in one kernel still see each other.
+ */
+const KERNEL_TRACKER = Symbol.for("codecarbon.kernel-tracker");
+type KernelSlot = { [KERNEL_TRACKER]?: EmissionsTracker };
+const kernelSlot = globalThis as KernelSlot;
+
+/** The tracker running in this Jupyter kernel (started from a cell or from the toolbar), if any. */
+export function kernelTracker(): EmissionsTracker | undefined {
+  return kernelSlot[KERNEL_TRACKER];
+}
 
 export class EmissionsTracker {
   /** The resolved configuration, with where each value came from. */
@@ -41,11 +59,12 @@ export class EmissionsTracker {
   private description: RunDescription | undefined;
   private releaseLock: (() => void) | undefined;
   private readonly measurementListeners = new Set<(sample: MeasurementSample) => void>();
+  private latestSample: MeasurementSample | undefined;
   /** Online trackers locate themselves; the offline subclass says otherwise. */
   protected readonly mode: "online" | "offline" = "online";
 
   constructor(options: TrackerOptions = {}) {
-    this.config = resolveConfig(options);
+    this.config = notebookDefaults(resolveConfig(options));
     this.validate(this.config.settings);
     const level = parseLevel(this.config.settings.logLevel);
     if (level) setLogLevel(level);
@@ -68,6 +87,8 @@ export class EmissionsTracker {
     }
     try {
       const runId = randomUUID();
+      const inKernel = detectKernel() !== null;
+      if (inKernel) this.replaceKernelTracker();
       if (!this.settings.allowMultipleRuns) {
         const lock = acquireSingleRunLock(runId);
         if ("heldBy" in lock) {
@@ -85,7 +106,8 @@ export class EmissionsTracker {
       this.finalEmissionsData = undefined;
       this.stopping = undefined;
       this.description = undefined;
-      const client = new SamplerClient({
+      const client = new SamplerClient(
+        {
         runId: this.runId,
         startHr: process.hrtime.bigint().toString(),
         settings: this.settings,
@@ -93,14 +115,23 @@ export class EmissionsTracker {
         mode: this.mode,
         knownLocation,
         liveFeed: findLiveFeedTarget(this.settings, runId),
-      });
+        },
+        { holdLogs: inKernel },
+      );
       this.client = client;
-      if (this.measurementListeners.size > 0) client.watchMeasurements((sample) => this.emitMeasurement(sample));
+      this.latestSample = undefined;
+      // A notebook shows the running totals when the tracker is displayed: keep the latest.
+      if (this.measurementListeners.size > 0 || inKernel) client.watchMeasurements((sample) => this.emitMeasurement(sample));
+      if (inKernel) {
+        // Said now, while the cell that started the tracker is still running: anything printed
+        // later would land in another cell. The power sources come with the stop line.
+        log.info(`Tracking started (run ${runId.slice(0, 8)}, every ${this.settings.measurePowerSecs} s${this.csvTarget()}).`);
+      }
       client.ready.then(
         (description) => {
           this.description = description;
           if (description.geoLocation !== null) knownLocation = description.geoLocation;
-          log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
+          if (!inKernel) log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
         },
         (error: unknown) => log.error(`Tracking could not start: ${errorText(error)}`),
       );
@@ -127,6 +158,7 @@ export class EmissionsTracker {
   private async finish(): Promise<number | undefined> {
     this.state = "stopping";
     const client = this.client;
+    client?.releaseLogs();
     let row: EmissionsData | undefined;
     let failure: unknown;
     try {
@@ -150,7 +182,11 @@ export class EmissionsTracker {
     this.state = "stopped";
     this.finalEmissionsData = row;
     this.finalEmissions = row?.emissions;
-    if (row) log.info(`Tracking stopped: ${summariseRun(row, this.settings)}.`);
+    if (kernelSlot[KERNEL_TRACKER] === this) delete kernelSlot[KERNEL_TRACKER];
+    if (row) {
+      const sources = detectKernel() !== null && this.description ? `${describeSources(this.description, this.settings)}; ` : "";
+      log.info(`Tracking stopped: ${sources}${summariseRun(row, this.settings)}.`);
+    }
     return this.finalEmissions;
   }
 
@@ -169,7 +205,34 @@ export class EmissionsTracker {
   }
 
   private emitMeasurement(sample: MeasurementSample): void {
+    this.latestSample = sample;
     for (const listener of this.measurementListeners) listener(sample);
+  }
+
+  /**
+   * In a notebook kernel there is one tracker: starting another (re-running the first cell)
+   * stops the previous one cleanly (its row is written) instead of leaving two running.
+   */
+  private replaceKernelTracker(): void {
+    const previous = kernelSlot[KERNEL_TRACKER];
+    if (previous !== undefined && previous !== this && previous.isRunning) {
+      log.warning(
+        `A tracker was already running in this kernel (run ${previous.runId?.slice(0, 8) ?? "?"}): it is stopped and its row written; a new run starts. ` +
+          "Call stop() on the old tracker first to avoid this message.",
+      );
+      void previous.stop();
+    }
+    kernelSlot[KERNEL_TRACKER] = this;
+  }
+
+  /** Whether a run is in progress (started and not yet stopped). */
+  get isRunning(): boolean {
+    return this.state === "running";
+  }
+
+  private csvTarget(): string {
+    const s = this.settings;
+    return s.outputMethods.includes("csv") ? ` → ${s.outputDir === "." ? "" : `${s.outputDir}/`}${s.outputFile}` : "";
   }
 
   /** Writes a row with the totals so far and keeps tracking; returns the kg CO2eq so far. */
@@ -179,6 +242,7 @@ export class EmissionsTracker {
       return undefined;
     }
     try {
+      this.client.releaseLogs();
       const row = await this.client.request({ type: "flush" });
       return row.emissions;
     } catch (error) {
@@ -225,6 +289,63 @@ export class EmissionsTracker {
     return plan.hardware;
   }
 
+  /** The run so far (or the last run) in figures and words, as a notebook shows it. */
+  summary(): SummaryInput | undefined {
+    const d = this.description;
+    const common = {
+      sources: d?.sources.map(describeSource) ?? [],
+      intensityGPerKWh: d?.intensity.intensityGPerKWh ?? null,
+      intensitySource: d?.intensity.source.label ?? null,
+    };
+    if (this.state !== "running" && this.finalEmissionsData) {
+      return { ...common, figures: figuresFromRow(this.finalEmissionsData), state: "stopped" };
+    }
+    const sample = this.latestSample;
+    if (this.state === "running" && sample) {
+      return {
+        ...common,
+        intensityGPerKWh: sample.intensityGPerKWh ?? common.intensityGPerKWh,
+        figures: {
+          energyKWh: sample.energyKWh.total,
+          emissionsKg: sample.emissionsKg,
+          durationS: sample.elapsedS,
+          powerW: sample.powerW,
+          projectName: this.settings.projectName,
+          runId: this.runId ?? "",
+        },
+        state: "running",
+      };
+    }
+    return undefined;
+  }
+
+  /**
+   * Shows the summary in the notebook (HTML through tslab's display API) or returns it as text
+   * elsewhere. A tracker that is the last expression of a tslab cell displays itself this way.
+   */
+  display(): string {
+    this.client?.releaseLogs();
+    const summary = this.summary();
+    const text = summary ? summaryText(summary) : `codecarbon (${this.state}): no measurement yet`;
+    const tslab = tslabDisplay();
+    if (tslab && summary) {
+      tslab.html(summaryHtml(summary));
+      return "";
+    }
+    return text;
+  }
+
+  [inspect.custom](): string {
+    if (detectKernel() !== null) {
+      // Right after start() (a first cell's last expression) there is nothing to show yet.
+      if (this.summary() === undefined) return `EmissionsTracker (${this.state}${this.runId ? `, run ${this.runId.slice(0, 8)}` : ""})`;
+      const shown = this.display();
+      if (shown === "") return `EmissionsTracker (${this.state}${this.runId ? `, run ${this.runId.slice(0, 8)}` : ""})`;
+      return shown;
+    }
+    return `EmissionsTracker { state: ${this.state}, runId: ${this.runId ?? "none"} }`;
+  }
+
   /** `await using tracker = new EmissionsTracker().start()` stops it when the scope ends. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (this.state === "running" || this.state === "stopping") await this.stop();
@@ -248,6 +369,19 @@ export class OfflineEmissionsTracker extends EmissionsTracker {
     }
     super.validate(settings);
   }
+}
+
+/**
+ * In a Jupyter kernel started for a notebook, the server names the notebook in JPY_SESSION_NAME:
+ * when project_name is set nowhere, the notebook's name is the project, so two notebooks in
+ * one folder write rows that say which is which.
+ */
+function notebookDefaults(config: ResolvedConfig): ResolvedConfig {
+  const session = process.env["JPY_SESSION_NAME"];
+  if (config.origins.projectName.layer !== "default" || !session || detectKernel() === null) return config;
+  const name = path.basename(session).replace(/\.ipynb$/i, "");
+  if (name === "") return config;
+  return { ...config, settings: { ...config.settings, projectName: name } };
 }
 
 function requireKnownCountry(code: string): void {

@@ -15,7 +15,8 @@ import type { IntensityResolution } from "../intensity/offline";
 import { offlineIntensityProvider, resolveFromSettings, type IntensityProvider, type LocatedResolution } from "../intensity/provider";
 import type { GeoLocation } from "../intensity/online";
 import type { RunFacts } from "../api/outputs";
-import { createLiveFeedSink, type LiveFeedTarget } from "../output/live-feed";
+import { createLiveFeedSink, type LiveFeedSink, type LiveFeedTarget } from "../output/live-feed";
+import { describeSource } from "./summary";
 import { planHardware, type HardwarePlan } from "../measure/hardware";
 import { readSystemFacts } from "../measure/system-info";
 import type { DetectedHardware, PowerSource } from "../measure/types";
@@ -103,6 +104,7 @@ export class Run {
   private stopped = false;
   private latestRow: EmissionsData;
   private readonly outputs: OutputSink[];
+  private liveFeed: LiveFeedSink | undefined;
   private readonly checkpointWriter: CheckpointWriter;
   private readonly identity = currentProcessIdentity();
   /** Set when the first read after start comes from a counter whose baseline was taken late. */
@@ -123,6 +125,14 @@ export class Run {
     this.lastTickHr = this.startHr;
     this.baselineLagS = Math.max(0, secondsBetween(this.startHr, baselineHr));
     this.outputs = buildOutputs(s, init, () => this.runFacts());
+    if (init.liveFeed !== null) {
+      try {
+        this.liveFeed = createLiveFeedSink(init.liveFeed);
+        this.outputs.push(this.liveFeed);
+      } catch (error) {
+        log.once("warning", "live-feed", `The live feed ${init.liveFeed.file} cannot be written (${String(error)}); the notebook's chart will stay empty.`);
+      }
+    }
     this.checkpointWriter = new CheckpointWriter(s.outputDir, init.runId);
     this.latestRow = this.row(this.accumulator.snapshot());
   }
@@ -181,6 +191,7 @@ export class Run {
   private adoptLocation(answer: LocatedResolution): void {
     this.meta.location = { ...answer.location, latitude: answer.latitude, longitude: answer.longitude };
     this.latestRow = this.row(this.accumulator.snapshot());
+    this.liveFeed?.describe(this.plan.sources.map(describeSource), { gPerKWh: answer.intensityGPerKWh, source: answer.source.label });
   }
 
   describe(): RunDescription {
@@ -502,6 +513,5 @@ function buildOutputs(s: TrackerSettings, init: RunInit, runFacts: () => RunFact
     const { createNetworkOutputs } = require("../api/outputs") as typeof import("../api/outputs");
     sinks.push(...createNetworkOutputs(s, { runId: init.runId, runFacts }));
   }
-  if (init.liveFeed !== null) sinks.push(createLiveFeedSink(init.liveFeed));
   return sinks;
 }
