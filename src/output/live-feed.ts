@@ -8,9 +8,8 @@
  * the notebook path and the kernel id alone, whoever started the tracker (a cell or the
  * toolbar). Not a dot folder: Jupyter servers refuse hidden paths by default.
  *
- * Size: at most MAX_POINTS points. When full, the older half is thinned two to one, so the feed
- * covers the whole run at a resolution that halves with age, and a read costs the same after an
- * hour as after a minute.
+ * Size: at most MAX_POINTS points. When full, every other point is dropped, so the feed always
+ * covers the whole run, and a read costs the same after an hour as after a minute.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -86,23 +85,18 @@ export function findLiveFeedTarget(settings: TrackerSettings, runId: string): Li
   };
 }
 
-/** Thins the older half two to one once the feed is full (see the file comment). */
+/**
+ * Appends a point; once the feed holds more than `maxPoints`, every other point is dropped
+ * (the first and the latest always stay). The points kept are real measurements, so cumulative
+ * energy and emissions are exact at every point; older stretches of a long run are shown at a
+ * coarser step than the recent ones, and the file never grows past `maxPoints`.
+ */
 export function appendPoint(points: LiveFeedPoint[], point: LiveFeedPoint, maxPoints = MAX_POINTS): LiveFeedPoint[] {
   points.push(point);
   if (points.length <= maxPoints) return points;
-  const half = Math.floor(points.length / 2);
-  const thinned: LiveFeedPoint[] = [];
-  for (let i = 0; i < half; i += 2) {
-    const a = points[i]!;
-    const b = points[i + 1];
-    if (b === undefined || i + 1 >= half) {
-      thinned.push(a);
-      continue;
-    }
-    // Keep the later point's cumulative values and time; power is the mean of the pair.
-    thinned.push({ ...b, cpuW: (a.cpuW + b.cpuW) / 2, gpuW: (a.gpuW + b.gpuW) / 2, ramW: (a.ramW + b.ramW) / 2 });
-  }
-  return [...thinned, ...points.slice(half)];
+  const thinned = points.filter((_, i) => i % 2 === 0);
+  if (thinned.at(-1) !== point) thinned.push(point);
+  return thinned;
 }
 
 /** Removes feeds of kernels that are gone (their process ended an hour ago or more) and any week-old feed. */

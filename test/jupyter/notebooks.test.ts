@@ -50,6 +50,18 @@ describe("notebooks on the tslab kernel", () => {
     assert.ok(Number(rows[0]!["duration"]) >= 2.5);
   });
 
+  test("the example notebook runs as shipped", async () => {
+    const dir = path.join(box.work, "example");
+    fs.mkdirSync(dir);
+    const file = path.join(dir, "first-run.ipynb");
+    fs.copyFileSync(path.join(REPO_ROOT, "examples", "notebooks", "first-run.ipynb"), file);
+    const outputs = await executeNotebook(box, file);
+    assert.ok(outputs.every((cell) => !cell.some((o) => o.output_type === "error")), JSON.stringify(outputs));
+    assert.match(textOf(outputs[2], "stdout"), /g CO2eq/);
+    const [row] = readCsvRows(path.join(dir, "emissions.csv"));
+    assert.equal(row?.["project_name"], "first-run");
+  });
+
   test("re-running the first cell stops the previous run cleanly and starts one new run", async () => {
     const dir = path.join(box.work, "rerun");
     fs.mkdirSync(dir);

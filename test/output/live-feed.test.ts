@@ -1,0 +1,86 @@
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { appendPoint, cleanOldFeeds, createLiveFeedSink, MAX_POINTS, type LiveFeed, type LiveFeedPoint } from "../../src/output/live-feed";
+import { detectKernel } from "../../src/output/kernel-context";
+import { codecarbonKernel } from "../../src/jupyter";
+
+const point = (s: number): LiveFeedPoint => ({ t: new Date(s * 1000).toISOString(), s, cpuW: s % 2 === 0 ? 10 : 20, gpuW: 0, ramW: 3, kWh: s / 1000, kg: s / 1e6, g: 56 });
+
+describe("the live feed", () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-feed-"));
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  test("stays bounded however long the run, covering it from start to latest", () => {
+    let points: LiveFeedPoint[] = [];
+    for (let s = 1; s <= 3600; s++) points = appendPoint(points, point(s));
+    assert.ok(points.length <= MAX_POINTS);
+    assert.equal(points.at(-1)!.s, 3600, "the latest point is kept");
+    assert.equal(points[0]!.s, 1, "the start of the run is still there");
+    assert.ok(points.length >= MAX_POINTS / 2, `enough points to draw (${points.length})`);
+    for (let i = 1; i < points.length; i++) assert.ok(points[i]!.s > points[i - 1]!.s, "in time order");
+    assert.equal(points.at(-1)!.kWh, 3.6, "cumulative values are never averaged away");
+  });
+
+  test("is rewritten whole at every measurement and says when the run stopped", async () => {
+    const file = path.join(dir, "codecarbon-live", "k1.json");
+    const sink = createLiveFeedSink({ file, kernelId: "k1", runId: "r1", projectName: "p", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString() });
+    sink.describe(["CPU from RAPL (package-0)"], { gPerKWh: 56, source: "country FRA (2023)" });
+    for (let i = 1; i <= 3; i++) {
+      sink.measurementOut!({
+        timestamp: new Date().toISOString(),
+        elapsedS: i,
+        intervalS: 1,
+        powerW: { cpu: 12.5, gpu: 0, ram: 3 },
+        energyKWh: { cpu: i * 0.001, gpu: 0, ram: 0, total: i * 0.001 },
+        emissionsKg: i * 0.00005,
+        intensityGPerKWh: 56,
+      });
+    }
+    let feed = JSON.parse(fs.readFileSync(file, "utf8")) as LiveFeed;
+    assert.equal(feed.points.length, 3);
+    assert.equal(feed.state, "running");
+    assert.deepEqual(feed.sources, ["CPU from RAPL (package-0)"]);
+    assert.equal(feed.totals.energyKWh, 0.003);
+    await sink.exit!();
+    feed = JSON.parse(fs.readFileSync(file, "utf8")) as LiveFeed;
+    assert.equal(feed.state, "stopped");
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ["k1.json"], "no temporary file left behind");
+  });
+
+  test("feeds of kernels that are gone are cleaned up; live ones are kept", () => {
+    const folder = path.join(dir, "clean");
+    fs.mkdirSync(folder);
+    const old = new Date(Date.now() - 2 * 3600_000).toISOString();
+    fs.writeFileSync(path.join(folder, "dead.json"), JSON.stringify({ pid: 2 ** 22 + 12345, updatedAt: old }));
+    fs.writeFileSync(path.join(folder, "alive.json"), JSON.stringify({ pid: process.pid, updatedAt: old }));
+    fs.writeFileSync(path.join(folder, "ancient.json"), JSON.stringify({ pid: process.pid, updatedAt: new Date(Date.now() - 8 * 24 * 3600_000).toISOString() }));
+    fs.writeFileSync(path.join(folder, "notes.txt"), "not a feed");
+    cleanOldFeeds(folder);
+    assert.deepEqual(fs.readdirSync(folder).sort(), ["alive.json", "notes.txt"]);
+  });
+});
+
+describe("kernel detection and the kernel entry point", () => {
+  test("a server's kernel is named by its connection file; other processes are not kernels", () => {
+    assert.deepEqual(detectKernel(["node", "tslab", "kernel", "--config-path", "/run/jupyter/kernel-3f2a-77.json"]), {
+      kernelId: "3f2a-77",
+      connectionFile: "/run/jupyter/kernel-3f2a-77.json",
+    });
+    assert.equal(detectKernel(["node", "script.js", "data.json"]), null);
+    assert.equal(detectKernel(process.argv), null);
+  });
+
+  test("requests are checked: version, action, settings", async () => {
+    assert.match((await codecarbonKernel({ version: 2, action: "status" })).error ?? "", /unsupported request version 2/);
+    assert.match((await codecarbonKernel({ version: 1, action: "explode" })).error ?? "", /unknown action/);
+    assert.match((await codecarbonKernel({ version: 1, action: "start", settings: [] })).error ?? "", /settings must be an object/);
+    const bad = await codecarbonKernel({ version: 1, action: "start", offline: true, settings: { country_iso_code: "FRA", measure_power_secs: -1 } });
+    assert.equal(bad.ok, false);
+    assert.match(bad.error ?? "", /measure_power_secs|measurePowerSecs/);
+    const status = await codecarbonKernel({ version: 1, action: "status" });
+    assert.deepEqual([status.ok, status.state, status.kernelId, status.feed], [true, "idle", null, null]);
+  });
+});
