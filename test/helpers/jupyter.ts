@@ -6,10 +6,10 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { REPO_ROOT } from "./sandbox";
+import { freePort } from "./loopback-server";
 
 export const VENV_PYTHON = path.join(REPO_ROOT, ".venv", "bin", "python");
 const TSLAB_BIN = path.join(REPO_ROOT, "node_modules", "tslab", "bin", "tslab");
@@ -133,13 +133,6 @@ export interface JupyterServer {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 export async function startJupyterServer(box: JupyterBox): Promise<JupyterServer> {
   const port = await freePort();

@@ -3,6 +3,7 @@
  * answers like the real service, and reads back every request it received.
  */
 import * as http from "node:http";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 
 export interface ReceivedRequest {
@@ -68,3 +69,12 @@ export async function startLoopbackServer(handler: (request: ReceivedRequest) =>
 
 /** A loopback port where nothing listens (and that fetch does not ban, unlike 9): calls are refused at once. */
 export const CLOSED_PORT_URL = "http://127.0.0.1:47";
+
+/** A loopback port that was free a moment ago, for servers that cannot be told to pick one (port 0). */
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
