@@ -237,6 +237,12 @@ export interface TrackerSettings {
    */
   forceCarbonIntensityGCo2eKwh: number | null;
   /**
+   * Carbon-intensity data. Which bundled carbon-intensity figures to use. latest: Ember's yearly country averages (2024) and Electricity Maps' yearly zone averages (2025) for regions such as Canadian provinces, Australian states, Nordic and US grid zones. codecarbon: the figures of Python CodeCarbon 3.3.0 (country mixes up to 2023, US states from eGRID 2016), to match its results. Cloud regions use CodeCarbon's data in both.
+   *
+   * Default: `"latest"`. File key `intensity_data`, environment variable `CODECARBON_INTENSITY_DATA`.
+   */
+  intensityData: "latest" | "codecarbon";
+  /**
    * Force CPU-load model. Use the CPU-load model (TDP x load) even where a direct measurement such as RAPL is available. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
    * Default: `false`. File key `force_mode_cpu_load`, environment variable `CODECARBON_FORCE_MODE_CPU_LOAD`.
@@ -341,6 +347,7 @@ export const CONFIG_KEYS = [
   { snake: "pue", camel: "pue" },
   { snake: "wue", camel: "wue" },
   { snake: "force_carbon_intensity_g_co2e_kwh", camel: "forceCarbonIntensityGCo2eKwh" },
+  { snake: "intensity_data", camel: "intensityData" },
   { snake: "force_mode_cpu_load", camel: "forceModeCpuLoad" },
   { snake: "allow_multiple_runs", camel: "allowMultipleRuns" },
   { snake: "rapl_include_dram", camel: "raplIncludeDram" },

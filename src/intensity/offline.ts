@@ -8,6 +8,7 @@
  * region, cloud_provider, cloud_region, on_cloud).
  */
 import { log } from "../log";
+import { loadLatestEdition, zoneForRegion, type LatestEdition } from "./latest-edition";
 import { WORLD_AVERAGE_G_PER_KWH } from "../units";
 import {
   cloudRegionKey,
@@ -31,7 +32,12 @@ export interface IntensityQuery {
   cloudProvider?: string | null;
   /** e.g. "us-central1". */
   cloudRegion?: string | null;
+  /** Which bundled figures to use (intensity_data); default "codecarbon". */
+  edition?: IntensityEdition;
 }
+
+/** codecarbon: CodeCarbon 3.3.0's figures (OWID/Ember ≤ 2023, eGRID 2016 …); latest: Ember 2024 and Electricity Maps 2025 zones. */
+export type IntensityEdition = "codecarbon" | "latest";
 
 export type IntensitySourceKind =
   | "forced"
@@ -41,7 +47,8 @@ export type IntensitySourceKind =
   | "nordic-zone"
   | "country"
   | "world-average"
-  | "electricity-maps";
+  | "electricity-maps"
+  | "zone";
 
 export interface IntensitySource {
   kind: IntensitySourceKind;
@@ -52,6 +59,10 @@ export interface IntensitySource {
   year: number | null;
   /** Why a more specific level was not used, e.g. "region 'atlantis' is not a US state", or null. */
   fallbackReason: string | null;
+  /** The data edition the figure comes from (absent for forced and live figures). */
+  edition?: IntensityEdition;
+  /** The Electricity Maps zone of the figure, when it is a zone's (e.g. "CA-ON", or a live zone). */
+  zone?: string;
 }
 
 export interface IntensityLocation {
@@ -123,6 +134,7 @@ export function resolveOfflineIntensity(query: IntensityQuery): IntensityResolut
     };
   }
   if (cloudRow !== undefined) {
+    // Cloud regions have one source in both editions: CodeCarbon's cloud data.
     return {
       intensityGPerKWh: cloudRow.intensityGPerKWh,
       source: {
@@ -131,11 +143,80 @@ export function resolveOfflineIntensity(query: IntensityQuery): IntensityResolut
         dataset: loadCloudRegions().dataset,
         year: null,
         fallbackReason: reasonText(reasons),
+        edition: "codecarbon",
       },
       location,
     };
   }
-  return resolvePrivateInfrastructure(countryIsoCode, region, reasons, location);
+  if (query.edition === "latest") {
+    let edition: LatestEdition | undefined;
+    try {
+      edition = loadLatestEdition();
+    } catch (error) {
+      log.once("error", "intensity.latest-data", `The latest carbon-intensity data is unusable (${errorText(error)}); using the codecarbon edition.`);
+      reasons.push("the latest edition could not be loaded");
+    }
+    if (edition !== undefined) return resolveLatest(edition, countryIsoCode, region, reasons, location);
+  }
+  const resolved = resolvePrivateInfrastructure(countryIsoCode, region, reasons, location);
+  return { ...resolved, source: { ...resolved.source, edition: "codecarbon" } };
+}
+
+/** The latest edition: Electricity Maps zone → Ember country → Ember world average. */
+function resolveLatest(edition: LatestEdition, countryIsoCode: string | null, region: string | null, reasons: string[], location: IntensityLocation): IntensityResolution {
+  if (region !== null) {
+    const zoneCode = zoneForRegion(edition, countryIsoCode, region);
+    const zone = zoneCode === undefined ? undefined : edition.zones.get(zoneCode);
+    if (zoneCode !== undefined && zone !== undefined) {
+      return {
+        intensityGPerKWh: zone.intensityGPerKWh,
+        source: {
+          kind: "zone",
+          label: `zone ${zoneCode} (${zone.name}, Electricity Maps ${edition.zoneYear})`,
+          dataset: edition.zoneDataset,
+          year: edition.zoneYear,
+          fallbackReason: reasonText(reasons),
+          edition: "latest",
+          zone: zoneCode,
+        },
+        location,
+      };
+    }
+    reasons.push(
+      countryIsoCode === "USA"
+        ? `region '${region}' is not an Electricity Maps zone code (US states are not mapped to balancing authorities; use a zone such as US-CAL-CISO)`
+        : `region '${region}' is not an Electricity Maps zone${countryIsoCode === null ? "" : ` of ${countryIsoCode}`}`,
+    );
+  }
+  const country = countryIsoCode === null ? undefined : edition.countries.get(countryIsoCode);
+  if (countryIsoCode !== null && country !== undefined) {
+    return {
+      intensityGPerKWh: country,
+      source: {
+        kind: "country",
+        label: `country ${countryIsoCode} (Ember ${edition.countryYear})`,
+        dataset: edition.countryDataset,
+        year: edition.countryYear,
+        fallbackReason: reasonText(reasons),
+        edition: "latest",
+      },
+      location,
+    };
+  }
+  reasons.push(countryIsoCode === null ? "no country given" : `country '${countryIsoCode}' is not in the data`);
+  log.once("warning", countryIsoCode === null ? "intensity.no-country" : `intensity.unknown-country:${countryIsoCode}`, `No carbon-intensity figure for ${countryIsoCode ?? "an unknown country"}; using the world average of ${edition.worldGPerKWh} gCO2eq/kWh (Ember ${edition.countryYear}).`);
+  return {
+    intensityGPerKWh: edition.worldGPerKWh,
+    source: {
+      kind: "world-average",
+      label: `world average (Ember ${edition.countryYear})`,
+      dataset: edition.countryDataset,
+      year: edition.countryYear,
+      fallbackReason: reasonText(reasons),
+      edition: "latest",
+    },
+    location,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

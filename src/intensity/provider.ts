@@ -25,7 +25,7 @@ export interface IntensityProvider {
 /** The settings an offline lookup reads. */
 export type OfflineIntensitySettings = Pick<
   TrackerSettings,
-  "forceCarbonIntensityGCo2eKwh" | "countryIsoCode" | "region" | "cloudProvider" | "cloudRegion"
+  "forceCarbonIntensityGCo2eKwh" | "countryIsoCode" | "region" | "cloudProvider" | "cloudRegion" | "intensityData"
 >;
 
 export function resolveFromSettings(s: OfflineIntensitySettings): LocatedResolution {
@@ -35,6 +35,7 @@ export function resolveFromSettings(s: OfflineIntensitySettings): LocatedResolut
     region: s.region,
     cloudProvider: s.cloudProvider,
     cloudRegion: s.cloudRegion,
+    edition: s.intensityData,
   });
   return { ...resolution, latitude: null, longitude: null };
 }

@@ -992,6 +992,7 @@ function resolveOurs(input: IntensityCase): IntensityResolution {
     cloudProvider: input.cloudProvider ?? null,
     cloudRegion: input.cloudRegion ?? null,
     forcedGPerKWh: input.forcedGPerKWh ?? null,
+    edition: "codecarbon",
   });
 }
 

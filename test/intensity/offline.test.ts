@@ -134,6 +134,7 @@ describe("cloud regions", () => {
       dataset: "CodeCarbon cloud region impact (Google Cloud region carbon data)",
       year: null,
       fallbackReason: null,
+      edition: "codecarbon",
     });
     assert.deepEqual(r.location, {
       countryName: "USA",
@@ -294,6 +295,7 @@ describe("countries", () => {
       dataset: "CodeCarbon global energy mix (Our World in Data)",
       year: 2023,
       fallbackReason: null,
+      edition: "codecarbon",
     });
     assert.deepEqual(r.location, { countryName: "France", countryIsoCode: "FRA", region: null, cloudProvider: "", cloudRegion: "", onCloud: false });
   });

@@ -65,7 +65,8 @@ describe("online carbon intensity", () => {
     const answer = await createOnlineIntensityProvider(settings(), { env: NO_PROXY_ENV }).ready;
     assert.equal(answer.location.countryIsoCode, "CAN");
     assert.equal(answer.location.region, "ontario");
-    assert.equal(answer.source.kind, "canada-province");
+    assert.equal(answer.source.kind, "zone", "the latest edition has Ontario's zone");
+    assert.equal(answer.source.zone, "CA-ON");
     assert.deepEqual([answer.latitude, answer.longitude], [43.7, -79.4]);
     assert.equal(geojs.requests.length, 1);
     assert.equal(ipinfo.requests.length, 0);
@@ -75,8 +76,9 @@ describe("online carbon intensity", () => {
     geojs.handler = () => ({ status: 200, json: { country_code3: "USA", country_code: "US", region: "", latitude: "1", longitude: "2" } });
     const answer = await createOnlineIntensityProvider(settings()).ready;
     assert.equal(answer.location.countryIsoCode, "USA");
-    assert.equal(answer.source.kind, "us-state");
-    assert.match(answer.source.label, /illinois/);
+    assert.equal(answer.location.region, "illinois");
+    assert.equal(answer.source.kind, "country", "US states are not zones in the latest edition");
+    assert.match(answer.source.fallbackReason ?? "", /US states are not mapped/);
     assert.deepEqual([answer.latitude, answer.longitude], [41.88, -87.63]);
     assert.equal(geojs.requests.length, 2, "each service is tried twice");
   });
@@ -93,7 +95,7 @@ describe("online carbon intensity", () => {
     ipinfo.handler = () => ({ status: 200, json: { error: "rate limited" } });
     const first = await createOnlineIntensityProvider(s).ready;
     assert.equal(first.source.kind, "world-average");
-    assert.equal(first.intensityGPerKWh, 475);
+    assert.equal(first.intensityGPerKWh, 472.94, "Ember's world average in the latest edition");
     assert.match(first.source.fallbackReason ?? "", /geolocation failed/);
     assert.equal(first.location.countryIsoCode, null);
     resetOnlineCaches();
@@ -102,6 +104,14 @@ describe("online carbon intensity", () => {
     assert.equal(warnings.length, 1, JSON.stringify(warnings));
     assert.match(warnings[0]!.message, /world average/);
     assert.match(warnings[0]!.message, /country_iso_code/);
+  });
+
+  test("with intensity_data = codecarbon a located region uses CodeCarbon's figures", async () => {
+    geojs.handler = () => ({ status: 200, json: { country_code3: "USA", country_code: "US", region: "", latitude: "1", longitude: "2" } });
+    const answer = await createOnlineIntensityProvider(settings({ intensityData: "codecarbon" })).ready;
+    assert.equal(answer.source.kind, "us-state");
+    assert.equal(answer.source.edition, "codecarbon");
+    assert.match(answer.source.label, /illinois/);
   });
 
   test("a configured country, or a forced intensity, makes no call at all", async () => {
@@ -176,7 +186,9 @@ describe("online carbon intensity", () => {
 
     test("a configured country asks by alpha-2 country code", async () => {
       electricityMaps.handler = () => ({ status: 200, json: { zone: "FR", carbonIntensity: 31 } });
-      const answer = await createOnlineIntensityProvider(settings({ electricitymapsApiToken: token, countryIsoCode: "FRA" }), { now }).ready;
+      const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: token, countryIsoCode: "FRA" }), { now });
+      const answer = await provider.ready;
+      provider.close();
       assert.equal(answer.intensityGPerKWh, 31);
       const query = new URL(electricityMaps.requests[0]!.path, electricityMaps.url).searchParams;
       assert.equal(query.get("countryCode"), "FR");

@@ -41,6 +41,7 @@ export type OnlineIntensitySettings = Pick<
   | "electricitymapsEndpoint"
   | "electricitymapsCacheSecs"
   | "apiTimeoutSecs"
+  | "intensityData"
 >;
 
 /** Per thread: a second run in the same sampler (or the same process) does not ask again. */
@@ -79,6 +80,7 @@ export function createOnlineIntensityProvider(
       dataset: EM_DATASET,
       year: new Date(fetched.fetchedAtMs).getUTCFullYear(),
       fallbackReason: null,
+      ...(fetched.zone === null ? {} : { zone: fetched.zone }),
     },
   });
 
@@ -142,7 +144,7 @@ export function createOnlineIntensityProvider(
     if (settings.cloudDetection) {
       const cloud = await detectCloud(settings.cloudMetadataEndpoint, env);
       if (cloud?.provider === "gcp") {
-        const resolution = resolveOfflineIntensity({ cloudProvider: "gcp", cloudRegion: cloud.region });
+        const resolution = resolveOfflineIntensity({ cloudProvider: "gcp", cloudRegion: cloud.region, edition: settings.intensityData });
         if (resolution.source.kind === "cloud-region") {
           answer = { ...resolution, latitude: null, longitude: null };
           return;
@@ -173,14 +175,14 @@ export function createOnlineIntensityProvider(
           `Could not find where this machine is (${[...new Set(result.failures)].join("; ")}); using the world average carbon intensity. ` +
             "Set country_iso_code (and region) in .codecarbon.config or CODECARBON_COUNTRY_ISO_CODE to use your grid's figure.",
         );
-        const world = resolveOfflineIntensity({});
+        const world = resolveOfflineIntensity({ edition: settings.intensityData });
         reasons.push("geolocation failed");
         answer = { ...world, source: { ...world.source, fallbackReason: reasons.join("; ") }, latitude: null, longitude: null };
         return;
       }
     }
     cachedLocation = location;
-    const resolution = resolveOfflineIntensity({ countryIsoCode: location.countryIsoCode, region: location.region });
+    const resolution = resolveOfflineIntensity({ countryIsoCode: location.countryIsoCode, region: location.region, edition: settings.intensityData });
     const fallbackReason = [...reasons, ...(resolution.source.fallbackReason ? [resolution.source.fallbackReason] : [])].join("; ") || null;
     bundled = {
       ...resolution,
