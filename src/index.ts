@@ -21,3 +21,4 @@ export {
   type KernelRequest,
   type KernelReply,
 } from "./jupyter";
+export type { RunProvenance } from "./output/provenance";

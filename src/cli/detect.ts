@@ -3,6 +3,7 @@
  * power source it would use and why (the same choice planHardware makes for a run, with the
  * configuration applied: rapl_dir, gpu_ids, force_cpu_power, force_mode_cpu_load …).
  */
+import { resolveFromSettings } from "../intensity/provider";
 import type { TrackerSettings } from "../config/options.generated";
 import { probeNvidia } from "../measure/gpu-nvidia";
 import { planHardware } from "../measure/hardware";
@@ -24,6 +25,8 @@ export interface DevicePower {
 export interface DetectReport {
   hardware: DetectedHardware;
   power: DevicePower[];
+  /** The bundled figure a tracker would start from (online trackers may then locate themselves). */
+  intensity: { gPerKWh: number; label: string; dataset: string; edition: string | null; year: number | null; zone: string | null; fallbackReason: string | null };
 }
 
 function describeCpu(source: PowerSource, settings: TrackerSettings): string {
@@ -103,7 +106,17 @@ export async function detectHardware(settings: TrackerSettings, env: NodeJS.Proc
     }
     power.push({ device: "gpu", source: null, description: "not measured", notes: [`no GPU: ${reason}`] });
   }
-  return { hardware, power };
+  const r = resolveFromSettings(settings);
+  const intensity = {
+    gPerKWh: r.intensityGPerKWh,
+    label: r.source.label,
+    dataset: r.source.dataset,
+    edition: r.source.edition ?? null,
+    year: r.source.year,
+    zone: r.source.zone ?? null,
+    fallbackReason: r.source.fallbackReason,
+  };
+  return { hardware, power, intensity };
 }
 
 /** The report as `codecarbon detect` prints it. */
@@ -114,6 +127,7 @@ export function renderDetectReport(report: DetectReport): string {
     h.gpu_count === 0
       ? "none"
       : `${h.gpu_model}${h.gpu_ids === null ? "" : ` (only tracking GPU ids ${h.gpu_ids.join(", ")})`}`;
+  const i = report.intensity;
   const lines = [
     "Detected hardware",
     `  CPU:  ${h.cpu_model} (${plural(h.cpu_count, "thread")}, ${plural(h.cpu_physical_count, "socket")})`,
@@ -125,5 +139,10 @@ export function renderDetectReport(report: DetectReport): string {
     lines.push(`  ${entry.device.toUpperCase()}:  ${entry.description}`);
     for (const note of entry.notes) lines.push(`        ${note}`);
   }
+  lines.push("Carbon intensity");
+  lines.push(`  ${formatNumber(i.gPerKWh)} gCO2eq/kWh: ${i.label}`);
+  lines.push(`        ${i.dataset}${i.edition === null ? "" : `, edition ${i.edition}`}${i.zone === null ? "" : `, zone ${i.zone}`}`);
+  if (i.fallbackReason !== null) lines.push(`        ${i.fallbackReason}`);
+  lines.push("        (from the configuration and the bundled data; an online tracker may locate itself at start)");
   return lines.map((line) => `${line}\n`).join("");
 }

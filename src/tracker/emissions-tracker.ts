@@ -19,6 +19,7 @@ import { detectKernel } from "../output/kernel-context";
 import { figuresFromRow, summaryHtml, summaryText, tslabDisplay, type SummaryInput } from "../output/notebook-display";
 import { describeSource } from "./summary";
 import type { MeasurementSample } from "../output/sink";
+import type { RunProvenance } from "../output/provenance";
 import type { GeoLocation } from "../intensity/online";
 import type { RunDescription } from "./run";
 import { SamplerClient } from "./sampler-client";
@@ -50,8 +51,11 @@ export class EmissionsTracker {
   runId: string | undefined;
   /** Total kg CO2eq of the last stopped run. */
   finalEmissions: number | undefined;
-  /** The last stopped run's full record (the row written to emissions.csv). */
-  finalEmissionsData: EmissionsData | undefined;
+  /**
+   * The last stopped run's full record: the row written to emissions.csv, plus `provenance`
+   * (each device's power source, the intensity's source, edition, year and zone).
+   */
+  finalEmissionsData: (EmissionsData & { provenance?: RunProvenance }) | undefined;
 
   private state: TrackerState = "idle";
   private client: SamplerClient | undefined;
@@ -159,7 +163,7 @@ export class EmissionsTracker {
     this.state = "stopping";
     const client = this.client;
     client?.releaseLogs();
-    let row: EmissionsData | undefined;
+    let row: (EmissionsData & { provenance?: RunProvenance }) | undefined;
     let failure: unknown;
     try {
       row = await client?.request({ type: "stop" });

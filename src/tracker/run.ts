@@ -17,6 +17,7 @@ import type { GeoLocation } from "../intensity/online";
 import type { RunFacts } from "../api/outputs";
 import { createLiveFeedSink, type LiveFeedSink, type LiveFeedTarget } from "../output/live-feed";
 import { describeSource } from "./summary";
+import { appendProvenance, buildProvenance, provenanceFile, type RunProvenance } from "../output/provenance";
 import { planHardware, type HardwarePlan } from "../measure/hardware";
 import { readSystemFacts } from "../measure/system-info";
 import type { DetectedHardware, PowerSource } from "../measure/types";
@@ -420,7 +421,7 @@ export class Run {
     });
   }
 
-  stop(): Promise<EmissionsData> {
+  stop(): Promise<EmissionsData & { provenance: RunProvenance }> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.tickTimer) clearInterval(this.tickTimer);
@@ -433,10 +434,24 @@ export class Run {
       await this.report("out");
       await this.reportTasks();
       for (const sink of this.outputs) await sink.exit?.().catch(() => undefined);
+      const provenance = await this.recordProvenance();
       this.checkpointWriter.close();
       await removeCheckpoint(this.init.settings.outputDir, this.init.runId).catch(() => undefined);
-      return row;
+      return { ...row, provenance };
     });
+  }
+
+  /** The run's provenance, written beside the CSV (when there is one) and returned with the last row. */
+  private async recordProvenance(): Promise<RunProvenance> {
+    const s = this.init.settings;
+    const intensity = this.intensity.current() ?? resolveFromSettings(s);
+    const record = buildProvenance(this.init.runId, this.plan.sources, intensity.intensityGPerKWh, intensity.source);
+    if (s.outputMethods.includes("csv")) {
+      await appendProvenance(provenanceFile(s.outputDir, s.outputFile), record).catch((error: unknown) =>
+        log.once("warning", "provenance", `Could not write the run's provenance beside the CSV: ${String(error)}`),
+      );
+    }
+    return record;
   }
 
   startTask(name: string): Promise<string> {

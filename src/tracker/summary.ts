@@ -3,32 +3,19 @@
  */
 import * as path from "node:path";
 import type { TrackerSettings } from "../config/options.generated";
-import type { PowerSource } from "../measure/types";
+import { describeSource } from "../measure/describe-source";
+
+export { describeSource };
 import type { EmissionsData } from "../output/emissions-data";
 import type { RunDescription } from "./run";
-
-export function describeSource(source: PowerSource): string {
-  switch (source.method) {
-    case "rapl":
-      return `CPU from RAPL (${source.domains.join(", ")})`;
-    case "tdp":
-      return `CPU from TDP ${round(source.tdpW)} W × ${source.loadModel} load` + (source.matchedName ? ` (${source.matchedName})` : ` (${source.tdpOrigin})`);
-    case "forced":
-      return `${source.device.toUpperCase()} forced at ${round(source.powerW)} W`;
-    case "dimm-model":
-      return `RAM from a ${source.dimmCount}-DIMM model (${round(source.sizeGiB)} GiB${source.mode === "process" ? ", process RSS" : ""})`;
-    case "nvidia-smi-energy-counter":
-      return `GPU ${source.gpuIndices.join(",")} from the NVIDIA energy counter`;
-    case "nvidia-smi-power-draw":
-      return `GPU ${source.gpuIndices.join(",")} from NVIDIA power draw`;
-  }
-}
 
 export function describeSources(description: RunDescription, settings: TrackerSettings): string {
   const parts = description.sources.map(describeSource);
   if (!description.sources.some((s) => s.device === "gpu")) parts.push("no GPU");
   const i = description.intensity;
-  parts.push(`${round(i.intensityGPerKWh)} gCO2eq/kWh from ${i.source.label}`);
+  const edition = i.source.edition === undefined ? "" : ` [${i.source.edition} data]`;
+  const fallback = i.source.fallbackReason === null ? "" : ` (fallback: ${i.source.fallbackReason})`;
+  parts.push(`${round(i.intensityGPerKWh)} gCO2eq/kWh from ${i.source.label}${edition}${fallback}`);
   parts.push(`every ${settings.measurePowerSecs} s`);
   return parts.join("; ");
 }

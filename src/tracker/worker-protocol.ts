@@ -4,6 +4,7 @@
  */
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import type { MeasurementSample } from "../output/sink";
+import type { RunProvenance } from "../output/provenance";
 import type { LogLevel } from "../log";
 import type { RunDescription, RunInit } from "./run";
 
@@ -18,7 +19,7 @@ export type WorkerRequestType = WorkerRequest["type"];
 
 export interface WorkerReplies {
   flush: EmissionsData;
-  stop: EmissionsData;
+  stop: EmissionsData & { provenance?: RunProvenance };
   "start-task": string;
   "stop-task": TaskEmissionsData | null;
   watch: null;
