@@ -9,7 +9,7 @@ import { log } from "../../log";
 import { redactUrl } from "../../net/http";
 import { resolveOfflineIntensity } from "../offline";
 import { resolveFromSettings, type IntensityProvider, type LocatedResolution } from "../provider";
-import { detectCloud } from "./cloud";
+import { detectCloud, type CloudLocation } from "./cloud";
 import { fetchLiveIntensity, zoneKey, type LiveIntensity, type ZoneQuery } from "./electricity-maps";
 import { geolocate, type GeoLocation } from "./geolocation";
 import { alpha2FromAlpha3 } from "./iso-countries";
@@ -46,11 +46,14 @@ export type OnlineIntensitySettings = Pick<
 
 /** Per thread: a second run in the same sampler (or the same process) does not ask again. */
 let cachedLocation: GeoLocation | undefined;
+/** Off the cloud a metadata probe can cost its whole timeout, so each thread probes once. */
+let cachedCloud: Promise<CloudLocation | null> | undefined;
 const liveCache = new Map<string, LiveIntensity>();
 
 /** For tests: forget what earlier providers found. */
 export function resetOnlineCaches(): void {
   cachedLocation = undefined;
+  cachedCloud = undefined;
   liveCache.clear();
 }
 
@@ -69,6 +72,8 @@ export function createOnlineIntensityProvider(
   let location: GeoLocation | null = null;
   let zone: ZoneQuery | null = null;
   let refreshing: Promise<void> | null = null;
+  /** When the last Electricity Maps call failed; the next try waits a full expiry. */
+  let failedAtMs: number | null = null;
   let closed = false;
 
   const live = (fetched: LiveIntensity, base: LocatedResolution): LocatedResolution => ({
@@ -101,6 +106,8 @@ export function createOnlineIntensityProvider(
       liveCache.set(key, fetched);
       if (!closed) answer = live(fetched, bundled);
     } catch (error) {
+      // A call cut short by close() (the run is ending) is no news worth a warning.
+      if (closed) return;
       const reason = error instanceof Error ? error.message : String(error);
       log.once(
         "warning",
@@ -109,10 +116,9 @@ export function createOnlineIntensityProvider(
       );
       // Retry at the next expiry, not at every measurement.
       failedAtMs = now();
-      if (!closed) answer = { ...bundled, source: { ...bundled.source, fallbackReason: `Electricity Maps failed: ${reason}` } };
+      answer = { ...bundled, source: { ...bundled.source, fallbackReason: `Electricity Maps failed: ${reason}` } };
     }
   };
-  let failedAtMs: number | null = null;
 
   /** At most one Electricity Maps call in flight per provider. */
   const refreshOnce = (): Promise<void> => {
@@ -142,7 +148,8 @@ export function createOnlineIntensityProvider(
     }
     const reasons: string[] = [];
     if (settings.cloudDetection) {
-      const cloud = await detectCloud(settings.cloudMetadataEndpoint, env);
+      cachedCloud ??= detectCloud(settings.cloudMetadataEndpoint, env);
+      const cloud = await cachedCloud;
       if (cloud?.provider === "gcp") {
         const resolution = resolveOfflineIntensity({ cloudProvider: "gcp", cloudRegion: cloud.region, edition: settings.intensityData });
         if (resolution.source.kind === "cloud-region") {
@@ -152,7 +159,9 @@ export function createOnlineIntensityProvider(
         reasons.push(`GCP region ${cloud.region} is not in the bundled cloud data`);
       } else if (cloud !== null) {
         // CodeCarbon's choice, kept: AWS and Azure publish no regional intensity, so their
-        // machines are located like private infrastructure.
+        // machines are located like private infrastructure. The CSV's cloud_provider and
+        // cloud_region stay empty and on_cloud "N", as CodeCarbon writes them; the detected
+        // provider and region survive only in the source's fallbackReason (the provenance line).
         reasons.push(`${cloud.provider.toUpperCase()} region ${cloud.region} is treated as private infrastructure`);
       }
     }
@@ -165,6 +174,9 @@ export function createOnlineIntensityProvider(
         env,
       });
       location = result.location;
+      if (location !== null && result.failures.length > 0) {
+        log.debug(`Located by ${location.source} after: ${result.failures.join("; ")}`);
+      }
       if (location === null) {
         // CodeCarbon falls back to Quebec (about 4 gCO2eq/kWh, hydro): a precise-looking figure
         // that understates most machines a hundredfold. The world average is honest about not knowing.
@@ -211,7 +223,9 @@ export function createOnlineIntensityProvider(
     current() {
       if (answer !== null && token !== null && zone !== null && refreshing === null && !closed) {
         const cached = liveCache.get(zoneKey(zone));
-        const lastMs = cached?.fetchedAtMs ?? failedAtMs ?? -Infinity;
+        // The later of the last answer and the last failure: after a failure the next try waits a
+        // full expiry too, instead of one call per measurement until Electricity Maps is back.
+        const lastMs = Math.max(cached?.fetchedAtMs ?? -Infinity, failedAtMs ?? -Infinity);
         if (now() - lastMs >= ttlMs) void refreshOnce();
       }
       return answer;

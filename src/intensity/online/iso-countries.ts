@@ -3,33 +3,68 @@
  * ipinfo.io and Electricity Maps speak alpha-2, our intensity tables alpha-3.
  */
 import { dataPath, readJsonOnce } from "../../assets";
+import { IntensityDataError } from "../datasets";
 
-interface IsoTable {
-  byAlpha2: Map<string, { alpha3: string; name: string }>;
-  alpha2ByAlpha3: Map<string, string>;
+export interface IsoCountry {
+  alpha3: string;
+  name: string;
+}
+
+export interface IsoTable {
+  byAlpha2: ReadonlyMap<string, IsoCountry>;
+  alpha2ByAlpha3: ReadonlyMap<string, string>;
+}
+
+const FILE = "iso-3166.json";
+
+function badShape(where: string, problem: string): IntensityDataError {
+  return new IntensityDataError(`codecarbon: bundled data ${where} ${problem}; reinstall the package or run \`npm run data\``);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Checks the file's shape entry by entry. Exported for the tests; other code uses the lookups. */
+export function parseIsoTable(raw: unknown, file: string): IsoTable {
+  if (!isRecord(raw)) throw badShape(file, "is not a JSON object");
+  const countries = raw["countries"];
+  if (!isRecord(countries)) throw badShape(`${file} countries`, "is missing or not an object");
+  const byAlpha2 = new Map<string, IsoCountry>();
+  const alpha2ByAlpha3 = new Map<string, string>();
+  for (const [alpha2, entry] of Object.entries(countries)) {
+    const where = `${file} countries.${alpha2}`;
+    if (!/^[A-Z]{2}$/.test(alpha2)) throw badShape(where, "key is not an upper-case ISO alpha-2 code");
+    if (!isRecord(entry)) throw badShape(where, "is not an object");
+    const alpha3 = entry["alpha3"];
+    const name = entry["name"];
+    if (typeof alpha3 !== "string" || !/^[A-Z]{3}$/.test(alpha3)) throw badShape(`${where}.alpha3`, "is not an upper-case ISO alpha-3 code");
+    if (typeof name !== "string" || name.trim() === "") throw badShape(`${where}.name`, "is not a non-empty string");
+    if (alpha2ByAlpha3.has(alpha3)) throw badShape(`${where}.alpha3`, `repeats ${alpha3}`);
+    byAlpha2.set(alpha2, { alpha3, name });
+    alpha2ByAlpha3.set(alpha3, alpha2);
+  }
+  if (byAlpha2.size === 0) throw badShape(`${file} countries`, "is empty");
+  return { byAlpha2, alpha2ByAlpha3 };
 }
 
 let table: IsoTable | undefined;
 
 function load(): IsoTable {
-  if (table) return table;
-  const file = dataPath("iso-3166.json");
-  const raw = readJsonOnce(file) as { countries?: unknown };
-  const countries = raw.countries;
-  if (typeof countries !== "object" || countries === null) throw new Error(`${file}: "countries" is missing`);
-  const byAlpha2 = new Map<string, { alpha3: string; name: string }>();
-  const alpha2ByAlpha3 = new Map<string, string>();
-  for (const [alpha2, value] of Object.entries(countries)) {
-    const entry = value as { alpha3?: unknown; name?: unknown };
-    if (typeof entry.alpha3 !== "string" || typeof entry.name !== "string") throw new Error(`${file}: bad entry for ${alpha2}`);
-    byAlpha2.set(alpha2, { alpha3: entry.alpha3, name: entry.name });
-    alpha2ByAlpha3.set(entry.alpha3, alpha2);
+  if (table !== undefined) return table;
+  const fullPath = dataPath(FILE);
+  let raw: unknown;
+  try {
+    raw = readJsonOnce(fullPath);
+  } catch (error) {
+    throw new IntensityDataError(`codecarbon: cannot read the bundled data file ${fullPath}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  table = { byAlpha2, alpha2ByAlpha3 };
+  table = parseIsoTable(raw, FILE);
   return table;
 }
 
-export function countryFromAlpha2(alpha2: string): { alpha3: string; name: string } | undefined {
+/** Any case, surrounding spaces ignored; undefined for a code ISO 3166-1 does not assign. */
+export function countryFromAlpha2(alpha2: string): IsoCountry | undefined {
   return load().byAlpha2.get(alpha2.trim().toUpperCase());
 }
 
