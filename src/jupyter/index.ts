@@ -14,8 +14,7 @@ import { toCamelCase } from "../config";
 import type { TrackerOptions } from "../config/options.generated";
 import { EmissionsTracker, OfflineEmissionsTracker, kernelTracker } from "../tracker/emissions-tracker";
 import { detectKernel } from "../output/kernel-context";
-import { LIVE_FEED_FOLDER } from "../output/live-feed";
-import { figuresFromRow, summaryHtml, summaryText, tslabDisplay } from "../output/notebook-display";
+import { LIVE_FEED_FOLDER } from "../output/kernel-context";
 import type { EmissionsData } from "../output/emissions-data";
 
 export const KERNEL_API_VERSION = 1;
@@ -134,6 +133,8 @@ export async function runKernelCommand(json: string): Promise<void> {
 /** Shows a tracker's summary, or a result row, in the notebook (HTML in tslab, text elsewhere). */
 export function showEmissions(value: EmissionsTracker | EmissionsData): string {
   if (value instanceof EmissionsTracker) return value.display();
+  // Loaded on use: importing the package stays cheap outside notebooks.
+  const { figuresFromRow, summaryHtml, summaryText, tslabDisplay } = require("../output/notebook-display") as typeof import("../output/notebook-display");
   const input = { figures: figuresFromRow(value), sources: [], intensityGPerKWh: null, intensitySource: null, state: "stopped" as const };
   const tslab = tslabDisplay();
   if (tslab) {

@@ -15,11 +15,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TrackerSettings } from "../config/options.generated";
 import { writeFileAtomicSync } from "./atomic-file";
-import { detectKernel } from "./kernel-context";
+import { detectKernel, LIVE_FEED_FOLDER } from "./kernel-context";
 import { isPidAlive } from "./process-identity";
 import type { MeasurementSample, OutputSink } from "./sink";
 
-export const LIVE_FEED_FOLDER = "codecarbon-live";
+export { LIVE_FEED_FOLDER };
 export const LIVE_FEED_VERSION = 1;
 export const MAX_POINTS = 360;
 

@@ -14,9 +14,9 @@ import { findCountry } from "../intensity/offline";
 import { log, parseLevel, setLogLevel } from "../log";
 import type { DetectedHardware } from "../measure/types";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
-import { findLiveFeedTarget } from "../output/live-feed";
+import type { LiveFeedTarget } from "../output/live-feed";
 import { detectKernel } from "../output/kernel-context";
-import { figuresFromRow, summaryHtml, summaryText, tslabDisplay, type SummaryInput } from "../output/notebook-display";
+import type { SummaryInput } from "../output/notebook-display";
 import { describeSource } from "./summary";
 import type { MeasurementSample } from "../output/sink";
 import type { RunProvenance } from "../output/provenance";
@@ -118,7 +118,7 @@ export class EmissionsTracker {
         packageVersion: packageVersion(),
         mode: this.mode,
         knownLocation,
-        liveFeed: findLiveFeedTarget(this.settings, runId),
+        liveFeed: inKernel ? liveFeedTarget(this.settings, runId) : null,
         },
         { holdLogs: inKernel },
       );
@@ -302,7 +302,7 @@ export class EmissionsTracker {
       intensitySource: d?.intensity.source.label ?? null,
     };
     if (this.state !== "running" && this.finalEmissionsData) {
-      return { ...common, figures: figuresFromRow(this.finalEmissionsData), state: "stopped" };
+      return { ...common, figures: notebookDisplay().figuresFromRow(this.finalEmissionsData), state: "stopped" };
     }
     const sample = this.latestSample;
     if (this.state === "running" && sample) {
@@ -329,6 +329,7 @@ export class EmissionsTracker {
    */
   display(): string {
     this.client?.releaseLogs();
+    const { summaryHtml, summaryText, tslabDisplay } = notebookDisplay();
     const summary = this.summary();
     const text = summary ? summaryText(summary) : `codecarbon (${this.state}): no measurement yet`;
     const tslab = tslabDisplay();
@@ -373,6 +374,16 @@ export class OfflineEmissionsTracker extends EmissionsTracker {
     }
     super.validate(settings);
   }
+}
+
+// Notebook-only modules, loaded on first use: importing the package stays cheap elsewhere.
+function notebookDisplay(): typeof import("../output/notebook-display") {
+  return require("../output/notebook-display") as typeof import("../output/notebook-display");
+}
+
+function liveFeedTarget(settings: TrackerSettings, runId: string): LiveFeedTarget | null {
+  const { findLiveFeedTarget } = require("../output/live-feed") as typeof import("../output/live-feed");
+  return findLiveFeedTarget(settings, runId);
 }
 
 /**
