@@ -103,7 +103,8 @@ export class IntensityDataError extends Error {
 
 const loaded = new Map<string, unknown>();
 
-function loadOnce<T>(file: string, parse: (raw: unknown, file: string) => T): T {
+/** Reads, checks and keeps a bundled data file (by its name under data/); errors name the file. */
+export function loadOnce<T>(file: string, parse: (raw: unknown, file: string) => T): T {
   if (loaded.has(file)) return loaded.get(file) as T;
   const fullPath = dataPath(file);
   let raw: unknown;

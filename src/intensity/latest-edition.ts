@@ -3,7 +3,7 @@
  * Ember's yearly country averages, and Electricity Maps' yearly zone averages for sub-national
  * zones. Resolution: zone (from `region`) → country → world average, each fallback with its reason.
  */
-import { dataPath, readJsonOnce } from "../assets";
+import { loadOnce } from "./datasets";
 
 export interface LatestEdition {
   countries: Map<string, number>;
@@ -16,8 +16,6 @@ export interface LatestEdition {
   worldGPerKWh: number;
   attributions: { dataset: string; licence: string; attribution: string }[];
 }
-
-let cached: LatestEdition | undefined;
 
 function fail(file: string, what: string): never {
   throw new Error(`${file}: ${what}`);
@@ -68,10 +66,7 @@ export function parseLatestEdition(raw: unknown, file: string): LatestEdition {
 }
 
 export function loadLatestEdition(): LatestEdition {
-  if (cached) return cached;
-  const file = dataPath("intensity-latest.json");
-  cached = parseLatestEdition(readJsonOnce(file), file);
-  return cached;
+  return loadOnce("intensity-latest.json", parseLatestEdition);
 }
 
 /** Accents dropped and lower case, as the aliases are stored. */
