@@ -194,6 +194,17 @@ describe("online carbon intensity", () => {
       assert.equal(query.get("countryCode"), "FR");
     });
 
+    test("while the first call is in flight there is no answer yet, so no energy is priced at a figure about to be replaced", async () => {
+      electricityMaps.handler = () => ({ status: 200, hang: true });
+      const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: token, countryIsoCode: "FRA" }), { now });
+      await waitFor(() => (electricityMaps.requests.length === 1 ? true : undefined), "the Electricity Maps call", 5000);
+      assert.equal(provider.current(), null);
+      const answer = await provider.ready;
+      assert.equal(answer.source.kind, "country", "a call that times out settles on the bundled figure");
+      assert.equal(provider.current()?.intensityGPerKWh, answer.intensityGPerKWh);
+      provider.close();
+    });
+
     for (const [name, reply] of [
       ["a refused token", { status: 401, json: { error: "Invalid auth-token" } }],
       ["a server error", { status: 500, text: "oops" }],

@@ -104,10 +104,13 @@ export function createOnlineIntensityProvider(
         now(),
       );
       liveCache.set(key, fetched);
-      if (!closed) answer = live(fetched, bundled);
+      answer = live(fetched, bundled);
     } catch (error) {
       // A call cut short by close() (the run is ending) is no news worth a warning.
-      if (closed) return;
+      if (closed) {
+        answer ??= bundled;
+        return;
+      }
       const reason = error instanceof Error ? error.message : String(error);
       log.once(
         "warning",
@@ -128,6 +131,21 @@ export function createOnlineIntensityProvider(
     return refreshing;
   };
 
+  /**
+   * With a token, the bundled figure is not the answer yet: energy measured while the first
+   * Electricity Maps call is in flight stays unpriced and is priced by whatever that call settles
+   * on (the live figure, or the bundled one when it fails), so a run is not split between two
+   * intensities just because the network was slower than the first measurement.
+   */
+  const settleFirstAnswer = async (): Promise<void> => {
+    if (token === null || zone === null) {
+      answer = bundled;
+      return;
+    }
+    await refreshOnce();
+    answer ??= bundled;
+  };
+
   const locate = async (): Promise<void> => {
     if (settings.forceCarbonIntensityGCo2eKwh !== null) {
       answer = resolveFromSettings(settings);
@@ -142,8 +160,7 @@ export function createOnlineIntensityProvider(
         const alpha2 = settings.country2letterIsoCode ?? alpha2FromAlpha3(settings.countryIsoCode);
         if (alpha2 !== undefined) zone = { countryAlpha2: alpha2.toUpperCase() };
       }
-      answer = bundled;
-      await refreshOnce();
+      await settleFirstAnswer();
       return;
     }
     const reasons: string[] = [];
@@ -203,10 +220,9 @@ export function createOnlineIntensityProvider(
       latitude: location.latitude,
       longitude: location.longitude,
     };
-    answer = bundled;
     if (location.latitude !== null && location.longitude !== null) zone = { latitude: location.latitude, longitude: location.longitude };
     else if (location.countryAlpha2 !== null) zone = { countryAlpha2: location.countryAlpha2 };
-    await refreshOnce();
+    await settleFirstAnswer();
   };
 
   const ready: Promise<LocatedResolution> = locate().then(
