@@ -32,6 +32,7 @@ export interface LiveFeedTarget {
   measurePowerSecs: number;
   pid: number;
   startedAt: string;
+  csv: string | null;
 }
 
 /** One point of the feed; short keys keep the file small. */
@@ -65,6 +66,11 @@ export interface LiveFeed {
   intensity: { gPerKWh: number | null; source: string | null };
   totals: { durationS: number; energyKWh: number; emissionsKg: number };
   points: LiveFeedPoint[];
+  /**
+   * The CSV this run writes, relative to the kernel's working folder (posix separators), so the
+   * extension can export and open it; null when the CSV output is off or lies outside that folder.
+   */
+  csv: string | null;
 }
 
 const ONE_HOUR_MS = 3600_000;
@@ -82,7 +88,15 @@ export function findLiveFeedTarget(settings: TrackerSettings, runId: string): Li
     measurePowerSecs: settings.measurePowerSecs,
     pid: process.pid,
     startedAt: new Date().toISOString(),
+    csv: csvRelativeToKernel(settings),
   };
+}
+
+function csvRelativeToKernel(settings: TrackerSettings): string | null {
+  if (!settings.outputMethods.includes("csv")) return null;
+  const relative = path.relative(process.cwd(), path.resolve(settings.outputDir, settings.outputFile));
+  if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) return null;
+  return relative.split(path.sep).join("/");
 }
 
 /**
@@ -149,6 +163,7 @@ export function createLiveFeedSink(target: LiveFeedTarget): LiveFeedSink {
     intensity: { gPerKWh: null, source: null },
     totals: { durationS: 0, energyKWh: 0, emissionsKg: 0 },
     points: [],
+    csv: target.csv,
   };
   const write = () => {
     feed.updatedAt = new Date().toISOString();

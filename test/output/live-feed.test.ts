@@ -26,7 +26,7 @@ describe("the live feed", () => {
 
   test("is rewritten whole at every measurement and says when the run stopped", async () => {
     const file = path.join(dir, "codecarbon-live", "k1.json");
-    const sink = createLiveFeedSink({ file, kernelId: "k1", runId: "r1", projectName: "p", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString() });
+    const sink = createLiveFeedSink({ file, kernelId: "k1", runId: "r1", projectName: "p", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString(), csv: "emissions.csv" });
     sink.describe(["CPU from RAPL (package-0)"], { gPerKWh: 56, source: "country FRA (2023)" });
     for (let i = 1; i <= 3; i++) {
       sink.measurementOut!({

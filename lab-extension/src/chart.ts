@@ -1,0 +1,86 @@
+/**
+ * The live chart: power per device (W) and cumulative emissions (g) against time. Plotly is
+ * large, so it is loaded on first show as a chunk of its own and never on JupyterLab's start.
+ */
+import type { LiveFeed } from "./model/feed";
+
+type PlotlyModule = {
+  react(root: HTMLElement, data: unknown[], layout: Record<string, unknown>, config: Record<string, unknown>): Promise<unknown>;
+  purge(root: HTMLElement): void;
+  Plots: { resize(root: HTMLElement): void };
+};
+
+let plotly: Promise<PlotlyModule> | null = null;
+
+function loadPlotly(): Promise<PlotlyModule> {
+  plotly ??= import(/* webpackChunkName: "codecarbon-plotly" */ "plotly.js-dist-min").then((m) => (("default" in m ? m.default : m) as unknown as PlotlyModule));
+  return plotly;
+}
+
+function themeColor(name: string, fallback: string): string {
+  const value = getComputedStyle(document.body).getPropertyValue(name).trim();
+  return value || fallback;
+}
+
+export class EmissionsChart {
+  private module: PlotlyModule | null = null;
+  private drawn = false;
+
+  constructor(readonly node: HTMLElement) {}
+
+  /** Draws the feed; the first call loads Plotly. */
+  async draw(feed: LiveFeed): Promise<void> {
+    this.module ??= await loadPlotly();
+    const seconds = feed.points.map((p) => p.s);
+    // Grams, or milligrams for short runs, so the axis reads "3.4 mg" rather than "0.0034 g".
+    const maxG = Math.max(0, ...feed.points.map((p) => p.kg * 1000));
+    const [massUnit, massScale] = maxG < 1 ? ["mg", 1e6] : ["g", 1e3];
+    const text = themeColor("--jp-ui-font-color1", "#222");
+    const grid = themeColor("--jp-border-color2", "#ddd");
+    const series = (name: string, values: number[], color: string, axis: "y" | "y2", dash?: string) => ({
+      type: "scatter",
+      mode: "lines",
+      name,
+      x: seconds,
+      y: values,
+      yaxis: axis,
+      line: { color, width: 2, ...(dash ? { dash } : {}) },
+      hovertemplate: `%{y:.3~f}${axis === "y" ? " W" : ` ${massUnit}`} at %{x:.0f} s<extra>${name}</extra>`,
+    });
+    const data = [
+      series("CPU W", feed.points.map((p) => p.cpuW), "#1f77b4", "y"),
+      series("RAM W", feed.points.map((p) => p.ramW), "#9467bd", "y"),
+      ...(feed.points.some((p) => p.gpuW > 0) ? [series("GPU W", feed.points.map((p) => p.gpuW), "#ff7f0e", "y")] : []),
+      series(`CO₂eq ${massUnit}`, feed.points.map((p) => p.kg * massScale), "#2ca02c", "y2", "dot"),
+    ];
+    const layout = {
+      margin: { l: 36, r: 40, t: 28, b: 28 },
+      height: 260,
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "rgba(0,0,0,0)",
+      font: { color: text, size: 11 },
+      showlegend: true,
+      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+      xaxis: { ticksuffix: " s", gridcolor: grid, zeroline: false },
+      yaxis: { ticksuffix: " W", gridcolor: grid, rangemode: "tozero" },
+      yaxis2: { ticksuffix: ` ${massUnit}`, tickformat: "~r", nticks: 5, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
+      uirevision: feed.runId,
+    };
+    await this.module.react(this.node, data, layout, { displayModeBar: false, responsive: true });
+    this.drawn = true;
+    this.node.dataset["points"] = String(feed.points.length);
+    // When the drawn feed was written: the UI tests and the lab benchmark read the delay from it.
+    this.node.dataset["updatedAt"] = feed.updatedAt;
+  }
+
+  resize(): void {
+    if (this.module && this.drawn) this.module.Plots.resize(this.node);
+  }
+
+  clear(): void {
+    if (this.module && this.drawn) this.module.purge(this.node);
+    this.drawn = false;
+    delete this.node.dataset["points"];
+    delete this.node.dataset["updatedAt"];
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * The lab extension's model, without a browser: the feed the kernel writes parsed the way the
+ * extension reads it, the toggle's state machine, the kernel protocol, export, settings.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { createLiveFeedSink } from "../../src/output/live-feed";
+import { CSV_COLUMNS } from "../../src/output/emissions-data";
+import { codecarbonKernel, REPLY_PREFIX } from "../../src/jupyter";
+import { emissionsRateKgPerH, feedPathFor, latestPowerW, parseLiveFeed } from "../../lab-extension/src/model/feed";
+import { INITIAL_STATE, isFeedStale, nextTrackingState, toggleView, type TrackingEvent, type TrackingState } from "../../lab-extension/src/model/tracking-state";
+import { kernelSupport } from "../../lab-extension/src/model/kernel-support";
+import { explainKernelError, kernelCode, parseKernelReply } from "../../lab-extension/src/model/kernel-code";
+import { exportNotebookRows, formatCsv, parseCsv } from "../../lab-extension/src/model/csv-export";
+import { trackerSettingsFrom } from "../../lab-extension/src/model/settings";
+import { carEquivalent, formatDuration, formatEnergy, formatMass, formatRate } from "../../lab-extension/src/model/format";
+
+function writeRealFeed(dir: string): string {
+  const file = path.join(dir, "codecarbon-live", "k1.json");
+  const sink = createLiveFeedSink({ file, kernelId: "k1", runId: "run-1", projectName: "analysis", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString(), csv: "emissions.csv" });
+  sink.describe(["CPU from RAPL (package-0)", "RAM from a 4-DIMM model"], { gPerKWh: 44.2, source: "country FRA (Ember 2024)" });
+  for (let i = 1; i <= 4; i++) {
+    sink.measurementOut!({
+      timestamp: new Date().toISOString(),
+      elapsedS: i,
+      intervalS: 1,
+      powerW: { cpu: 10 + i, gpu: 0, ram: 3 },
+      energyKWh: { cpu: i * 0.001, gpu: 0, ram: 0, total: i * 0.001 },
+      emissionsKg: i * 0.0000442,
+      intensityGPerKWh: 44.2,
+    });
+  }
+  return fs.readFileSync(file, "utf8");
+}
+
+describe("the lab extension's model", () => {
+  test("reads the feed the kernel's sink writes, field by field", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-labmodel-"));
+    try {
+      const parsed = parseLiveFeed(writeRealFeed(dir));
+      assert.ok(parsed.ok, parsed.ok ? "" : parsed.reason);
+      const { feed } = parsed;
+      assert.equal(feed.points.length, 4);
+      assert.equal(feed.csv, "emissions.csv");
+      assert.deepEqual(latestPowerW(feed), { cpu: 14, gpu: 0, ram: 3, total: 17 });
+      assert.ok(Math.abs(emissionsRateKgPerH(feed)! - (0.0001768 / 4) * 3600) < 1e-12);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("refuses feeds that are half-written, of another version, or malformed, saying why", () => {
+    assert.match((parseLiveFeed('{"version":1,"kern') as { reason: string }).reason, /not JSON/);
+    assert.match((parseLiveFeed('{"version":2}') as { reason: string }).reason, /version 2 is not 1/);
+    assert.match((parseLiveFeed('{"version":1}') as { reason: string }).reason, /lacks its ids/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-labmodel-"));
+    try {
+      const feed = JSON.parse(writeRealFeed(dir)) as Record<string, unknown>;
+      (feed["points"] as Record<string, unknown>[])[1]!["cpuW"] = "<b>12</b>";
+      assert.match((parseLiveFeed(JSON.stringify(feed)) as { reason: string }).reason, /point is malformed/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test("finds the feed beside the notebook, at the server root or in a folder", () => {
+    assert.equal(feedPathFor("analysis.ipynb", "abc"), "codecarbon-live/abc.json");
+    assert.equal(feedPathFor("projects/q3/analysis.ipynb", "abc"), "projects/q3/codecarbon-live/abc.json");
+  });
+
+  describe("the toggle's state machine", () => {
+    const run = (events: TrackingEvent[], from: TrackingState = INITIAL_STATE) => events.reduce(nextTrackingState, from);
+    const feed = (state: "running" | "stopped", runId = "r1") => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-labmodel-"));
+      try {
+        const parsed = parseLiveFeed(writeRealFeed(dir));
+        assert.ok(parsed.ok);
+        return { ...parsed.feed, state, runId };
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+    const tslab = { type: "kernel", kernel: { supported: true } } as const;
+
+    test("idle → starting → tracking → stopping → idle, from the kernel's replies", () => {
+      let state = run([tslab]);
+      assert.equal(state.phase, "idle");
+      state = run([{ type: "start-requested" }], state);
+      assert.equal(state.phase, "starting");
+      assert.equal(toggleView(state).enabled, false, "no double start while the kernel is busy");
+      state = run([{ type: "reply", answer: { ok: true, state: "running", runId: "r1" } }], state);
+      assert.deepEqual([state.phase, state.runId], ["tracking", "r1"]);
+      state = run([{ type: "stop-requested" }, { type: "reply", answer: { ok: true, state: "stopped", runId: "r1" } }], state);
+      assert.equal(state.phase, "idle");
+    });
+
+    test("follows a tracker started and stopped by cells, through the feed", () => {
+      let state = run([tslab, { type: "feed", feed: feed("running"), stale: false }]);
+      assert.equal(state.phase, "tracking");
+      state = run([{ type: "feed", feed: feed("stopped"), stale: false }], state);
+      assert.equal(state.phase, "idle");
+    });
+
+    test("the feed does not override a command in flight", () => {
+      const state = run([tslab, { type: "start-requested" }, { type: "feed", feed: feed("stopped"), stale: false }]);
+      assert.equal(state.phase, "starting");
+    });
+
+    test("a refused command shows an error with the kernel's words, and can be retried", () => {
+      const state = run([tslab, { type: "start-requested" }, { type: "reply", answer: { ok: false, state: "idle", runId: null, error: "country_iso_code: unknown country XYZ" } }]);
+      assert.equal(state.phase, "error");
+      assert.match(toggleView(state).caption, /unknown country XYZ/);
+      assert.equal(toggleView(state).enabled, true);
+      assert.equal(run([{ type: "start-requested" }], state).phase, "starting");
+    });
+
+    test("after a kernel restart, the dead run's feed (still saying running) is not tracking", () => {
+      let state = run([tslab, { type: "feed", feed: feed("running", "r1"), stale: false }, { type: "kernel-restarted" }]);
+      assert.equal(state.phase, "idle");
+      state = run([{ type: "feed", feed: feed("running", "r1"), stale: false }], state);
+      assert.equal(state.phase, "idle");
+      state = run([{ type: "feed", feed: feed("running", "r2"), stale: false }], state);
+      assert.equal(state.phase, "tracking", "a new run is");
+    });
+
+    test("a feed that stopped changing for several intervals is stale", () => {
+      const running = feed("running");
+      assert.equal(isFeedStale(running, 2_000), false);
+      assert.equal(isFeedStale(running, 60_000), true);
+      assert.equal(isFeedStale(feed("stopped"), 60_000), false);
+      assert.equal(run([tslab, { type: "feed", feed: running, stale: true }]).phase, "idle");
+    });
+
+    test("unsupported kernels and notebooks without a kernel disable the toggle and say why", () => {
+      const python = kernelSupport({ name: "python3", language: "python", displayName: "Python 3 (ipykernel)" });
+      assert.equal(python.supported, false);
+      const state = run([{ type: "kernel", kernel: python }, { type: "start-requested" }]);
+      assert.equal(state.phase, "unsupported");
+      const view = toggleView(state);
+      assert.equal(view.enabled, false);
+      assert.match(view.caption, /tslab or jslab.*"Python 3 \(ipykernel\)" is a python kernel/);
+      assert.equal(toggleView(run([{ type: "kernel", kernel: null }])).enabled, false);
+      assert.ok(kernelSupport({ name: "tslab" }).supported);
+      assert.ok(kernelSupport({ name: "jslab" }).supported);
+      assert.ok(kernelSupport({ name: "node-ts", argv: ["/usr/bin/node", "/opt/tslab/bin/tslab", "kernel"] }).supported);
+    });
+  });
+
+  describe("the kernel protocol", () => {
+    test("the request travels as a string literal, whatever the settings contain", () => {
+      const settings = { project_name: 'a"); process.exit(1); ("' };
+      const code = kernelCode({ version: 1, action: "start", settings });
+      const literal = /codecarbonRunKernelCommand\((".*")\);$/m.exec(code)?.[1];
+      assert.ok(literal);
+      assert.deepEqual(JSON.parse(JSON.parse(literal) as string), { version: 1, action: "start", settings });
+    });
+
+    test("reads the kernel's real reply line among other output", async () => {
+      const reply = await codecarbonKernel({ version: 1, action: "status" });
+      const stdout = `some log line\n${REPLY_PREFIX}${JSON.stringify(reply)}\n`;
+      const parsed = parseKernelReply(stdout);
+      assert.deepEqual(parsed && { ok: parsed.ok, state: parsed.state }, { ok: true, state: reply.state });
+      assert.equal(parseKernelReply("no reply here"), null);
+      assert.equal(parseKernelReply(`${REPLY_PREFIX}{"ok":"yes"}`), null);
+    });
+
+    test("a kernel that cannot load codecarbon gets advice, not a stack", () => {
+      assert.match(explainKernelError("1:45 - Cannot find module 'codecarbon' or its corresponding type declarations."), /npm install codecarbon/);
+      assert.ok(explainKernelError("x".repeat(1000)).length <= 301);
+    });
+  });
+
+  test("export keeps CodeCarbon's header and only this notebook's rows, quoting intact", () => {
+    const row = (project: string, extra = "") => CSV_COLUMNS.map((c) => (c === "project_name" ? project : c === "codecarbon_version" ? extra : "1"));
+    const csv = formatCsv([[...CSV_COLUMNS], row("analysis", 'v"1,2'), row("other"), row("analysis")]);
+    const result = exportNotebookRows(csv, "analysis");
+    assert.ok(result.ok);
+    assert.equal(result.rows, 2);
+    const [header, ...rows] = parseCsv(result.csv);
+    assert.deepEqual(header, [...CSV_COLUMNS]);
+    assert.equal(rows[0]![CSV_COLUMNS.indexOf("codecarbon_version")], 'v"1,2');
+    assert.match((exportNotebookRows(csv, "nobody") as { reason: string }).reason, /no rows for project "nobody"/);
+    assert.match((exportNotebookRows("a,b\n1,2\n", "x") as { reason: string }).reason, /not an emissions CSV/);
+  });
+
+  test("only the settings the user set travel to the kernel, and only the schema's keys", () => {
+    const known = new Set(["project_name", "measure_power_secs", "country_iso_code"]);
+    assert.deepEqual(trackerSettingsFrom({ project_name: "x", measure_power_secs: 2, country_iso_code: "", unknown_key: 1, log_level: null }, known), { project_name: "x", measure_power_secs: 2 });
+  });
+
+  test("figures read in familiar units", () => {
+    assert.equal(formatEnergy(0.0000770), "77.0 mWh");
+    assert.equal(formatEnergy(0.0123), "12.3 Wh");
+    assert.equal(formatMass(0.0000034), "3.40 mg CO₂eq");
+    assert.equal(formatMass(1.5), "1.50 kg CO₂eq");
+    assert.equal(formatRate(0.0123), "12.3 g CO₂eq/h");
+    assert.equal(formatDuration(3725), "1 h 02 min");
+    assert.equal(formatDuration(65), "1 min 05 s");
+    assert.equal(carEquivalent(0.012), "100 m by car");
+  });
+});
