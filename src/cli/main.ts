@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `codecarbon` command: init, monitor, config, detect.
+ * The `codecarbon` command: init, monitor, config, detect, jupyter.
  *
  * Exit statuses: 0 success; 1 a configuration, API or runtime error (printed as
  * `codecarbon: <message>`); 2 a usage error (unknown option, bad option value); for
@@ -48,6 +48,9 @@ function loadMonitor(): typeof import("./monitor") {
 }
 function loadDetect(): typeof import("./detect") {
   return require("./detect") as typeof import("./detect");
+}
+function loadJupyterCommand(): typeof import("./jupyter-command") {
+  return require("./jupyter-command") as typeof import("./jupyter-command");
 }
 function loadConfigCommand(): typeof import("./config-command") {
   return require("./config-command") as typeof import("./config-command");
@@ -146,6 +149,27 @@ function buildProgram(setStatus: (status: number) => void): Command {
       process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : renderDetectReport(report));
       setStatus(0);
     });
+
+  const jupyter = program.command("jupyter").description("install or remove the JupyterLab extension (toolbar toggle and live sidebar)");
+  const target = (command: Command): Command =>
+    command
+      .option("--user", "the user's Jupyter data folder (default; JUPYTER_DATA_DIR when set)")
+      .option("--sys-prefix", "the active Python environment (VIRTUAL_ENV or CONDA_PREFIX), where JupyterLab runs from")
+      .option("--prefix <dir>", "an environment folder: installs into <dir>/share/jupyter/labextensions");
+  target(jupyter.command("install").description("copy the prebuilt JupyterLab 4 extension where JupyterLab finds it"))
+    .option("--symlink", "link instead of copying (for development)")
+    .action((options: { user?: boolean; sysPrefix?: boolean; prefix?: string; symlink?: boolean }) => {
+      const result = loadJupyterCommand().installExtension(options);
+      process.stdout.write(`Installed the JupyterLab extension codecarbon-jupyterlab ${result.version} in ${result.installedAt}\nRestart JupyterLab (or reload its page) to load it; \`jupyter labextension list\` should list it.\n`);
+      setStatus(0);
+    });
+  target(jupyter.command("uninstall").description("remove the extension installed by `codecarbon jupyter install`")).action(
+    (options: { user?: boolean; sysPrefix?: boolean; prefix?: string }) => {
+      const removed = loadJupyterCommand().uninstallExtension(options);
+      process.stdout.write(removed === null ? "The JupyterLab extension was not installed there; nothing to remove.\n" : `Removed ${removed}\n`);
+      setStatus(0);
+    },
+  );
 
   return program;
 }
