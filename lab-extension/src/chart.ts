@@ -54,16 +54,16 @@ export class EmissionsChart {
       series(`CO₂eq ${massUnit}`, feed.points.map((p) => p.kg * massScale), "#2ca02c", "y2", "dot"),
     ];
     const layout = {
-      margin: { l: 36, r: 40, t: 28, b: 28 },
-      height: 260,
+      margin: { l: 40, r: 48, t: 8, b: 24 },
+      height: 300,
       paper_bgcolor: "rgba(0,0,0,0)",
       plot_bgcolor: "rgba(0,0,0,0)",
       font: { color: text, size: 11 },
       showlegend: true,
-      legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom" },
+      legend: { orientation: "h", x: 0, y: -0.12, yanchor: "top" },
       xaxis: { ticksuffix: " s", gridcolor: grid, zeroline: false },
       yaxis: { ticksuffix: " W", gridcolor: grid, rangemode: "tozero" },
-      yaxis2: { ticksuffix: ` ${massUnit}`, tickformat: "~r", nticks: 5, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
+      yaxis2: { ticksuffix: ` ${massUnit}`, tickformat: ".3~g", nticks: 5, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
       uirevision: feed.runId,
     };
     await this.module.react(this.node, data, layout, { displayModeBar: false, responsive: true });

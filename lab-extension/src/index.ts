@@ -4,7 +4,7 @@
  * tslab kernel (the codecarbon package); this extension only drives it and reads its live feed.
  */
 import { ILayoutRestorer, type JupyterFrontEnd, type JupyterFrontEndPlugin } from "@jupyterlab/application";
-import { ICommandPalette, IToolbarWidgetRegistry, Notification } from "@jupyterlab/apputils";
+import { ICommandPalette, IThemeManager, IToolbarWidgetRegistry, Notification } from "@jupyterlab/apputils";
 import { INotebookTracker, type NotebookPanel } from "@jupyterlab/notebook";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { IStatusBar } from "@jupyterlab/statusbar";
@@ -54,6 +54,7 @@ function activate(
   restorer: ILayoutRestorer | null,
   palette: ICommandPalette | null,
   statusBar: IStatusBar | null,
+  themeManager: IThemeManager | null,
 ): void {
   const carbons = new WeakMap<NotebookPanel, NotebookCarbon>();
   const live = new Set<NotebookCarbon>();
@@ -202,6 +203,7 @@ function activate(
 
   app.shell.add(sidebar, "right", { rank: 900 });
   if (restorer) restorer.add(sidebar, "codecarbon-sidebar");
+  themeManager?.themeChanged.connect(() => sidebar.redrawChart());
   if (statusBar) statusBar.registerStatusItem("codecarbon-jupyterlab:status", { item: statusItem, align: "left", rank: 5 });
 }
 
@@ -210,7 +212,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: "Live energy and CO2 of notebooks on tslab kernels, with codecarbon.",
   autoStart: true,
   requires: [INotebookTracker, IToolbarWidgetRegistry, ISettingRegistry],
-  optional: [ILayoutRestorer, ICommandPalette, IStatusBar],
+  optional: [ILayoutRestorer, ICommandPalette, IStatusBar, IThemeManager],
   activate,
 };
 

@@ -69,6 +69,12 @@ export class CarbonSidebar extends Widget {
     return this.carbon;
   }
 
+  /** Draws the chart again, e.g. in a new theme's colours (Plotly does not read CSS variables). */
+  redrawChart(): void {
+    this.drawnUpdate = null;
+    this.render();
+  }
+
   follow(carbon: NotebookCarbon | null): void {
     if (carbon === this.carbon) return;
     this.carbon?.changed.disconnect(this.render, this);

@@ -12,7 +12,8 @@ const path = require("node:path");
 const ROOT = path.resolve(__dirname, "..", "..");
 const PACKAGE = path.join(ROOT, "lab-extension");
 const OUTPUT = path.join(PACKAGE, "codecarbon_jupyterlab", "labextension");
-const STAMP = path.join(OUTPUT, ".inputs-sha256");
+// Beside the compiled sources, not in the output: the output is what users install.
+const STAMP = path.join(PACKAGE, "lib", ".labextension-inputs-sha256");
 
 require("./stage.js");
 execFileSync(process.execPath, [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(PACKAGE, "tsconfig.json")], { stdio: "inherit" });
@@ -25,7 +26,7 @@ function filesUnder(folder) {
   });
 }
 
-const inputs = [...filesUnder(path.join(PACKAGE, "lib")), ...filesUnder(path.join(PACKAGE, "style")), ...filesUnder(path.join(PACKAGE, "schema")), path.join(PACKAGE, "package.json"), path.join(ROOT, "package-lock.json")].sort();
+const inputs = [...filesUnder(path.join(PACKAGE, "lib")).filter((f) => f !== STAMP), ...filesUnder(path.join(PACKAGE, "style")), ...filesUnder(path.join(PACKAGE, "schema")), path.join(PACKAGE, "package.json"), path.join(ROOT, "package-lock.json")].sort();
 const hash = crypto.createHash("sha256");
 for (const file of inputs) hash.update(path.relative(ROOT, file)).update("\0").update(fs.readFileSync(file)).update("\0");
 const digest = hash.digest("hex");

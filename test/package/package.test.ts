@@ -70,7 +70,7 @@ test("a CommonJS consumer type-checks with Node10 module resolution (how tslab c
   );
 });
 
-test("npm pack ships the build, data/ and schema/, and no tests", () => {
+test("npm pack ships the build, data/, schema/ and the prebuilt JupyterLab extension, and no tests", () => {
   const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: REPO_ROOT, encoding: "utf8" });
   const files = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
   for (const required of ["package.json", "README.md", "dist/index.js", "dist/index.mjs", "dist/index.d.ts", "dist/tracker/sampler-worker.js", "schema/plugin.json"]) {
@@ -80,5 +80,10 @@ test("npm pack ships the build, data/ and schema/, and no tests", () => {
   const dataOnDisk = fs.readdirSync(path.join(REPO_ROOT, "data")).map((f) => `data/${f}`);
   assert.deepEqual(shippedData.sort(), dataOnDisk.sort());
   assert.ok(shippedData.length >= 3, shippedData.join());
-  assert.ok(!files.some((f) => f.includes(".test.") || f.startsWith("test/") || f.startsWith(".test-build")), "tests must not ship");
+  assert.ok(!files.some((f) => f.includes(".test.") || f.startsWith("test/") || f.startsWith(".test-build") || f.startsWith("ui-tests/")), "tests must not ship");
+  // `codecarbon jupyter install` copies this folder: the built extension, not its sources.
+  const prebuilt = "lab-extension/codecarbon_jupyterlab/labextension/";
+  assert.ok(files.includes(`${prebuilt}package.json`), "the prebuilt extension ships");
+  assert.ok(files.some((f) => f.startsWith(`${prebuilt}static/remoteEntry.`)), "with its remote entry");
+  assert.ok(!files.some((f) => f.startsWith("lab-extension/") && !f.startsWith(prebuilt)), "and nothing else of lab-extension/");
 });
