@@ -120,4 +120,5 @@ function childAsync(source) {
   console.log(`  RSS with a running tracker:      ${fmt(rss(1), "MiB")}`);
   console.log(`  RSS added by a running tracker:  ${fmt(rss(1) - rss(0), "MiB")}   (target ≤ 25 MB)`);
   fs.rmSync(work, { recursive: true, force: true });
+  await require("./bench-fleet.js")();
 })();

@@ -24,6 +24,12 @@ function parsePositiveNumber(text: string): number {
   return value;
 }
 
+function parsePort(text: string): number {
+  const value = Number(text);
+  if (text.trim() === "" || !Number.isInteger(value) || value < 0 || value > 65535) throw new InvalidArgumentError("expected a TCP port from 0 to 65535, e.g. 9464.");
+  return value;
+}
+
 function parseApiCallInterval(text: string): number {
   const value = Number(text);
   if (text.trim() === "" || !Number.isInteger(value) || value < -1 || value === 0) {
@@ -66,6 +72,10 @@ interface MonitorCliOptions {
   outputDir?: string;
   logLevel?: LogLevel;
   verbose?: boolean;
+  prometheusPort?: number;
+  prometheusHost?: string;
+  pushgateway?: string;
+  otel?: boolean;
 }
 
 function buildProgram(setStatus: (status: number) => void): Command {
@@ -104,6 +114,10 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option("--region <region>", "region inside the country, e.g. quebec")
     .option("--output-dir <dir>", "folder of emissions.csv (default: output_dir from the config, else .)")
     .option("--log-level <level>", "debug, info, warning, error or critical", parseLogLevelOption)
+    .option("--prometheus-port <port>", "serve the metrics at http://<host>:<port>/metrics for Prometheus (9464 is usual; 0 picks a free port)", parsePort)
+    .option("--prometheus-host <address>", "address of the /metrics endpoint (default 127.0.0.1; 0.0.0.0 for a remote Prometheus)")
+    .option("--pushgateway <url>", "also push to this Prometheus Pushgateway (host:port or URL), as CodeCarbon's prometheus output")
+    .option("--otel", "also export OpenTelemetry metrics over OTLP/HTTP (configured by OTEL_EXPORTER_OTLP_* variables)")
     .option("--verbose", "when stderr is not a terminal, print one line per measurement")
     .passThroughOptions()
     .action(async (command: string[], options: MonitorCliOptions, self: Command) => {
@@ -118,6 +132,10 @@ function buildProgram(setStatus: (status: number) => void): Command {
         ...(options.region !== undefined ? { region: options.region } : {}),
         ...(options.outputDir !== undefined ? { outputDir: options.outputDir } : {}),
         ...(options.logLevel !== undefined ? { logLevel: options.logLevel } : {}),
+        ...(options.prometheusPort !== undefined ? { prometheusPort: options.prometheusPort } : {}),
+        ...(options.prometheusHost !== undefined ? { prometheusHost: options.prometheusHost } : {}),
+        ...(options.pushgateway !== undefined ? { pushgateway: options.pushgateway } : {}),
+        ...(options.otel === true ? { otel: true } : {}),
       };
       if (options.logLevel !== undefined) setLogLevel(options.logLevel);
       const { monitorCommand, monitorMachine } = loadMonitor();

@@ -28,6 +28,13 @@ export interface MonitorOptions {
   region?: string;
   outputDir?: string;
   logLevel?: LogLevel;
+  /** Serve /metrics for Prometheus on this port (0: a free one). */
+  prometheusPort?: number;
+  prometheusHost?: string;
+  /** Push to this Pushgateway as well (CodeCarbon's prometheus output). */
+  pushgateway?: string;
+  /** Export OpenTelemetry metrics over OTLP/HTTP as well. */
+  otel?: boolean;
   /** When stderr is not a terminal, print one line per measurement. */
   verbose: boolean;
 }
@@ -47,7 +54,15 @@ function trackerOptions(options: MonitorOptions, wrapsCommand: boolean): Tracker
   return {
     measurePowerSecs: options.measurePowerSecs,
     apiCallInterval: options.apiCallInterval,
-    outputMethods: useApi ? ["csv", "api"] : ["csv"],
+    outputMethods: [
+      "csv",
+      ...(useApi ? (["api"] as const) : []),
+      ...(options.pushgateway !== undefined ? (["prometheus"] as const) : []),
+      ...(options.otel === true ? (["otel"] as const) : []),
+    ],
+    ...(options.pushgateway !== undefined ? { prometheusUrl: options.pushgateway } : {}),
+    ...(options.prometheusPort !== undefined ? { prometheusPort: options.prometheusPort } : {}),
+    ...(options.prometheusHost !== undefined ? { prometheusHost: options.prometheusHost } : {}),
     // The command is a descendant of this process, so process mode measures it (and its children).
     ...(wrapsCommand ? { trackingMode: "process" as const } : {}),
     ...(options.countryIsoCode !== undefined ? { countryIsoCode: options.countryIsoCode } : {}),

@@ -76,11 +76,11 @@ export interface TrackerSettings {
    */
   outputFile: string;
   /**
-   * Outputs. Where results go: csv (the emissions.csv file), api (the CodeCarbon API at api_endpoint) and/or logger (log lines). In files and environment variables write a comma-separated list, e.g. csv, api. When it is not set anywhere, it is derived from the deprecated save_to_* keys, as CodeCarbon does.
+   * Outputs. Where results go: csv (the emissions.csv file), api (the CodeCarbon API at api_endpoint), logger (log lines), prometheus (pushes to the Pushgateway at prometheus_url) and/or otel (OpenTelemetry metrics over OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_* variables). In files and environment variables write a comma-separated list, e.g. csv, api. When it is not set anywhere, it is derived from the deprecated save_to_* keys, as CodeCarbon does.
    *
    * Default: `["csv"]`. File key `output_methods`, environment variable `CODECARBON_OUTPUT_METHODS`.
    */
-  outputMethods: Array<"csv" | "api" | "logger">;
+  outputMethods: Array<"csv" | "api" | "logger" | "prometheus" | "otel">;
   /**
    * Save to file (deprecated). Adds csv to output_methods when output_methods is not set. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
@@ -110,11 +110,29 @@ export interface TrackerSettings {
    */
   saveToPrometheus: boolean;
   /**
-   * Prometheus Pushgateway. Address of the Prometheus Pushgateway (host:port).
+   * Prometheus Pushgateway. Address of the Prometheus Pushgateway that output_methods prometheus pushes to: host:port (http:// is assumed, as CodeCarbon does) or a URL. Basic auth comes from the PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD environment variables.
    *
    * Default: `"localhost:9091"`. File key `prometheus_url`, environment variable `CODECARBON_PROMETHEUS_URL`.
    */
   prometheusUrl: string;
+  /**
+   * Delete the Pushgateway group at exit. Delete this run's group from the Pushgateway when the tracker stops, as CodeCarbon does, so finished runs do not linger as if they were still running. Set false for short jobs whose last values Prometheus should still scrape.
+   *
+   * Default: `true`. File key `prometheus_delete_on_exit`, environment variable `CODECARBON_PROMETHEUS_DELETE_ON_EXIT`.
+   */
+  prometheusDeleteOnExit: boolean;
+  /**
+   * Prometheus /metrics port. Serve the run's metrics at http://<prometheus_host>:<port>/metrics in the Prometheus text format while a tracker runs (from the sampling thread, so scrapes are answered while your code blocks). null serves nothing; 0 picks a free port (logged). 9464 is the usual choice.
+   *
+   * Default: `null`. File key `prometheus_port`, environment variable `CODECARBON_PROMETHEUS_PORT`.
+   */
+  prometheusPort: number | null;
+  /**
+   * Prometheus /metrics address. Address the /metrics endpoint listens on. The default answers only this machine; 0.0.0.0 lets a Prometheus server elsewhere scrape it.
+   *
+   * Default: `"127.0.0.1"`. File key `prometheus_host`, environment variable `CODECARBON_PROMETHEUS_HOST`.
+   */
+  prometheusHost: string;
   /**
    * Emissions endpoint. URL that receives each run's record as JSON over HTTP, when set.
    *
@@ -327,6 +345,9 @@ export const CONFIG_KEYS = [
   { snake: "save_to_logger", camel: "saveToLogger" },
   { snake: "save_to_prometheus", camel: "saveToPrometheus" },
   { snake: "prometheus_url", camel: "prometheusUrl" },
+  { snake: "prometheus_delete_on_exit", camel: "prometheusDeleteOnExit" },
+  { snake: "prometheus_port", camel: "prometheusPort" },
+  { snake: "prometheus_host", camel: "prometheusHost" },
   { snake: "emissions_endpoint", camel: "emissionsEndpoint" },
   { snake: "gpu_ids", camel: "gpuIds" },
   { snake: "electricitymaps_api_token", camel: "electricitymapsApiToken" },

@@ -19,6 +19,8 @@ export interface HttpRequest {
   headers?: Readonly<Record<string, string>>;
   /** Serialised as JSON with `content-type: application/json`. */
   json?: unknown;
+  /** A text body sent as is (its content-type in headers), for protocols other than JSON. */
+  body?: string;
   /** Whole-call limit (connect + headers + body), in milliseconds. */
   timeoutMs: number;
   signal?: AbortSignal;
@@ -116,7 +118,7 @@ export async function httpRequest(request: HttpRequest, options: HttpOptions = {
   const settings = proxySettings(options.env ?? process.env);
   undici ??= require("undici") as Undici;
   const headers: Record<string, string> = { accept: "application/json", ...request.headers };
-  let body: string | undefined;
+  let body: string | undefined = request.body;
   if (request.json !== undefined) {
     body = JSON.stringify(request.json);
     headers["content-type"] = "application/json";

@@ -125,7 +125,8 @@ export class Run {
     this.lastMeasureHr = this.startHr;
     this.lastTickHr = this.startHr;
     this.baselineLagS = Math.max(0, secondsBetween(this.startHr, baselineHr));
-    this.outputs = buildOutputs(s, init, () => this.runFacts());
+    this.latestRow = this.row(this.accumulator.snapshot());
+    this.outputs = buildOutputs(s, init, () => this.runFacts(), () => this.latestRow);
     if (init.liveFeed !== null) {
       try {
         this.liveFeed = createLiveFeedSink(init.liveFeed);
@@ -500,7 +501,7 @@ function createIntensityProvider(init: RunInit): IntensityProvider & { location?
   return createOnlineIntensityProvider(init.settings, { knownLocation: init.knownLocation });
 }
 
-function buildOutputs(s: TrackerSettings, init: RunInit, runFacts: () => RunFacts): OutputSink[] {
+function buildOutputs(s: TrackerSettings, init: RunInit, runFacts: () => RunFacts, currentRow: () => EmissionsData): OutputSink[] {
   const sinks: OutputSink[] = [];
   if (s.outputMethods.includes("csv")) {
     const target = { outputDir: s.outputDir, outputFile: s.outputFile, onCsvWrite: s.onCsvWrite };
@@ -527,6 +528,10 @@ function buildOutputs(s: TrackerSettings, init: RunInit, runFacts: () => RunFact
   if (s.outputMethods.includes("api") || s.emissionsEndpoint !== null) {
     const { createNetworkOutputs } = require("../api/outputs") as typeof import("../api/outputs");
     sinks.push(...createNetworkOutputs(s, { runId: init.runId, runFacts }));
+  }
+  if (s.prometheusPort !== null || s.outputMethods.includes("prometheus") || s.outputMethods.includes("otel")) {
+    const { createFleetOutputs } = require("../output/fleet") as typeof import("../output/fleet");
+    sinks.push(...createFleetOutputs(s, { runId: init.runId, packageVersion: init.packageVersion, currentRow }));
   }
   return sinks;
 }

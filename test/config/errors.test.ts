@@ -77,7 +77,7 @@ describe("bad values in a config file name the file, the line, the value and wha
   test("list items", () => {
     assert.equal(
       globalFileError("output_methods = csv, s3"),
-      '~/.codecarbon.config line 2: output_methods = "csv, s3" has "s3", which is not one of csv, api, logger (e.g. output_methods = csv, logger)',
+      '~/.codecarbon.config line 2: output_methods = "csv, s3" has "s3", which is not one of csv, api, logger, prometheus, otel (e.g. output_methods = csv, logger)',
     );
     assert.equal(globalFileError("gpu_ids = 0, -1"), '~/.codecarbon.config line 2: gpu_ids = "0, -1" has "-1", which is not valid (must be at least 0)');
   });
@@ -170,7 +170,7 @@ describe("bad values in environment variables and code", () => {
     assert.equal(wrong({ projectName: null }), 'projectName: null is not a string (expected a string, e.g. projectName: "codecarbon")');
     assert.equal(wrong({ trackingMode: "thread" }), 'trackingMode: "thread" is not one of machine, process (e.g. trackingMode: "machine")');
     assert.equal(wrong({ outputMethods: "csv" }), 'outputMethods: "csv" is not a list (expected an array, e.g. outputMethods: ["csv","logger"])');
-    assert.equal(wrong({ outputMethods: ["csv", "s3"] }), 'outputMethods: ["csv","s3"] has "s3", which is not one of csv, api, logger (e.g. outputMethods: ["csv","logger"])');
+    assert.equal(wrong({ outputMethods: ["csv", "s3"] }), 'outputMethods: ["csv","s3"] has "s3", which is not one of csv, api, logger, prometheus, otel (e.g. outputMethods: ["csv","logger"])');
     assert.equal(wrong({ gpuIds: [0, 1.5] }), "gpuIds: [0,1.5] has 1.5, which is not an integer (expected a whole number, e.g. gpuIds: [0,1])");
   });
 

@@ -62,13 +62,10 @@ describe("deprecated keys", () => {
     assert.deepEqual(resolved.warnings, ["CODECARBON_SAVE_TO_API: save_to_api is deprecated: list api in output_methods instead."]);
   });
 
-  test("a flag for an output this version lacks is ignored with a warning", () => {
+  test("save_to_prometheus adds the prometheus (Pushgateway) output", () => {
     const resolved = resolve({}, { CODECARBON_SAVE_TO_PROMETHEUS: "yes" });
-    assert.deepEqual(resolved.settings.outputMethods, ["csv"]);
-    assert.deepEqual(resolved.warnings, [
-      "CODECARBON_SAVE_TO_PROMETHEUS: save_to_prometheus is deprecated: list prometheus in output_methods instead.",
-      "save_to_prometheus asks for the prometheus output, which this version does not have; it is ignored",
-    ]);
+    assert.deepEqual(resolved.settings.outputMethods, ["csv", "prometheus"]);
+    assert.deepEqual(resolved.warnings, ["CODECARBON_SAVE_TO_PROMETHEUS: save_to_prometheus is deprecated: list prometheus in output_methods instead."]);
   });
 
   test("an explicit output_methods wins over the flags, whatever their layers", () => {
