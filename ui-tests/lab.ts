@@ -131,6 +131,15 @@ export async function expectPhase(page: Page, phase: string, timeout = 45_000): 
   await expect(toggle(page)).toHaveAttribute("data-state", phase, { timeout });
 }
 
+/** A short run from the toolbar: start, at least one point on the chart, stop. The sidebar must be open. */
+export async function trackBrieflyFromToolbar(page: Page): Promise<void> {
+  await toggleButton(page).click();
+  await expectPhase(page, "tracking");
+  await expect.poll(() => chartPoints(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+  await toggleButton(page).click();
+  await expectPhase(page, "idle");
+}
+
 /** Rows of a CSV written by the tracker (CodeCarbon's quoting). */
 export function readCsv(file: string): Record<string, string>[] {
   if (!fs.existsSync(file)) return [];

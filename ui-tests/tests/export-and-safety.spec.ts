@@ -2,7 +2,7 @@
 import { expect, test } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { chartPoints, expectPhase, lab, openNotebook, openSidebar, readCsv, rowsFor, sidebar, toggleButton, writeNotebook } from "../lab";
+import { expectPhase, lab, openNotebook, openSidebar, readCsv, rowsFor, sidebar, toggleButton, trackBrieflyFromToolbar, writeNotebook } from "../lab";
 
 // CodeCarbon's header, from the package the kernel runs.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -17,11 +17,7 @@ test("export downloads this notebook's rows as emissions.csv with CodeCarbon's c
   writeNotebook("export/mine.ipynb", ["1 + 1"]);
   await openNotebook(page, "export/mine.ipynb");
   await openSidebar(page);
-  await toggleButton(page).click();
-  await expectPhase(page, "tracking");
-  await expect.poll(() => chartPoints(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
-  await toggleButton(page).click();
-  await expectPhase(page, "idle");
+  await trackBrieflyFromToolbar(page);
   await rowsFor("mine", path.join(folder, "emissions.csv"));
 
   const downloadPromise = page.waitForEvent("download");

@@ -2,7 +2,7 @@
 import { expect, test } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { chartPoints, command, expectPhase, lab, openNotebook, openSidebar, rowsFor, toggleButton, writeNotebook } from "../lab";
+import { command, lab, openNotebook, openSidebar, rowsFor, trackBrieflyFromToolbar, writeNotebook } from "../lab";
 
 const SETTINGS_FILE = () => path.join(lab.root, "lab-settings", "codecarbon-jupyterlab", "plugin.jupyterlab-settings");
 
@@ -20,11 +20,7 @@ test("a project name set in the settings editor is used by the next start from t
 
   await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab[title*="settings-run.ipynb"]').first().click();
   await openSidebar(page);
-  await toggleButton(page).click();
-  await expectPhase(page, "tracking");
-  await expect.poll(() => chartPoints(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
-  await toggleButton(page).click();
-  await expectPhase(page, "idle");
+  await trackBrieflyFromToolbar(page);
   const [row] = await rowsFor("from-settings");
   expect(row!["project_name"]).toBe("from-settings");
 });
