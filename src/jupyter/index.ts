@@ -4,9 +4,10 @@
  * kernel's tracker, so a tracker started by `tracker.start()` in a cell is the one the toolbar
  * shows and stops.
  *
- * The extension runs, in the kernel:
- *   require("codecarbon/jupyter").runKernelCommand('{"version":1,"action":"status"}')
- * and reads the one line `CODECARBON_REPLY {...}` it prints.
+ * The extension runs, in the kernel (as an execute request of its own, not a cell):
+ *   import { runKernelCommand as codecarbonRunKernelCommand } from "codecarbon";
+ *   await codecarbonRunKernelCommand('{"version":1,"action":"status"}');
+ * and reads the one line `CODECARBON_REPLY {...}` it prints (lab-extension/src/model/kernel-code.ts).
  */
 import * as path from "node:path";
 import { isCodeCarbonError } from "../errors";

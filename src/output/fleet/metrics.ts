@@ -41,20 +41,26 @@ export function runLabels(row: EmissionsData, host = os.hostname()): Record<stri
   };
 }
 
-function devices(row: EmissionsData): Device[] {
+/** The device types a row reports on: GPUs only where there are some. */
+export function devices(row: EmissionsData): Device[] {
   return row.gpu_count > 0 || row.gpu_energy > 0 ? ["cpu", "gpu", "ram"] : ["cpu", "ram"];
 }
 
-const energyKWh = (row: EmissionsData, device: Device): number => (device === "cpu" ? row.cpu_energy : device === "gpu" ? row.gpu_energy : row.ram_energy);
-const powerW = (row: EmissionsData, device: Device): number => (device === "cpu" ? row.cpu_power : device === "gpu" ? row.gpu_power : row.ram_power);
+export const energyKWh = (row: EmissionsData, device: Device): number => (device === "cpu" ? row.cpu_energy : device === "gpu" ? row.gpu_energy : row.ram_energy);
+export const powerW = (row: EmissionsData, device: Device): number => (device === "cpu" ? row.cpu_power : device === "gpu" ? row.gpu_power : row.ram_power);
 const utilisationPercent = (row: EmissionsData, device: Device): number =>
   device === "cpu" ? row.cpu_utilization_percent : device === "gpu" ? row.gpu_utilization_percent : row.ram_utilization_percent;
+
+/** The intensity a row implies (g CO2eq/kWh), for when the measurement's own is not at hand. */
+export function rowIntensity(row: EmissionsData): number | null {
+  return row.energy_consumed > 0 ? (row.emissions * 1000) / row.energy_consumed : null;
+}
 
 /** The families of the /metrics endpoint (and of each push), for one run's latest row. */
 export function fleetMetrics(row: EmissionsData, intensityGPerKWh: number | null, host = os.hostname()): MetricFamily[] {
   const labels = runLabels(row, host);
   const perDevice = (value: (device: Device) => number): MetricSample[] => devices(row).map((device) => ({ labels: { ...labels, device }, value: value(device) }));
-  const intensity = intensityGPerKWh ?? (row.energy_consumed > 0 ? (row.emissions * 1000) / row.energy_consumed : null);
+  const intensity = intensityGPerKWh ?? rowIntensity(row);
   const families: MetricFamily[] = [
     {
       name: "codecarbon_energy_joules_total",

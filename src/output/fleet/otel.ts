@@ -12,7 +12,7 @@ import type { TrackerSettings } from "../../config/options.generated";
 import { log } from "../../log";
 import type { EmissionsData } from "../emissions-data";
 import type { OutputSink } from "../sink";
-import { JOULES_PER_KWH, runLabels, type Device } from "./metrics";
+import { devices, energyKWh, JOULES_PER_KWH, powerW, rowIntensity, runLabels, type Device } from "./metrics";
 
 export interface OtelContext {
   currentRow(): EmissionsData;
@@ -88,17 +88,14 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
         "cloud.provider": labels["cloud_provider"] ?? "",
         "cloud.region": labels["cloud_region"] ?? "",
       };
-      const devices: Device[] = row.gpu_count > 0 || row.gpu_energy > 0 ? ["cpu", "gpu", "ram"] : ["cpu", "ram"];
-      for (const device of devices) {
+      for (const device of devices(row)) {
         const name = device === "cpu" ? row.cpu_model : device === "gpu" ? row.gpu_model : `${row.ram_total_size} GiB`;
         const attributes = { ...runAttributes, "hw.id": device, "hw.type": HW_TYPE[device], "hw.name": name };
-        const kWh = device === "cpu" ? row.cpu_energy : device === "gpu" ? row.gpu_energy : row.ram_energy;
-        const watts = device === "cpu" ? row.cpu_power : device === "gpu" ? row.gpu_power : row.ram_power;
-        result.observe(energy, kWh * JOULES_PER_KWH, attributes);
-        result.observe(power, watts, attributes);
+        result.observe(energy, energyKWh(row, device) * JOULES_PER_KWH, attributes);
+        result.observe(power, powerW(row, device), attributes);
       }
       result.observe(emissions, row.emissions * 1000, runAttributes);
-      const g = intensity ?? (row.energy_consumed > 0 ? (row.emissions * 1000) / row.energy_consumed : null);
+      const g = intensity ?? rowIntensity(row);
       if (g !== null) result.observe(intensityGauge, g, runAttributes);
     },
     [energy, power, emissions, intensityGauge],
