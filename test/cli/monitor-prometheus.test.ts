@@ -10,6 +10,11 @@ test("monitor --prometheus-port serves /metrics while it runs and stops cleanly 
   try {
     const port = await freePort();
     const running = startCli(["monitor", "--offline", "--country-iso-code", "FRA", "--measure-power-secs", "0.5", "--prometheus-port", String(port)], sandbox);
+    // A failed assertion must not leave the monitor running after the test.
+    const stopMonitor = () => {
+      if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill("SIGKILL");
+    };
+    process.once("exit", stopMonitor);
     let body = "";
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && !/codecarbon_energy_joules_total\{[^}]*device="cpu"[^}]*\} [1-9]/.test(body)) {
