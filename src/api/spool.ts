@@ -14,7 +14,7 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
-import { withFileLock, writeFileAtomic } from "../output/atomic-file";
+import { makeDirectory, withFileLock, writeFileAtomic } from "../output/atomic-file";
 import type { EmissionCreate, RunCreate } from "./types";
 
 export type SpoolItem =
@@ -51,7 +51,7 @@ export class Spool {
   /** Appends durably (written and fsync'd before this resolves). */
   async append(items: readonly NewSpoolItem[]): Promise<SpoolItem[]> {
     const stored = items.map((item) => ({ ...item, id: randomUUID() }) as SpoolItem);
-    await fsp.mkdir(path.dirname(this.file), { recursive: true });
+    await makeDirectory(path.dirname(this.file));
     await this.locked(async () => {
       const handle = await fsp.open(this.file, "a");
       try {

@@ -109,6 +109,19 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
   syncDirectoryBestEffort(path.dirname(file));
 }
 
+/**
+ * `mkdir -p`, from an absolute path. Node's recursive mkdir of a relative path never returns
+ * once the working folder is deleted (it retries ENOENT forever, a core at 100 %); resolving
+ * first turns that case into an ordinary ENOENT error the caller logs.
+ */
+export function makeDirectorySync(dir: string): void {
+  fs.mkdirSync(path.resolve(dir), { recursive: true });
+}
+
+export async function makeDirectory(dir: string): Promise<void> {
+  await fsp.mkdir(path.resolve(dir), { recursive: true });
+}
+
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 function sleepSync(ms: number): void {

@@ -11,6 +11,7 @@
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
+import { makeDirectorySync } from "./atomic-file";
 import * as os from "node:os";
 import * as path from "node:path";
 import { log } from "../log";
@@ -91,7 +92,7 @@ export class CheckpointWriter {
   write(checkpoint: RunCheckpoint): void {
     if (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0) this.close();
     if (this.fd === undefined) {
-      fs.mkdirSync(checkpointDir(this.outputDir), { recursive: true });
+      makeDirectorySync(checkpointDir(this.outputDir));
       this.fd = fs.openSync(this.file, "w");
       this.length = 0;
     }

@@ -9,7 +9,7 @@ import * as path from "node:path";
 import type { IntensitySource } from "../intensity/offline";
 import { describeSource } from "../measure/describe-source";
 import type { PowerSource } from "../measure/types";
-import { withFileLock, writeFileAtomic } from "./atomic-file";
+import { makeDirectory, withFileLock, writeFileAtomic } from "./atomic-file";
 
 export const PROVENANCE_FORMAT_VERSION = 1;
 
@@ -96,7 +96,7 @@ export function provenanceFile(outputDir: string, outputFile: string): string {
  * hand edit, a newer format) are kept as they are. Rejects on I/O errors; the caller logs.
  */
 export async function appendProvenance(file: string, record: RunProvenance): Promise<void> {
-  await fsp.mkdir(path.dirname(file), { recursive: true });
+  await makeDirectory(path.dirname(file));
   await withFileLock(file, async () => {
     const lines = (await readTextIfExists(file)).split("\n").filter((line) => line.trim() !== "");
     const fresh = JSON.stringify(record);

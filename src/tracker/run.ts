@@ -10,6 +10,7 @@ import type { TrackerSettings } from "../config/options.generated";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import type { MeasurementSample, OutputSink } from "../output/sink";
 import { writeEmissionsRow, writeTaskRows } from "../output/csv-file";
+import { makeDirectorySync } from "../output/atomic-file";
 import { CheckpointWriter, currentProcessIdentity, recoverOrphanedRuns, removeCheckpoint } from "../output/checkpoint";
 import type { IntensityResolution } from "../intensity/offline";
 import { offlineIntensityProvider, resolveFromSettings, type IntensityProvider, type LocatedResolution } from "../intensity/provider";
@@ -142,7 +143,7 @@ export class Run {
   static async open(init: RunInit): Promise<Run> {
     const s = init.settings;
     try {
-      fs.mkdirSync(s.outputDir, { recursive: true });
+      makeDirectorySync(s.outputDir);
     } catch (error) {
       throw new Error(
         `cannot create output_dir "${s.outputDir}" (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
