@@ -2,6 +2,7 @@
 import { expect, type Locator, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { parseCsv } from "../lab-extension/src/model/csv-export";
 
 export const lab = {
   get url(): string {
@@ -140,32 +141,10 @@ export async function trackBrieflyFromToolbar(page: Page): Promise<void> {
   await expectPhase(page, "idle");
 }
 
-/** Rows of a CSV written by the tracker (CodeCarbon's quoting). */
+/** Rows of a CSV written by the tracker, read with the extension's own CSV parser. */
 export function readCsv(file: string): Record<string, string>[] {
   if (!fs.existsSync(file)) return [];
-  const lines = fs.readFileSync(file, "utf8").trim().split(/\r?\n/);
-  const split = (line: string): string[] => {
-    const fields: string[] = [];
-    let field = "";
-    let quoted = false;
-    for (let i = 0; i < line.length; i++) {
-      const c = line[i]!;
-      if (quoted) {
-        if (c === '"' && line[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else if (c === '"') quoted = false;
-        else field += c;
-      } else if (c === '"') quoted = true;
-      else if (c === ",") {
-        fields.push(field);
-        field = "";
-      } else field += c;
-    }
-    fields.push(field);
-    return fields;
-  };
-  const [header, ...rows] = lines.map(split);
+  const [header, ...rows] = parseCsv(fs.readFileSync(file, "utf8"));
   if (header === undefined) return [];
   return rows.map((row) => Object.fromEntries(header.map((name, i) => [name, row[i] ?? ""])));
 }

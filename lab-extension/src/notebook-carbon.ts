@@ -54,9 +54,6 @@ export class NotebookCarbon {
   get feedProblem(): string | null {
     return this._feedProblem;
   }
-  get sessionContext(): ISessionContext {
-    return this.panel.sessionContext;
-  }
   get notebookPath(): string {
     return this.panel.context.path;
   }

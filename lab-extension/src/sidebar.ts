@@ -65,10 +65,6 @@ export class CarbonSidebar extends Widget {
     this.render();
   }
 
-  get current(): NotebookCarbon | null {
-    return this.carbon;
-  }
-
   /** Draws the chart again, e.g. in a new theme's colours (Plotly does not read CSS variables). */
   redrawChart(): void {
     this.drawnUpdate = null;

@@ -6,6 +6,7 @@
  */
 import * as os from "node:os";
 import { log } from "../log";
+import { backoffMs } from "../net/backoff";
 import { HttpError, HttpStatusError, httpRequest, redactUrl } from "../net/http";
 import { withFileLock } from "../output/atomic-file";
 import { CodeCarbonApiClient } from "./client";
@@ -21,8 +22,6 @@ export interface UploaderOptions {
   onRunCreated?: (runKey: string, apiRunId: string) => void;
 }
 
-const FIRST_BACKOFF_MS = 1000;
-const MAX_BACKOFF_MS = 60_000;
 
 function retryable(error: unknown): boolean {
   if (error instanceof HttpStatusError) return error.status === 408 || error.status === 429 || error.status >= 500;
@@ -123,7 +122,7 @@ export class Uploader {
           }
           attempt += 1;
           this.down(errorText(error), items.length);
-          const backoff = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (attempt - 1));
+          const backoff = backoffMs(attempt);
           if (attempt >= maxAttempts || Date.now() + backoff > deadline) return false;
           await sleep(backoff);
         }

@@ -137,7 +137,6 @@ export class Run {
       }
     }
     this.checkpointWriter = new CheckpointWriter(s.outputDir, init.runId);
-    this.latestRow = this.row(this.accumulator.snapshot());
   }
 
   static async open(init: RunInit): Promise<Run> {

@@ -3,16 +3,14 @@
  * a JSON string literal (never spliced into code as text) and the kernel prints one line
  * `CODECARBON_REPLY {...}` that is parsed and checked here.
  */
-import type { KernelAnswer } from "./tracking-state";
+import type { KernelReply, KernelRequest } from "codecarbon";
 
 export const REPLY_PREFIX = "CODECARBON_REPLY ";
-export const KERNEL_API_VERSION = 1;
+/** Typed by the library's request: a version bump there stops this from compiling until it is followed here. */
+export const KERNEL_API_VERSION: KernelRequest["version"] = 1;
 
-export interface KernelCommand {
-  version: typeof KERNEL_API_VERSION;
-  action: "start" | "stop" | "status";
-  settings?: Record<string, unknown>;
-}
+/** What the extension sends: the library's request (the extension never asks for the offline tracker). */
+export type KernelCommand = Omit<KernelRequest, "offline">;
 
 /**
  * Valid TypeScript and JavaScript for tslab/jslab. The alias has no leading underscores: tslab
@@ -23,11 +21,8 @@ export function kernelCode(command: KernelCommand): string {
   return `import { runKernelCommand as codecarbonRunKernelCommand } from "codecarbon";\nawait codecarbonRunKernelCommand(${literal});`;
 }
 
-export interface ParsedReply extends KernelAnswer {
-  kernelId: string | null;
-  feed: string | null;
-  emissionsKg: number | null;
-}
+/** The library's reply, as read back from the kernel's output. */
+export type ParsedReply = KernelReply;
 
 /** Finds and checks the reply line in the kernel's stdout; null when there is none. */
 export function parseKernelReply(stdout: string): ParsedReply | null {
@@ -46,6 +41,7 @@ export function parseKernelReply(stdout: string): ParsedReply | null {
   const str = (v: unknown): string | null => (typeof v === "string" ? v : null);
   const error = str(o["error"]);
   return {
+    version: KERNEL_API_VERSION,
     ok: o["ok"],
     state,
     runId: str(o["runId"]),

@@ -10,6 +10,7 @@
 import * as os from "node:os";
 import type { TrackerSettings } from "../../config/options.generated";
 import { log } from "../../log";
+import { RetryGate } from "../../net/backoff";
 import type { EmissionsData } from "../emissions-data";
 import type { OutputSink } from "../sink";
 import { devices, energyKWh, JOULES_PER_KWH, powerW, rowIntensity, runLabels, type Device } from "./metrics";
@@ -22,9 +23,6 @@ export interface OtelContext {
 }
 
 const HW_TYPE: Record<Device, string> = { cpu: "cpu", gpu: "gpu", ram: "memory" };
-
-const MIN_BACKOFF_MS = 1_000;
-const MAX_BACKOFF_MS = 60_000;
 
 type SdkMetrics = typeof import("@opentelemetry/sdk-metrics");
 type OtlpHttp = typeof import("@opentelemetry/exporter-metrics-otlp-http");
@@ -101,21 +99,17 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
     [energy, power, emissions, intensityGauge],
   );
 
-  let failures = 0;
-  let retryAtMs = 0;
+  const gate = new RetryGate(now);
   const flush = async (force: boolean): Promise<void> => {
     row = context.currentRow();
-    if (!force && now() < retryAtMs) return;
+    if (!gate.allows(force)) return;
     try {
       lastFailure = null;
       await reader.forceFlush({ timeoutMillis: settings.apiTimeoutSecs * 1000 });
       if (lastFailure !== null) throw lastFailure;
-      if (failures > 0) log.info("The OpenTelemetry collector answers again; the run's totals are exported.");
-      failures = 0;
-      retryAtMs = 0;
+      if (gate.succeeded()) log.info("The OpenTelemetry collector answers again; the run's totals are exported.");
     } catch (error) {
-      failures += 1;
-      retryAtMs = now() + Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (failures - 1));
+      gate.failed();
       const where = env["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] ?? env["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "http://localhost:4318 (the OTLP default)";
       log.once(
         "warning",

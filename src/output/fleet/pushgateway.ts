@@ -8,6 +8,7 @@
 import * as os from "node:os";
 import type { TrackerSettings } from "../../config/options.generated";
 import { log } from "../../log";
+import { RetryGate } from "../../net/backoff";
 import { httpRequest, redactUrl } from "../../net/http";
 import type { EmissionsData } from "../emissions-data";
 import type { OutputSink } from "../sink";
@@ -43,9 +44,6 @@ function basicAuth(env: NodeJS.ProcessEnv): Record<string, string> {
   return { authorization: `Basic ${Buffer.from(`${user ?? ""}:${password ?? ""}`).toString("base64")}` };
 }
 
-const MIN_BACKOFF_MS = 1_000;
-const MAX_BACKOFF_MS = 60_000;
-
 export interface PushgatewayContext {
   runId: string;
   env?: NodeJS.ProcessEnv;
@@ -59,8 +57,7 @@ export function createPushgatewaySink(settings: PushgatewaySettings, context: Pu
   const shown = redactUrl(url);
   const headers = basicAuth(env);
   const timeoutMs = settings.apiTimeoutSecs * 1000;
-  let failures = 0;
-  let retryAtMs = 0;
+  const gate = new RetryGate(now);
   let pushed = false;
 
   const send = async (method: "PUT" | "DELETE", body?: string): Promise<void> => {
@@ -75,18 +72,14 @@ export function createPushgatewaySink(settings: PushgatewaySettings, context: Pu
   };
 
   const push = async (total: EmissionsData, delta: EmissionsData, force: boolean): Promise<void> => {
-    if (!force && now() < retryAtMs) return;
+    if (!gate.allows(force)) return;
     const body = renderExposition([...fleetMetrics(total, null), ...codecarbonCompatMetrics(delta, total)]);
     try {
       await send("PUT", body);
       pushed = true;
-      if (failures > 0) log.info(`The Pushgateway at ${shown} answers again; the run's totals are pushed.`);
-      failures = 0;
-      retryAtMs = 0;
+      if (gate.succeeded()) log.info(`The Pushgateway at ${shown} answers again; the run's totals are pushed.`);
     } catch (error) {
-      failures += 1;
-      const waitMs = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** (failures - 1));
-      retryAtMs = now() + waitMs;
+      gate.failed();
       log.once(
         "warning",
         `pushgateway:${settings.prometheusUrl}`,
