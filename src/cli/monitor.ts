@@ -8,6 +8,7 @@
  */
 import { spawn } from "node:child_process";
 import * as os from "node:os";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import { resolveConfig, type ResolvedConfig } from "../config";
 import type { TrackerOptions } from "../config/options.generated";
@@ -98,9 +99,16 @@ function createTracker(options: MonitorOptions, wrapsCommand: boolean): Emission
   return options.offline ? new OfflineEmissionsTracker(codeOptions) : new EmissionsTracker(codeOptions);
 }
 
+/** The CSV the run's row went to; null when there is none or the write failed (its error is already logged). */
 function savedTo(tracker: EmissionsTracker): string | null {
   const settings = tracker.config.settings;
-  return settings.outputMethods.includes("csv") ? path.resolve(settings.outputDir, settings.outputFile) : null;
+  if (!settings.outputMethods.includes("csv")) return null;
+  const file = path.resolve(settings.outputDir, settings.outputFile);
+  try {
+    return fs.readFileSync(file, "utf8").includes(tracker.runId ?? "\0") ? file : null;
+  } catch {
+    return null;
+  }
 }
 
 function printLines(lines: readonly string[]): void {
