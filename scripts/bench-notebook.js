@@ -7,7 +7,8 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { performance } = require("node:perf_hooks");
-const { createLiveFeedSink, MAX_POINTS } = require("../dist/output/live-feed");
+const { createLiveFeedSink } = require("../dist/notebook/live-feed-sink");
+const { MAX_POINTS } = require("../dist/protocol/live-feed");
 
 const root = path.join(__dirname, "..");
 
@@ -32,7 +33,7 @@ function feedFigures() {
   const costs = [];
   for (let i = 1; i <= hour; i++) {
     const t0 = performance.now();
-    sink.measurementOut(sample(i));
+    sink.measured({ sample: sample(i), row: null });
     costs.push(performance.now() - t0);
   }
   const size = fs.statSync(file).size;

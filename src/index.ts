@@ -12,13 +12,7 @@ export type { DetectedHardware, PowerSource } from "./measure/types";
 export { CodeCarbonError, ConfigError, isCodeCarbonError, type CodeCarbonErrorCode } from "./errors";
 export { listCountryCodes } from "./intensity/offline";
 export type { MeasurementSample } from "./output/sink";
-export type { LiveFeed, LiveFeedPoint } from "./output/live-feed";
-export {
-  codecarbonKernel,
-  runKernelCommand,
-  showEmissions,
-  KERNEL_API_VERSION,
-  type KernelRequest,
-  type KernelReply,
-} from "./jupyter";
+export type { LiveFeed, LiveFeedPoint } from "./protocol/live-feed";
+export { codecarbonKernel, runKernelCommand, showEmissions } from "./jupyter";
+export { KERNEL_API_VERSION, type KernelRequest, type KernelReply } from "./protocol/kernel-command";
 export type { RunProvenance } from "./output/provenance";

@@ -2,7 +2,7 @@
 import { expect, type Locator, type Page } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseCsv } from "../lab-extension/src/model/csv-export";
+import { parseCsv } from "../src/protocol/csv";
 
 export const lab = {
   get url(): string {

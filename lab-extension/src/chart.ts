@@ -2,7 +2,7 @@
  * The live chart: power per device (W) and cumulative emissions (g) against time. Plotly is
  * large, so it is loaded on first show as a chunk of its own and never on JupyterLab's start.
  */
-import type { LiveFeed } from "./model/feed";
+import type { LiveFeed } from "./protocol/live-feed";
 
 type PlotlyModule = {
   react(root: HTMLElement, data: unknown[], layout: Record<string, unknown>, config: Record<string, unknown>): Promise<unknown>;

@@ -4,7 +4,7 @@
  * tab is hidden), so an idle JupyterLab costs nothing.
  */
 import type { Contents } from "@jupyterlab/services";
-import { parseLiveFeed, type LiveFeed } from "./model/feed";
+import { parseLiveFeed, type LiveFeed } from "./protocol/live-feed";
 
 export type FeedRead = { kind: "feed"; feed: LiveFeed } | { kind: "missing" } | { kind: "invalid"; reason: string } | { kind: "failed"; reason: string };
 

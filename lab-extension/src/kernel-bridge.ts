@@ -4,9 +4,10 @@
  * a running cell like any execution, which the toggle shows as "starting…" or "stopping…".
  */
 import type { Kernel, KernelMessage } from "@jupyterlab/services";
-import { explainKernelError, kernelCode, parseKernelReply, type KernelCommand, type ParsedReply } from "./model/kernel-code";
+import { explainKernelError, kernelCode, type KernelCommand } from "./model/kernel-code";
+import { parseKernelReply, type KernelReply } from "./protocol/kernel-command";
 
-export async function sendKernelCommand(kernel: Kernel.IKernelConnection, command: KernelCommand): Promise<ParsedReply> {
+export async function sendKernelCommand(kernel: Kernel.IKernelConnection, command: KernelCommand): Promise<KernelReply> {
   let stdout = "";
   let stderr = "";
   let failure: string | null = null;

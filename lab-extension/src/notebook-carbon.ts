@@ -8,8 +8,8 @@ import type { Contents, Kernel } from "@jupyterlab/services";
 import { Signal, type ISignal } from "@lumino/signaling";
 import { Poller, readFeed } from "./feed-poller";
 import { sendKernelCommand } from "./kernel-bridge";
-import { feedPathFor, joinPath, parentFolder, type LiveFeed } from "./model/feed";
-import { KERNEL_API_VERSION } from "./model/kernel-code";
+import { feedPathFor, joinPath, parentFolder, type LiveFeed } from "./protocol/live-feed";
+import { KERNEL_API_VERSION } from "./protocol/kernel-command";
 import { kernelSupport } from "./model/kernel-support";
 import { INITIAL_STATE, isFeedStale, nextTrackingState, type TrackingEvent, type TrackingState } from "./model/tracking-state";
 

@@ -6,8 +6,8 @@ import type { Message } from "@lumino/messaging";
 import { Widget } from "@lumino/widgets";
 import { EmissionsChart } from "./chart";
 import { leafIcon } from "./icons";
-import { latestPowerW } from "./model/feed";
-import { carEquivalent, formatDuration, formatEnergy, formatIntensity, formatMass, formatPower } from "./model/format";
+import { latestPowerW } from "./protocol/live-feed";
+import { carEquivalent, formatDuration, formatEnergy, formatIntensity, formatMass, formatPower } from "./protocol/format";
 import type { NotebookCarbon } from "./notebook-carbon";
 
 export interface SidebarActions {

@@ -1,7 +1,7 @@
 /** The status bar item: the current notebook's emissions rate while it is tracked. */
 import { Widget } from "@lumino/widgets";
-import { emissionsRateKgPerH } from "./model/feed";
-import { formatRate } from "./model/format";
+import { emissionsRateKgPerH } from "./protocol/live-feed";
+import { formatRate } from "./protocol/format";
 import type { NotebookCarbon } from "./notebook-carbon";
 
 export class CarbonStatusItem extends Widget {

@@ -10,7 +10,7 @@ import { planHardware } from "../measure/hardware";
 import { probeRapl } from "../measure/rapl";
 import { readSocketCount, readSystemFacts } from "../measure/system-info";
 import type { DetectedHardware, DeviceKind, PowerSource } from "../measure/types";
-import { formatNumber } from "./status";
+import { formatSignificant as formatNumber } from "../protocol/format";
 
 export interface DevicePower {
   device: DeviceKind;

@@ -16,6 +16,7 @@ import type { LogLevel } from "../log";
 import { EmissionsTracker, OfflineEmissionsTracker } from "../tracker/emissions-tracker";
 import { CliError } from "./cli-error";
 import { showLiveStatus, summaryLines } from "./status";
+import { csvFile } from "../output/registry";
 
 export interface MonitorOptions {
   measurePowerSecs: number;
@@ -102,8 +103,9 @@ function createTracker(options: MonitorOptions, wrapsCommand: boolean): Emission
 /** The CSV the run's row went to; null when there is none or the write failed (its error is already logged). */
 function savedTo(tracker: EmissionsTracker): string | null {
   const settings = tracker.config.settings;
-  if (!settings.outputMethods.includes("csv")) return null;
-  const file = path.resolve(settings.outputDir, settings.outputFile);
+  const csv = csvFile(settings);
+  if (csv === null) return null;
+  const file = path.resolve(csv);
   try {
     return fs.readFileSync(file, "utf8").includes(tracker.runId ?? "\0") ? file : null;
   } catch {

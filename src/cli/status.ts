@@ -5,6 +5,7 @@
 import type { EmissionsData } from "../output/emissions-data";
 import type { MeasurementSample } from "../output/sink";
 import { SECONDS_PER_HOUR } from "../units";
+import { formatDuration, formatSignificant as formatNumber } from "../protocol/format";
 
 /**
  * The one thing the status line needs from a tracker. `EmissionsTracker.onMeasurement` has this
@@ -12,25 +13,6 @@ import { SECONDS_PER_HOUR } from "../units";
  */
 export interface MeasurementSource {
   onMeasurement(listener: (sample: MeasurementSample) => void): () => void;
-}
-
-/** Four significant digits, plain decimals: readable and short enough for one terminal line. */
-export function formatNumber(value: number): string {
-  if (!Number.isFinite(value)) return String(value);
-  if (value === 0) return "0";
-  return Number(value.toPrecision(4)).toString();
-}
-
-/** `1 h 02 min 05 s`, `3 min 07 s`, `4.2 s`. */
-export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return `${seconds} s`;
-  if (seconds < 60) return `${formatNumber(Number(seconds.toFixed(1)))} s`;
-  const whole = Math.round(seconds);
-  const hours = Math.floor(whole / 3600);
-  const minutes = Math.floor((whole % 3600) / 60);
-  const secs = whole % 60;
-  const pad = (n: number) => String(n).padStart(2, "0");
-  return hours > 0 ? `${hours} h ${pad(minutes)} min ${pad(secs)} s` : `${minutes} min ${pad(secs)} s`;
 }
 
 /** `42.1 W · 0.3512 Wh · 0.0197 gCO2eq · 2.31 g/h · 30 s` from one measurement. */

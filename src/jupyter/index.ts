@@ -7,42 +7,21 @@
  * The extension runs, in the kernel (as an execute request of its own, not a cell):
  *   import { runKernelCommand as codecarbonRunKernelCommand } from "codecarbon";
  *   await codecarbonRunKernelCommand('{"version":1,"action":"status"}');
- * and reads the one line `CODECARBON_REPLY {...}` it prints (lab-extension/src/model/kernel-code.ts).
+ * and reads the one line it prints (src/protocol/kernel-command.ts).
  */
-import * as path from "node:path";
 import { isCodeCarbonError } from "../errors";
 import { toCamelCase } from "../config";
 import type { TrackerOptions } from "../config/options.generated";
 import { EmissionsTracker, OfflineEmissionsTracker, kernelTracker } from "../tracker/emissions-tracker";
-import { detectKernel } from "../output/kernel-context";
-import { LIVE_FEED_FOLDER } from "../output/kernel-context";
+import { detectKernel } from "../notebook/kernel";
 import type { EmissionsData } from "../output/emissions-data";
-
-export const KERNEL_API_VERSION = 1;
-export const REPLY_PREFIX = "CODECARBON_REPLY ";
-
-export interface KernelRequest {
-  version: typeof KERNEL_API_VERSION;
-  action: "start" | "stop" | "status";
-  /** Settings for `start`, snake_case or camelCase keys (the schema's), above config files and env vars. */
-  settings?: Record<string, unknown>;
-  /** Use the offline tracker (needs country_iso_code). */
-  offline?: boolean;
-}
-
-export interface KernelReply {
-  version: typeof KERNEL_API_VERSION;
-  ok: boolean;
-  /** idle: no tracker has run in this kernel; running; stopped: the last run has ended. */
-  state: "idle" | "running" | "stopped";
-  runId: string | null;
-  kernelId: string | null;
-  /** The live feed, relative to the kernel's working folder (the notebook's). */
-  feed: string | null;
-  /** Total of the last stopped run. */
-  emissionsKg: number | null;
-  error?: string;
-}
+import {
+  formatKernelReply,
+  KERNEL_API_VERSION,
+  parseKernelRequest,
+  type KernelReply,
+} from "../protocol/kernel-command";
+import { feedRelativePath } from "../protocol/live-feed";
 
 let lastTracker: EmissionsTracker | undefined;
 
@@ -56,25 +35,9 @@ function reply(ok: boolean, error?: string): KernelReply {
     state,
     runId: tracker?.runId ?? null,
     kernelId: kernel?.kernelId ?? null,
-    feed: kernel ? path.posix.join(LIVE_FEED_FOLDER, `${kernel.kernelId}.json`) : null,
+    feed: kernel ? feedRelativePath(kernel.kernelId) : null,
     emissionsKg: state === "stopped" ? (tracker?.finalEmissions ?? null) : null,
     ...(error === undefined ? {} : { error }),
-  };
-}
-
-function parseRequest(input: unknown): KernelRequest {
-  if (typeof input !== "object" || input === null) throw new Error("the request must be an object");
-  const o = input as Record<string, unknown>;
-  if (o["version"] !== KERNEL_API_VERSION) throw new Error(`unsupported request version ${JSON.stringify(o["version"])}; this package speaks version ${KERNEL_API_VERSION}`);
-  const action = o["action"];
-  if (action !== "start" && action !== "stop" && action !== "status") throw new Error(`unknown action ${JSON.stringify(action)}`);
-  const settings = o["settings"];
-  if (settings !== undefined && (typeof settings !== "object" || settings === null || Array.isArray(settings))) throw new Error("settings must be an object");
-  return {
-    version: KERNEL_API_VERSION,
-    action,
-    ...(settings === undefined ? {} : { settings: settings as Record<string, unknown> }),
-    ...(o["offline"] === true ? { offline: true } : {}),
   };
 }
 
@@ -91,7 +54,7 @@ function toOptions(settings: Record<string, unknown> | undefined): TrackerOption
 /** Starts, stops or describes this kernel's tracker. Never throws: failures come back as `ok: false`. */
 export async function codecarbonKernel(input: unknown): Promise<KernelReply> {
   try {
-    const request = parseRequest(input);
+    const request = parseKernelRequest(input);
     switch (request.action) {
       case "status":
         return reply(true);
@@ -128,14 +91,14 @@ export async function runKernelCommand(json: string): Promise<void> {
     parsed = undefined;
   }
   const answer = await codecarbonKernel(parsed);
-  process.stdout.write(`${REPLY_PREFIX}${JSON.stringify(answer)}\n`);
+  process.stdout.write(`${formatKernelReply(answer)}\n`);
 }
 
 /** Shows a tracker's summary, or a result row, in the notebook (HTML in tslab, text elsewhere). */
 export function showEmissions(value: EmissionsTracker | EmissionsData): string {
   if (value instanceof EmissionsTracker) return value.display();
   // Loaded on use: importing the package stays cheap outside notebooks.
-  const { figuresFromRow, summaryHtml, summaryText, tslabDisplay } = require("../output/notebook-display") as typeof import("../output/notebook-display");
+  const { figuresFromRow, summaryHtml, summaryText, tslabDisplay } = require("../notebook/display") as typeof import("../notebook/display");
   const input = { figures: figuresFromRow(value), sources: [], intensityGPerKWh: null, intensitySource: null, state: "stopped" as const };
   const tslab = tslabDisplay();
   if (tslab) {

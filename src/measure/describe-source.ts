@@ -3,17 +3,18 @@
  * provenance record show it.
  */
 import type { PowerSource } from "./types";
+import { formatSignificant } from "../protocol/format";
 
 export function describeSource(source: PowerSource): string {
   switch (source.method) {
     case "rapl":
       return `CPU from RAPL (${source.domains.join(", ")})`;
     case "tdp":
-      return `CPU from TDP ${round(source.tdpW)} W × ${source.loadModel} load` + (source.matchedName ? ` (${source.matchedName})` : ` (${source.tdpOrigin})`);
+      return `CPU from TDP ${formatSignificant(source.tdpW)} W × ${source.loadModel} load` + (source.matchedName ? ` (${source.matchedName})` : ` (${source.tdpOrigin})`);
     case "forced":
-      return `${source.device.toUpperCase()} forced at ${round(source.powerW)} W`;
+      return `${source.device.toUpperCase()} forced at ${formatSignificant(source.powerW)} W`;
     case "dimm-model":
-      return `RAM from a ${source.dimmCount}-DIMM model (${round(source.sizeGiB)} GiB${source.mode === "process" ? ", process RSS" : ""})`;
+      return `RAM from a ${source.dimmCount}-DIMM model (${formatSignificant(source.sizeGiB)} GiB${source.mode === "process" ? ", process RSS" : ""})`;
     case "nvidia-smi-energy-counter":
       return `GPU ${source.gpuIndices.join(",")} from the NVIDIA energy counter`;
     case "nvidia-smi-power-draw":
@@ -21,8 +22,3 @@ export function describeSource(source: PowerSource): string {
   }
 }
 
-/** Four significant digits: enough to read, not so many that the line wraps. */
-function round(value: number): string {
-  if (value === 0 || !Number.isFinite(value)) return String(value);
-  return Number(value.toPrecision(4)).toString();
-}

@@ -26,6 +26,37 @@ export type PowerSource =
   | { device: "ram"; method: "dimm-model"; sizeGiB: number; dimmCount: number; arm: boolean; mode: "machine" | "process" }
   | { device: "gpu"; method: "nvidia-smi-energy-counter" | "nvidia-smi-power-draw"; gpuIndices: number[] };
 
+/** How a reader gets its energy: a hardware counter read at both ends of each interval, or a power model. */
+export type ReaderKind = "counter" | "model";
+/** How much a figure can be trusted: read from hardware, estimated by a model, or set by the user. */
+export type PowerBasis = "measured" | "estimated" | "forced";
+
+/**
+ * What each power method is. Every method must be listed (the compiler checks), so a new reader
+ * declares whether it is a counter (the sampler extends a counter's late baseline over the first
+ * interval) instead of being silently treated as a model.
+ */
+export const POWER_METHODS = {
+  rapl: { kind: "counter", basis: "measured" },
+  tdp: { kind: "model", basis: "estimated" },
+  forced: { kind: "model", basis: "forced" },
+  "dimm-model": { kind: "model", basis: "estimated" },
+  "nvidia-smi-energy-counter": { kind: "counter", basis: "measured" },
+  "nvidia-smi-power-draw": { kind: "model", basis: "measured" },
+} as const satisfies Record<PowerSource["method"], { kind: ReaderKind; basis: PowerBasis }>;
+
+/** measured: a hardware counter or reported power; estimated: a model; forced: the user's figure. */
+export function powerBasis(source: PowerSource): PowerBasis {
+  // A forced CPU power is the TDP of the load model (CodeCarbon's rule), so that model is forced.
+  if (source.method === "tdp" && source.tdpOrigin === "forced") return "forced";
+  return POWER_METHODS[source.method].basis;
+}
+
+/** Whether a reader's current source is a counter or a model (a GPU reader may fall back from one to the other). */
+export function readerKind(source: PowerSource): ReaderKind {
+  return POWER_METHODS[source.method].kind;
+}
+
 export interface DeviceReading {
   /** Energy used since the previous read, in kWh, before PUE. */
   energyKWh: number;

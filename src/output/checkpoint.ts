@@ -16,7 +16,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { log } from "../log";
 import { CSV_COLUMNS, type EmissionsData, type TaskEmissionsData } from "./emissions-data";
-import type { CsvCellValue } from "./csv-format";
+import type { CsvCellValue } from "../protocol/csv";
 import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "./csv-file";
 import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "./process-identity";
 

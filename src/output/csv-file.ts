@@ -11,7 +11,7 @@ import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { log } from "../log";
 import { CSV_COLUMNS, type CsvColumn, type EmissionsData, type TaskEmissionsData } from "./emissions-data";
-import { detectLineEnd, formatCsvRecord, parseCsv, type CsvCellValue } from "./csv-format";
+import { detectLineEnd, formatCsvRecord, parseCsv, type CsvCellValue } from "../protocol/csv";
 import { withFileLock, writeFileAtomic } from "./atomic-file";
 
 export interface CsvTarget {

@@ -8,13 +8,12 @@ import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { IntensitySource } from "../intensity/offline";
 import { describeSource } from "../measure/describe-source";
-import type { PowerSource } from "../measure/types";
+import { powerBasis, type PowerBasis, type PowerSource } from "../measure/types";
 import { makeDirectory, withFileLock, writeFileAtomic } from "./atomic-file";
+import { formatSignificant } from "../protocol/format";
 
 export const PROVENANCE_FORMAT_VERSION = 1;
 
-/** measured: a hardware counter or reported power; estimated: a model; forced: the user's figure. */
-export type PowerBasis = "measured" | "estimated" | "forced";
 
 /** A device's power source as the measuring code recorded it, with a line for people. */
 export type PowerProvenance = PowerSource & { description: string; basis: PowerBasis };
@@ -46,7 +45,7 @@ export function buildProvenance(runId: string, sources: readonly PowerSource[], 
     format_version: PROVENANCE_FORMAT_VERSION,
     run_id: runId,
     timestamp: now.toISOString(),
-    power_sources: sources.map((s) => ({ ...s, description: describeSource(s), basis: basisOf(s) })),
+    power_sources: sources.map((s) => ({ ...s, description: describeSource(s), basis: powerBasis(s) })),
     intensity: {
       intensity_g_per_kwh: intensityGPerKWh,
       kind: source.kind,
@@ -60,26 +59,11 @@ export function buildProvenance(runId: string, sources: readonly PowerSource[], 
   };
 }
 
-function basisOf(source: PowerSource): PowerBasis {
-  switch (source.method) {
-    case "rapl":
-    case "nvidia-smi-energy-counter":
-    case "nvidia-smi-power-draw":
-      return "measured";
-    case "forced":
-      return "forced";
-    case "tdp":
-      return source.tdpOrigin === "forced" ? "forced" : "estimated";
-    case "dimm-model":
-      return "estimated";
-  }
-}
-
 /** For the one-line start/stop log: `CPU from RAPL (package-0); …; 44.18 gCO2eq/kWh from country FRA (Ember 2024) [latest]`. */
 export function formatProvenanceLine(record: RunProvenance): string {
   const i = record.intensity;
   const tags = [i.edition, i.zone === null ? null : `zone ${i.zone}`].filter((tag): tag is string => tag !== null);
-  const intensity = `${round(i.intensity_g_per_kwh)} gCO2eq/kWh from ${i.label}${tags.length > 0 ? ` [${tags.join(", ")}]` : ""}`;
+  const intensity = `${formatSignificant(i.intensity_g_per_kwh)} gCO2eq/kWh from ${i.label}${tags.length > 0 ? ` [${tags.join(", ")}]` : ""}`;
   const fallback = i.fallback_reason === null ? "" : ` (fallback: ${i.fallback_reason})`;
   return [...record.power_sources.map((p) => p.description), intensity + fallback].join("; ");
 }
@@ -153,8 +137,3 @@ async function readTextIfExists(file: string): Promise<string> {
   }
 }
 
-/** Four significant digits, as the other log lines print. */
-function round(value: number): string {
-  if (value === 0 || !Number.isFinite(value)) return String(value);
-  return Number(value.toPrecision(4)).toString();
-}

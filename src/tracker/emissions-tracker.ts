@@ -5,7 +5,6 @@
  */
 import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
-import * as path from "node:path";
 import { packageVersion } from "../assets";
 import { resolveConfig, type ResolvedConfig } from "../config";
 import type { TrackerOptions, TrackerSettings } from "../config/options.generated";
@@ -13,15 +12,15 @@ import { ConfigError } from "../errors";
 import { findCountry } from "../intensity/offline";
 import { log, parseLevel, setLogLevel } from "../log";
 import type { DetectedHardware } from "../measure/types";
+import { describeSource } from "../measure/describe-source";
+import { detectKernel } from "../notebook/kernel";
+import type { SummaryInput } from "../notebook/display";
+import type { NotebookSession } from "../notebook/session";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
-import type { LiveFeedTarget } from "../output/live-feed";
-import { detectKernel } from "../output/kernel-context";
-import type { SummaryInput } from "../output/notebook-display";
-import { describeSource } from "./summary";
-import type { MeasurementSample } from "../output/sink";
+import type { MeasurementSample, RunDescription } from "../output/sink";
 import type { RunProvenance } from "../output/provenance";
+import { csvFile } from "../output/registry";
 import type { GeoLocation } from "../intensity/online";
-import type { RunDescription } from "./run";
 import { SamplerClient } from "./sampler-client";
 import { acquireSingleRunLock } from "./single-run-lock";
 import { describeSources, summariseRun } from "./summary";
@@ -31,17 +30,10 @@ type TrackerState = "idle" | "running" | "stopping" | "stopped";
 /** Where an earlier online run in this process found itself: geolocation is asked once per process. */
 let knownLocation: GeoLocation | null = null;
 
-/**
- * The tracker running in this notebook kernel, if any. On `globalThis` under a registered symbol
- * so that two copies of the package in one kernel still see each other.
- */
-const KERNEL_TRACKER = Symbol.for("codecarbon.kernel-tracker");
-type KernelSlot = { [KERNEL_TRACKER]?: EmissionsTracker };
-const kernelSlot = globalThis as KernelSlot;
-
 /** The tracker running in this Jupyter kernel (started from a cell or from the toolbar), if any. */
 export function kernelTracker(): EmissionsTracker | undefined {
-  return kernelSlot[KERNEL_TRACKER];
+  const tracker = notebookModule().currentKernelTracker();
+  return tracker instanceof EmissionsTracker ? tracker : undefined;
 }
 
 export class EmissionsTracker {
@@ -66,9 +58,14 @@ export class EmissionsTracker {
   private latestSample: MeasurementSample | undefined;
   /** Online trackers locate themselves; the offline subclass says otherwise. */
   protected readonly mode: "online" | "offline" = "online";
+  /** Present only inside a Jupyter kernel. */
+  private readonly notebook: NotebookSession | null;
 
   constructor(options: TrackerOptions = {}) {
-    this.config = notebookDefaults(resolveConfig(options));
+    const kernel = detectKernel();
+    this.notebook = kernel === null ? null : new (notebookModule().NotebookSession)(kernel);
+    const config = resolveConfig(options);
+    this.config = this.notebook?.applyDefaults(config) ?? config;
     this.validate(this.config.settings);
     const level = parseLevel(this.config.settings.logLevel);
     if (level) setLogLevel(level);
@@ -91,8 +88,8 @@ export class EmissionsTracker {
     }
     try {
       const runId = randomUUID();
-      const inKernel = detectKernel() !== null;
-      if (inKernel) this.replaceKernelTracker();
+      const notebook = this.notebook;
+      notebook?.claim(this);
       if (!this.settings.allowMultipleRuns) {
         const lock = acquireSingleRunLock(runId);
         if ("heldBy" in lock) {
@@ -112,21 +109,21 @@ export class EmissionsTracker {
       this.description = undefined;
       const client = new SamplerClient(
         {
-        runId: this.runId,
-        startHr: process.hrtime.bigint().toString(),
-        settings: this.settings,
-        packageVersion: packageVersion(),
-        mode: this.mode,
-        knownLocation,
-        liveFeed: inKernel ? liveFeedTarget(this.settings, runId) : null,
+          runId: this.runId,
+          startHr: process.hrtime.bigint().toString(),
+          settings: this.settings,
+          packageVersion: packageVersion(),
+          mode: this.mode,
+          knownLocation,
+          liveFeed: notebook?.liveFeedTarget(this.settings, runId) ?? null,
         },
-        { holdLogs: inKernel },
+        notebook ? { onLog: (level, message) => notebook.hold(level, message) } : {},
       );
       this.client = client;
       this.latestSample = undefined;
       // A notebook shows the running totals when the tracker is displayed: keep the latest.
-      if (this.measurementListeners.size > 0 || inKernel) client.watchMeasurements((sample) => this.emitMeasurement(sample));
-      if (inKernel) {
+      if (this.measurementListeners.size > 0 || notebook) client.watchMeasurements((sample) => this.emitMeasurement(sample));
+      if (notebook) {
         // Said now, while the cell that started the tracker is still running: anything printed
         // later would land in another cell. The power sources come with the stop line.
         log.info(`Tracking started (run ${runId.slice(0, 8)}, every ${this.settings.measurePowerSecs} s${this.csvTarget()}).`);
@@ -135,7 +132,7 @@ export class EmissionsTracker {
         (description) => {
           this.description = description;
           if (description.geoLocation !== null) knownLocation = description.geoLocation;
-          if (!inKernel) log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
+          if (!notebook) log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
         },
         (error: unknown) => log.error(`Tracking could not start: ${errorText(error)}`),
       );
@@ -162,7 +159,7 @@ export class EmissionsTracker {
   private async finish(): Promise<number | undefined> {
     this.state = "stopping";
     const client = this.client;
-    client?.releaseLogs();
+    this.notebook?.releaseLogs();
     let row: (EmissionsData & { provenance?: RunProvenance }) | undefined;
     let failure: unknown;
     try {
@@ -186,9 +183,9 @@ export class EmissionsTracker {
     this.state = "stopped";
     this.finalEmissionsData = row;
     this.finalEmissions = row?.emissions;
-    if (kernelSlot[KERNEL_TRACKER] === this) delete kernelSlot[KERNEL_TRACKER];
+    this.notebook?.release(this);
     if (row) {
-      const sources = detectKernel() !== null && this.description ? `${describeSources(this.description, this.settings)}; ` : "";
+      const sources = this.notebook !== null && this.description ? `${describeSources(this.description, this.settings)}; ` : "";
       log.info(`Tracking stopped: ${sources}${summariseRun(row, this.settings)}.`);
     }
     return this.finalEmissions;
@@ -213,30 +210,13 @@ export class EmissionsTracker {
     for (const listener of this.measurementListeners) listener(sample);
   }
 
-  /**
-   * In a notebook kernel there is one tracker: starting another (re-running the first cell)
-   * stops the previous one cleanly (its row is written) instead of leaving two running.
-   */
-  private replaceKernelTracker(): void {
-    const previous = kernelSlot[KERNEL_TRACKER];
-    if (previous !== undefined && previous !== this && previous.isRunning) {
-      log.warning(
-        `A tracker was already running in this kernel (run ${previous.runId?.slice(0, 8) ?? "?"}): it is stopped and its row written; a new run starts. ` +
-          "Call stop() on the old tracker first to avoid this message.",
-      );
-      void previous.stop();
-    }
-    kernelSlot[KERNEL_TRACKER] = this;
-  }
-
   /** Whether a run is in progress (started and not yet stopped). */
   get isRunning(): boolean {
     return this.state === "running";
   }
 
   private csvTarget(): string {
-    const s = this.settings;
-    return s.outputMethods.includes("csv") ? ` → ${s.outputDir === "." ? "" : `${s.outputDir}/`}${s.outputFile}` : "";
+    return csvFile(this.settings) === null ? "" : ` → ${this.settings.outputDir === "." ? "" : `${this.settings.outputDir}/`}${this.settings.outputFile}`;
   }
 
   /** Writes a row with the totals so far and keeps tracking; returns the kg CO2eq so far. */
@@ -246,7 +226,7 @@ export class EmissionsTracker {
       return undefined;
     }
     try {
-      this.client.releaseLogs();
+      this.notebook?.releaseLogs();
       const row = await this.client.request({ type: "flush" });
       return row.emissions;
     } catch (error) {
@@ -328,7 +308,7 @@ export class EmissionsTracker {
    * elsewhere. A tracker that is the last expression of a tslab cell displays itself this way.
    */
   display(): string {
-    this.client?.releaseLogs();
+    this.notebook?.releaseLogs();
     const { summaryHtml, summaryText, tslabDisplay } = notebookDisplay();
     const summary = this.summary();
     const text = summary ? summaryText(summary) : `codecarbon (${this.state}): no measurement yet`;
@@ -341,7 +321,7 @@ export class EmissionsTracker {
   }
 
   [inspect.custom](): string {
-    if (detectKernel() !== null) {
+    if (this.notebook !== null) {
       // Right after start() (a first cell's last expression) there is nothing to show yet.
       if (this.summary() === undefined) return `EmissionsTracker (${this.state}${this.runId ? `, run ${this.runId.slice(0, 8)}` : ""})`;
       const shown = this.display();
@@ -377,26 +357,12 @@ export class OfflineEmissionsTracker extends EmissionsTracker {
 }
 
 // Notebook-only modules, loaded on first use: importing the package stays cheap elsewhere.
-function notebookDisplay(): typeof import("../output/notebook-display") {
-  return require("../output/notebook-display") as typeof import("../output/notebook-display");
+function notebookDisplay(): typeof import("../notebook/display") {
+  return require("../notebook/display") as typeof import("../notebook/display");
 }
 
-function liveFeedTarget(settings: TrackerSettings, runId: string): LiveFeedTarget | null {
-  const { findLiveFeedTarget } = require("../output/live-feed") as typeof import("../output/live-feed");
-  return findLiveFeedTarget(settings, runId);
-}
-
-/**
- * In a Jupyter kernel started for a notebook, the server names the notebook in JPY_SESSION_NAME:
- * when project_name is set nowhere, the notebook's name is the project, so two notebooks in
- * one folder write rows that say which is which.
- */
-function notebookDefaults(config: ResolvedConfig): ResolvedConfig {
-  const session = process.env["JPY_SESSION_NAME"];
-  if (config.origins.projectName.layer !== "default" || !session || detectKernel() === null) return config;
-  const name = path.basename(session).replace(/\.ipynb$/i, "");
-  if (name === "") return config;
-  return { ...config, settings: { ...config.settings, projectName: name } };
+function notebookModule(): typeof import("../notebook/session") {
+  return require("../notebook/session") as typeof import("../notebook/session");
 }
 
 function requireKnownCountry(code: string): void {

@@ -1,9 +1,13 @@
 /**
  * Turns running totals into CodeCarbon's emissions record.
  */
+import type { TrackerSettings } from "../config/options.generated";
 import type { IntensityLocation } from "../intensity/offline";
+import type { LocatedResolution } from "../intensity/provider";
+import type { HardwarePlan } from "../measure/hardware";
+import type { SystemFacts } from "../measure/system-info";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
-import { wattsFromKwhOver } from "../units";
+import { BYTES_PER_GIB, wattsFromKwhOver } from "../units";
 import type { RunTotals } from "./accumulator";
 
 /** Where the run happens: the intensity data's location, plus coordinates when geolocated. */
@@ -28,6 +32,37 @@ export interface RunMeta {
   trackingMode: "machine" | "process";
   pue: number;
   wue: number;
+}
+
+/** Where the run happens, as a row records it. */
+export function runLocation(resolution: LocatedResolution): RunLocation {
+  return { ...resolution.location, latitude: resolution.latitude, longitude: resolution.longitude };
+}
+
+/** The run's facts, the same in every row it writes. */
+export function buildRunMeta(
+  s: TrackerSettings,
+  run: { runId: string; packageVersion: string; location: LocatedResolution },
+  facts: SystemFacts,
+  plan: HardwarePlan,
+): RunMeta {
+  return {
+    projectName: s.projectName,
+    runId: run.runId,
+    experimentId: s.experimentId,
+    location: runLocation(run.location),
+    osDescription: facts.osDescription,
+    nodeVersion: process.versions.node,
+    packageVersion: run.packageVersion,
+    cpuCount: facts.logicalCpuCount,
+    cpuModel: facts.cpuModel ?? "Unknown",
+    gpuCount: plan.hardware.gpu_ids?.length ?? plan.hardware.gpu_count,
+    gpuModel: plan.hardware.gpu_model,
+    ramTotalSizeGiB: facts.totalMemoryBytes / BYTES_PER_GIB,
+    trackingMode: s.trackingMode,
+    pue: s.pue,
+    wue: s.wue,
+  };
 }
 
 /** Time-weighted means over the run, in percent and GiB. */

@@ -8,11 +8,9 @@
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { getLogLevel, log, type LogLevel } from "../log";
-import type { MeasurementSample } from "../output/sink";
-import type { RunDescription, RunInit } from "./run";
+import type { MeasurementSample, RunDescription } from "../output/sink";
+import type { RunInit } from "./run";
 import type { WorkerData, WorkerMessage, WorkerReplies, WorkerRequest } from "./worker-protocol";
-
-const MAX_HELD_LOGS = 50;
 
 function emitLog(level: LogLevel, message: string): void {
   log[level === "critical" ? "error" : level](message);
@@ -30,11 +28,11 @@ export class SamplerClient {
   readonly ready: Promise<RunDescription>;
   private exited = false;
   private readonly measurementListeners: ((sample: MeasurementSample) => void)[] = [];
-  /** In a notebook kernel, lines from the sampler are held until the user next calls the tracker. */
-  private heldLogs: { level: LogLevel; message: string }[] | null = null;
+  private readonly onLog: (level: LogLevel, message: string) => void;
 
-  constructor(init: RunInit, options: { holdLogs?: boolean } = {}) {
-    if (options.holdLogs) this.heldLogs = [];
+  /** `onLog` receives the sampler's log lines (a notebook holds them back); by default they are logged here. */
+  constructor(init: RunInit, options: { onLog?: (level: LogLevel, message: string) => void } = {}) {
+    this.onLog = options.onLog ?? emitLog;
     const data: WorkerData = { init, logLevel: getLogLevel() };
     this.worker = new Worker(path.join(__dirname, "sampler-worker.js"), { workerData: data });
     this.worker.ref();
@@ -67,10 +65,7 @@ export class SamplerClient {
           break;
         }
         case "log":
-          if (this.heldLogs !== null) {
-            // Output written after a cell has finished lands in whichever cell runs next.
-            if (this.heldLogs.length < MAX_HELD_LOGS) this.heldLogs.push({ level: message.level, message: message.message });
-          } else emitLog(message.level, message.message);
+          this.onLog(message.level, message.message);
           break;
         case "measurement":
           for (const listener of this.measurementListeners) {
@@ -115,14 +110,6 @@ export class SamplerClient {
       this.worker.ref();
       this.worker.postMessage({ ...request, id });
     });
-  }
-
-  /** Prints the lines held back so far (see `holdLogs`). */
-  releaseLogs(): void {
-    const held = this.heldLogs;
-    if (held === null || held.length === 0) return;
-    this.heldLogs = [];
-    for (const line of held) emitLog(line.level, line.message);
   }
 
   /** Asks the worker to relay every measurement from now on (off by default: it costs a message each). */

@@ -3,10 +3,10 @@
  * they cross the thread boundary by structured clone.
  */
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
-import type { MeasurementSample } from "../output/sink";
+import type { MeasurementSample, RunDescription } from "../output/sink";
 import type { RunProvenance } from "../output/provenance";
 import type { LogLevel } from "../log";
-import type { RunDescription, RunInit } from "./run";
+import type { RunInit } from "./run";
 
 export type WorkerRequest =
   | { type: "flush"; id: number }

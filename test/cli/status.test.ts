@@ -1,6 +1,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { formatDuration, showLiveStatus, statusText, summaryLines, type MeasurementSource, type StatusWriter } from "../../src/cli/status";
+import { formatDuration } from "../../src/protocol/format";
+import { showLiveStatus, statusText, summaryLines, type MeasurementSource, type StatusWriter } from "../../src/cli/status";
 import type { MeasurementSample } from "../../src/output/sink";
 import type { EmissionsData } from "../../src/output/emissions-data";
 

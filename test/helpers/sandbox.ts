@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn, type ChildProcess } from "node:child_process";
-import { parseCsv } from "../../src/output/csv-format";
+import { parseCsv } from "../../src/protocol/csv";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 /** The compiled library entry point of the test build. */

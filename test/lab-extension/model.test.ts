@@ -7,30 +7,40 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createLiveFeedSink } from "../../src/output/live-feed";
+import { createLiveFeedSink } from "../../src/notebook/live-feed-sink";
+import type { EmissionsData } from "../../src/output/emissions-data";
+
+/** The live feed reads only the sample of a measurement. */
+const NO_ROW = undefined as unknown as EmissionsData;
 import { CSV_COLUMNS } from "../../src/output/emissions-data";
-import { codecarbonKernel, REPLY_PREFIX } from "../../src/jupyter";
-import { emissionsRateKgPerH, feedPathFor, latestPowerW, parseLiveFeed } from "../../lab-extension/src/model/feed";
+import { codecarbonKernel } from "../../src/jupyter";
+import { REPLY_PREFIX } from "../../src/protocol/kernel-command";
+import { emissionsRateKgPerH, feedPathFor, latestPowerW, parseLiveFeed } from "../../src/protocol/live-feed";
 import { INITIAL_STATE, isFeedStale, nextTrackingState, toggleView, type TrackingEvent, type TrackingState } from "../../lab-extension/src/model/tracking-state";
 import { kernelSupport } from "../../lab-extension/src/model/kernel-support";
-import { explainKernelError, kernelCode, parseKernelReply } from "../../lab-extension/src/model/kernel-code";
-import { exportNotebookRows, formatCsv, parseCsv } from "../../lab-extension/src/model/csv-export";
+import { explainKernelError, kernelCode } from "../../lab-extension/src/model/kernel-code";
+import { parseKernelReply } from "../../src/protocol/kernel-command";
+import { parseCsv } from "../../src/protocol/csv";
+import { exportNotebookRows, formatCsv } from "../../lab-extension/src/model/csv-export";
 import { trackerSettingsFrom } from "../../lab-extension/src/model/settings";
-import { carEquivalent, formatDuration, formatEnergy, formatMass, formatRate } from "../../lab-extension/src/model/format";
+import { carEquivalent, formatDuration, formatEnergy, formatMass, formatRate } from "../../src/protocol/format";
 
 function writeRealFeed(dir: string): string {
   const file = path.join(dir, "codecarbon-live", "k1.json");
   const sink = createLiveFeedSink({ file, kernelId: "k1", runId: "run-1", projectName: "analysis", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString(), csv: "emissions.csv" });
   sink.describe(["CPU from RAPL (package-0)", "RAM from a 4-DIMM model"], { gPerKWh: 44.2, source: "country FRA (Ember 2024)" });
   for (let i = 1; i <= 4; i++) {
-    sink.measurementOut!({
-      timestamp: new Date().toISOString(),
-      elapsedS: i,
-      intervalS: 1,
-      powerW: { cpu: 10 + i, gpu: 0, ram: 3 },
-      energyKWh: { cpu: i * 0.001, gpu: 0, ram: 0, total: i * 0.001 },
-      emissionsKg: i * 0.0000442,
-      intensityGPerKWh: 44.2,
+    sink.measured!({
+      sample: {
+        timestamp: new Date().toISOString(),
+        elapsedS: i,
+        intervalS: 1,
+        powerW: { cpu: 10 + i, gpu: 0, ram: 3 },
+        energyKWh: { cpu: i * 0.001, gpu: 0, ram: 0, total: i * 0.001 },
+        emissionsKg: i * 0.0000442,
+        intensityGPerKWh: 44.2,
+      },
+      row: NO_ROW,
     });
   }
   return fs.readFileSync(file, "utf8");
@@ -197,7 +207,7 @@ describe("the lab extension's model", () => {
     assert.equal(formatMass(0.0000034), "3.40 mg CO₂eq");
     assert.equal(formatMass(1.5), "1.50 kg CO₂eq");
     assert.equal(formatRate(0.0123), "12.3 g CO₂eq/h");
-    assert.equal(formatDuration(3725), "1 h 02 min");
+    assert.equal(formatDuration(3725), "1 h 02 min 05 s");
     assert.equal(formatDuration(65), "1 min 05 s");
     assert.equal(carEquivalent(0.012), "100 m by car");
   });

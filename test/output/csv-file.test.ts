@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "../../src/output/csv-file";
-import { parseCsv } from "../../src/output/csv-format";
+import { parseCsv } from "../../src/protocol/csv";
 import { CSV_COLUMNS } from "../../src/output/emissions-data";
 import { captureLog, compiledModule, CSV_FIXTURES, makeRow, makeTaskRow, makeTempDir, runNode } from "./fixture-rows";
 

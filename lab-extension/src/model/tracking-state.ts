@@ -3,7 +3,7 @@
  * tracker is doing: the replies to the commands the extension sends, and the live feed, which
  * also reports trackers started or stopped by cells. The feed wins unless a command is in flight.
  */
-import type { LiveFeed } from "./feed";
+import type { LiveFeed } from "../protocol/live-feed";
 
 export type TrackingPhase = "no-kernel" | "unsupported" | "idle" | "starting" | "tracking" | "stopping" | "error";
 

@@ -13,7 +13,7 @@ import { EXPOSITION_CONTENT_TYPE, fleetMetrics, renderExposition } from "./metri
 export interface ExpositionOptions {
   host: string;
   port: number;
-  /** The run's latest row (the CSV's), read at every measurement. */
+  /** The run's row (the CSV's) before its first measurement; each measurement brings the next. */
   currentRow(): EmissionsData;
 }
 
@@ -62,9 +62,9 @@ export function createExpositionSink(options: ExpositionOptions): ExpositionSink
   return {
     name: "prometheus /metrics",
     listening,
-    measurementOut(sample) {
+    measured({ sample, row: latest }) {
       intensity = sample.intensityGPerKWh;
-      refresh(options.currentRow());
+      refresh(latest);
     },
     out: async (total) => refresh(total),
     exit: async () => {

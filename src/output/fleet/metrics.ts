@@ -6,6 +6,7 @@
  */
 import * as os from "node:os";
 import type { EmissionsData } from "../emissions-data";
+import { JOULES_PER_KWH } from "../../units";
 
 export type MetricType = "counter" | "gauge";
 
@@ -21,7 +22,6 @@ export interface MetricFamily {
   samples: MetricSample[];
 }
 
-export const JOULES_PER_KWH = 3.6e6;
 
 export type Device = "cpu" | "gpu" | "ram";
 

@@ -13,7 +13,8 @@ import { log } from "../../log";
 import { RetryGate } from "../../net/backoff";
 import type { EmissionsData } from "../emissions-data";
 import type { OutputSink } from "../sink";
-import { devices, energyKWh, JOULES_PER_KWH, powerW, rowIntensity, runLabels, type Device } from "./metrics";
+import { JOULES_PER_KWH } from "../../units";
+import { devices, energyKWh, powerW, rowIntensity, runLabels, type Device } from "./metrics";
 
 export interface OtelContext {
   currentRow(): EmissionsData;
@@ -121,9 +122,9 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
 
   return {
     name: "opentelemetry",
-    measurementOut(sample) {
+    measured({ sample, row: latest }) {
       intensity = sample.intensityGPerKWh;
-      row = context.currentRow();
+      row = latest;
     },
     liveOut: (total) => {
       row = total;

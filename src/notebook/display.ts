@@ -5,10 +5,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { EmissionsData } from "./emissions-data";
-
-/** CodeCarbon's methodology figure for an average car: 0.12 kg CO2eq per km. */
-export const CAR_KG_PER_KM = 0.12;
+import type { EmissionsData } from "../output/emissions-data";
+import { CAR_KG_PER_KM, carMetres, formatSignificant } from "../protocol/format";
 
 export interface SummaryFigures {
   energyKWh: number;
@@ -43,11 +41,10 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
 }
 
-const fixed = (value: number, digits: number) => (Number.isFinite(value) ? Number(value.toPrecision(digits)).toString() : "–");
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? formatSignificant(value, digits) : "–");
 
 function facts(input: SummaryInput): [string, string][] {
   const r = input.figures;
-  const km = r.emissionsKg / CAR_KG_PER_KM;
   const rows: [string, string][] = [
     ["Energy", `${fixed(r.energyKWh * 1000, 4)} Wh`],
     ["Emissions", `${fixed(r.emissionsKg * 1000, 4)} g CO2eq`],
@@ -57,7 +54,7 @@ function facts(input: SummaryInput): [string, string][] {
       "Carbon intensity",
       input.intensityGPerKWh === null ? "not known yet" : `${fixed(input.intensityGPerKWh, 4)} g CO2eq/kWh${input.intensitySource ? ` (${input.intensitySource})` : ""}`,
     ],
-    ["Equivalent", `${fixed(km * 1000, 3)} m driven by an average car (${CAR_KG_PER_KM} kg/km)`],
+    ["Equivalent", `${fixed(carMetres(r.emissionsKg), 3)} m driven by an average car (${CAR_KG_PER_KM} kg/km)`],
   ];
   if (input.sources.length > 0) rows.push(["Measured with", input.sources.join("; ")]);
   rows.push(["Project / run", `${r.projectName} / ${r.runId}`]);

@@ -3,8 +3,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { appendPoint, cleanOldFeeds, createLiveFeedSink, MAX_POINTS, type LiveFeed, type LiveFeedPoint } from "../../src/output/live-feed";
-import { detectKernel } from "../../src/output/kernel-context";
+import { cleanOldFeeds, createLiveFeedSink } from "../../src/notebook/live-feed-sink";
+import { appendPoint, MAX_POINTS, type LiveFeed, type LiveFeedPoint } from "../../src/protocol/live-feed";
+import { detectKernel } from "../../src/notebook/kernel";
+import type { EmissionsData } from "../../src/output/emissions-data";
+
+/** The live feed reads only the sample of a measurement. */
+const NO_ROW = undefined as unknown as EmissionsData;
 import { codecarbonKernel } from "../../src/jupyter";
 
 const point = (s: number): LiveFeedPoint => ({ t: new Date(s * 1000).toISOString(), s, cpuW: s % 2 === 0 ? 10 : 20, gpuW: 0, ramW: 3, kWh: s / 1000, kg: s / 1e6, g: 56 });
@@ -29,14 +34,17 @@ describe("the live feed", () => {
     const sink = createLiveFeedSink({ file, kernelId: "k1", runId: "r1", projectName: "p", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString(), csv: "emissions.csv" });
     sink.describe(["CPU from RAPL (package-0)"], { gPerKWh: 56, source: "country FRA (2023)" });
     for (let i = 1; i <= 3; i++) {
-      sink.measurementOut!({
-        timestamp: new Date().toISOString(),
-        elapsedS: i,
-        intervalS: 1,
-        powerW: { cpu: 12.5, gpu: 0, ram: 3 },
-        energyKWh: { cpu: i * 0.001, gpu: 0, ram: 0, total: i * 0.001 },
-        emissionsKg: i * 0.00005,
-        intensityGPerKWh: 56,
+      sink.measured!({
+        sample: {
+          timestamp: new Date().toISOString(),
+          elapsedS: i,
+          intervalS: 1,
+          powerW: { cpu: 12.5, gpu: 0, ram: 3 },
+          energyKWh: { cpu: i * 0.001, gpu: 0, ram: 0, total: i * 0.001 },
+          emissionsKg: i * 0.00005,
+          intensityGPerKWh: 56,
+        },
+        row: NO_ROW,
       });
     }
     let feed = JSON.parse(fs.readFileSync(file, "utf8")) as LiveFeed;

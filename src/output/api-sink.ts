@@ -5,13 +5,13 @@
  * bounded budget (flush and stop), so neither the user's code nor the measurements wait on the
  * network, and a point is never lost to an outage.
  */
+import { Spool, type NewSpoolItem } from "../api/spool";
+import type { EmissionCreate, RunCreate } from "../api/types";
+import { Uploader, currentUser } from "../api/uploader";
 import type { TrackerSettings } from "../config/options.generated";
 import { log } from "../log";
-import type { EmissionsData } from "../output/emissions-data";
-import type { OutputSink } from "../output/sink";
-import { Spool, type NewSpoolItem } from "./spool";
-import type { EmissionCreate, RunCreate } from "./types";
-import { Uploader, currentUser } from "./uploader";
+import type { EmissionsData } from "./emissions-data";
+import type { OutputSink } from "./sink";
 
 /** What the API's run record says about the machine, filled in by the tracker. */
 export interface RunFacts {
@@ -32,11 +32,33 @@ export interface RunFacts {
   trackingMode: "machine" | "process";
 }
 
+/** The API's run record is made of the CSV row's machine columns. */
+export function runFactsFromRow(row: EmissionsData): RunFacts {
+  const onCloud = row.on_cloud === "Y";
+  return {
+    os: row.os,
+    runtimeVersion: row.python_version,
+    packageVersion: row.codecarbon_version,
+    cpuCount: row.cpu_count,
+    cpuModel: row.cpu_model,
+    gpuCount: row.gpu_count,
+    gpuModel: row.gpu_model,
+    latitude: row.latitude,
+    longitude: row.longitude,
+    cloudRegion: onCloud ? row.cloud_region : null,
+    cloudProvider: onCloud ? row.cloud_provider : null,
+    ramTotalSizeGiB: row.ram_total_size,
+    trackingMode: row.tracking_mode,
+  };
+}
+
 export interface NetworkOutputContext {
   /** The tracker's run id (a local UUID), written in the CSV. */
   runId: string;
   /** Read when the run record is first sent: the location may be known only after start. */
   runFacts(): RunFacts;
+  /** Which of the two network outputs the settings ask for. */
+  api: boolean;
   env?: NodeJS.ProcessEnv;
   /** Called with the API's id for this run once the API has created it. */
   onApiRunId?: (apiRunId: string) => void;
@@ -131,7 +153,7 @@ export function createNetworkOutputs(settings: TrackerSettings, context: Network
   const finalBudgetMs = 2 * timeoutMs;
   const sinks: OutputSink[] = [];
 
-  if (settings.outputMethods.includes("api")) {
+  if (context.api) {
     const endpoint = settings.apiEndpoint;
     const carry = new DeltaCarry();
     let runQueued = false;

@@ -3,7 +3,7 @@
  * measurement, that the JupyterLab extension reads through the Jupyter server's contents API
  * while a cell runs (even one that blocks the kernel's event loop for minutes).
  *
- * Where: `<kernel working folder>/codecarbon-live/<kernel id>.json`. The folder is the
+ * Where: `<kernel working folder>/codecarbon-live/<kernel id>.json` (see protocol/live-feed.ts). The folder is the
  * notebook's (a kernel starts in its notebook's folder), so the extension finds the feed from
  * the notebook path and the kernel id alone, whoever started the tracker (a cell or the
  * toolbar). Not a dot folder: Jupyter servers refuse hidden paths by default.
@@ -14,14 +14,13 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TrackerSettings } from "../config/options.generated";
-import { writeFileAtomicSync } from "./atomic-file";
-import { detectKernel, LIVE_FEED_FOLDER } from "./kernel-context";
-import { isPidAlive } from "./process-identity";
-import type { MeasurementSample, OutputSink } from "./sink";
-
-export { LIVE_FEED_FOLDER };
-export const LIVE_FEED_VERSION = 1;
-export const MAX_POINTS = 360;
+import { writeFileAtomicSync } from "../output/atomic-file";
+import { isPidAlive } from "../output/process-identity";
+import { describeSource } from "../measure/describe-source";
+import { csvFile, type OutputEntry } from "../output/registry";
+import type { OutputSink } from "../output/sink";
+import { appendPoint, feedRelativePath, LIVE_FEED_VERSION, type LiveFeed } from "../protocol/live-feed";
+import { detectKernel } from "./kernel";
 
 /** Where a run's live feed goes. Plain data: it crosses into the sampler worker. */
 export interface LiveFeedTarget {
@@ -35,44 +34,6 @@ export interface LiveFeedTarget {
   csv: string | null;
 }
 
-/** One point of the feed; short keys keep the file small. */
-export interface LiveFeedPoint {
-  /** ISO time. */
-  t: string;
-  /** Seconds since start. */
-  s: number;
-  cpuW: number;
-  gpuW: number;
-  ramW: number;
-  /** Cumulative kWh and kg at this point. */
-  kWh: number;
-  kg: number;
-  /** gCO2eq/kWh in force, null while unknown. */
-  g: number | null;
-}
-
-export interface LiveFeed {
-  version: typeof LIVE_FEED_VERSION;
-  kernelId: string;
-  runId: string;
-  projectName: string;
-  pid: number;
-  state: "running" | "stopped";
-  startedAt: string;
-  updatedAt: string;
-  measurePowerSecs: number;
-  /** Power source per device in words, e.g. "CPU from RAPL (package-0)". */
-  sources: string[];
-  intensity: { gPerKWh: number | null; source: string | null };
-  totals: { durationS: number; energyKWh: number; emissionsKg: number };
-  points: LiveFeedPoint[];
-  /**
-   * The CSV this run writes, relative to the kernel's working folder (posix separators), so the
-   * extension can export and open it; null when the CSV output is off or lies outside that folder.
-   */
-  csv: string | null;
-}
-
 const ONE_HOUR_MS = 3600_000;
 const ONE_WEEK_MS = 7 * 24 * ONE_HOUR_MS;
 
@@ -81,7 +42,7 @@ export function findLiveFeedTarget(settings: TrackerSettings, runId: string): Li
   const kernel = detectKernel();
   if (kernel === null) return null;
   return {
-    file: path.join(process.cwd(), LIVE_FEED_FOLDER, `${kernel.kernelId}.json`),
+    file: path.join(process.cwd(), ...feedRelativePath(kernel.kernelId).split("/")),
     kernelId: kernel.kernelId,
     runId,
     projectName: settings.projectName,
@@ -93,24 +54,11 @@ export function findLiveFeedTarget(settings: TrackerSettings, runId: string): Li
 }
 
 function csvRelativeToKernel(settings: TrackerSettings): string | null {
-  if (!settings.outputMethods.includes("csv")) return null;
-  const relative = path.relative(process.cwd(), path.resolve(settings.outputDir, settings.outputFile));
+  const file = csvFile(settings);
+  if (file === null) return null;
+  const relative = path.relative(process.cwd(), path.resolve(file));
   if (relative === "" || relative.startsWith("..") || path.isAbsolute(relative)) return null;
   return relative.split(path.sep).join("/");
-}
-
-/**
- * Appends a point; once the feed holds more than `maxPoints`, every other point is dropped
- * (the first and the latest always stay). The points kept are real measurements, so cumulative
- * energy and emissions are exact at every point; older stretches of a long run are shown at a
- * coarser step than the recent ones, and the file never grows past `maxPoints`.
- */
-export function appendPoint(points: LiveFeedPoint[], point: LiveFeedPoint, maxPoints = MAX_POINTS): LiveFeedPoint[] {
-  points.push(point);
-  if (points.length <= maxPoints) return points;
-  const thinned = points.filter((_, i) => i % 2 === 0);
-  if (thinned.at(-1) !== point) thinned.push(point);
-  return thinned;
 }
 
 /** Removes feeds of kernels that are gone (their process ended an hour ago or more) and any week-old feed. */
@@ -177,7 +125,13 @@ export function createLiveFeedSink(target: LiveFeedTarget): LiveFeedSink {
       feed.intensity = intensity;
       write();
     },
-    measurementOut(sample: MeasurementSample) {
+    described(description) {
+      this.describe(description.sources.map(describeSource), {
+        gPerKWh: description.intensity.intensityGPerKWh,
+        source: description.intensity.source.label,
+      });
+    },
+    measured({ sample }) {
       feed.points = appendPoint(feed.points, {
         t: sample.timestamp,
         s: round(sample.elapsedS, 3),
@@ -203,4 +157,19 @@ export function createLiveFeedSink(target: LiveFeedTarget): LiveFeedSink {
 function round(value: number, digits: number): number {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/** The live feed as one of a run's outputs: wanted when the run has a feed target (in a notebook kernel). */
+export function liveFeedOutput(target: LiveFeedTarget | null): OutputEntry {
+  return {
+    name: "live feed",
+    wanted: () => target !== null,
+    create: () => {
+      try {
+        return createLiveFeedSink(target!);
+      } catch (error) {
+        throw new Error(`${target!.file} cannot be written (${String(error)}); the notebook's chart will stay empty`);
+      }
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { detectLineEnd, formatCsvRecord, formatCsvValue, parseCsv } from "../../src/output/csv-format";
+import { detectLineEnd, formatCsvRecord, formatCsvValue, parseCsv } from "../../src/protocol/csv";
 
 describe("formatCsvValue", () => {
   test("null and undefined give an empty cell", () => {

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createNetworkOutputs, runCreateBody, type RunFacts } from "../../src/api/outputs";
+import { createNetworkOutputs, runCreateBody, type RunFacts } from "../../src/output/api-sink";
 import { CodeCarbonApiClient } from "../../src/api/client";
 import { HttpError, HttpStatusError } from "../../src/net/http";
 import { resolveConfig } from "../../src/config";
@@ -107,7 +107,7 @@ describe("the api output: spool first, send in the background, lose nothing", ()
       { outputDir: dir, outputMethods: ["csv", "api"], apiEndpoint: api.url, apiKey: TOKEN, apiTimeoutSecs: 0.5, ...options },
       { env: {}, cwd: dir, home: dir },
     ).settings;
-    const sinks = createNetworkOutputs(settings, { runId, runFacts: () => facts });
+    const sinks = createNetworkOutputs(settings, { runId, runFacts: () => facts, api: true });
     return sinks.find((s) => s.name === "api")!;
   }
 
@@ -205,7 +205,7 @@ describe("the api output: spool first, send in the background, lose nothing", ()
 
   test("emissions_endpoint receives each run's record as JSON, through the same spool", async () => {
     const settings = resolveConfig({ outputDir: dir, emissionsEndpoint: `${api.url}/emissions-record`, apiTimeoutSecs: 0.5 }, { env: {}, cwd: dir, home: dir }).settings;
-    const [sink] = createNetworkOutputs(settings, { runId: "run-f", runFacts: () => facts });
+    const [sink] = createNetworkOutputs(settings, { runId: "run-f", runFacts: () => facts, api: false });
     assert.equal(sink?.name, "emissions_endpoint");
     await sink!.out(makeRow({ run_id: "run-f" }), makeRow());
     const posted = api.all.filter((r) => r.path === "/emissions-record");

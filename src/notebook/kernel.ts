@@ -7,9 +7,6 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-/** The folder, beside the notebook, that holds the live feeds (see live-feed.ts). */
-export const LIVE_FEED_FOLDER = "codecarbon-live";
-
 export interface KernelContext {
   kernelId: string;
   connectionFile: string;

@@ -1,20 +1,27 @@
 /**
- * The live feed as the extension reads it: the JSON file the kernel's sampling thread rewrites at
- * every measurement (`codecarbon-live/<kernel id>.json` beside the notebook). It arrives through
- * the contents API from a file anyone can edit, so it is checked field by field before use.
+ * The live feed: the contract between the tracker that writes it (in the kernel, or beside it)
+ * and the JupyterLab extension that reads it. A small JSON file, rewritten atomically at every
+ * measurement, at `<notebook folder>/codecarbon-live/<kernel id>.json` (not a dot folder: Jupyter
+ * servers refuse hidden paths by default), read through the server's contents API.
+ *
+ * The reader's side checks the file field by field: it arrives from a folder anyone may write
+ * to. Browser-safe: imports nothing.
  */
-import type { LiveFeed, LiveFeedPoint } from "codecarbon";
 
-export type { LiveFeed, LiveFeedPoint };
+/** The folder, beside the notebook, that holds the live feeds. */
+export const LIVE_FEED_FOLDER = "codecarbon-live";
+export const LIVE_FEED_VERSION = 1;
+/** A feed never holds more points than this; see `appendPoint`. */
+export const MAX_POINTS = 360;
 
-export const FEED_FOLDER = "codecarbon-live";
-export const FEED_VERSION = 1;
-
-export type FeedParse = { ok: true; feed: LiveFeed } | { ok: false; reason: string };
+/** A kernel's feed relative to its working folder (the notebook's), posix separators. */
+export function feedRelativePath(kernelId: string): string {
+  return `${LIVE_FEED_FOLDER}/${kernelId}.json`;
+}
 
 /** The feed of a kernel, beside its notebook: both paths are the contents API's (posix, relative to the server root). */
 export function feedPathFor(notebookPath: string, kernelId: string): string {
-  return joinPath(parentFolder(notebookPath), FEED_FOLDER, `${kernelId}.json`);
+  return joinPath(parentFolder(notebookPath), feedRelativePath(kernelId));
 }
 
 export function parentFolder(contentsPath: string): string {
@@ -25,6 +32,60 @@ export function parentFolder(contentsPath: string): string {
 export function joinPath(...parts: string[]): string {
   return parts.filter((p) => p !== "").join("/");
 }
+
+/** One point of the feed; short keys keep the file small. */
+export interface LiveFeedPoint {
+  /** ISO time. */
+  t: string;
+  /** Seconds since start. */
+  s: number;
+  cpuW: number;
+  gpuW: number;
+  ramW: number;
+  /** Cumulative kWh and kg at this point. */
+  kWh: number;
+  kg: number;
+  /** gCO2eq/kWh in force, null while unknown. */
+  g: number | null;
+}
+
+export interface LiveFeed {
+  version: typeof LIVE_FEED_VERSION;
+  kernelId: string;
+  runId: string;
+  projectName: string;
+  pid: number;
+  state: "running" | "stopped";
+  startedAt: string;
+  updatedAt: string;
+  measurePowerSecs: number;
+  /** Power source per device in words, e.g. "CPU from RAPL (package-0)". */
+  sources: string[];
+  intensity: { gPerKWh: number | null; source: string | null };
+  totals: { durationS: number; energyKWh: number; emissionsKg: number };
+  points: LiveFeedPoint[];
+  /**
+   * The CSV this run writes, relative to the kernel's working folder (posix separators), so the
+   * extension can export and open it; null when the CSV output is off or lies outside that folder.
+   */
+  csv: string | null;
+}
+
+/**
+ * Appends a point; once the feed holds more than `maxPoints`, every other point is dropped
+ * (the first and the latest always stay). The points kept are real measurements, so cumulative
+ * energy and emissions are exact at every point; older stretches of a long run are shown at a
+ * coarser step than the recent ones, and the file never grows past `maxPoints`.
+ */
+export function appendPoint(points: LiveFeedPoint[], point: LiveFeedPoint, maxPoints = MAX_POINTS): LiveFeedPoint[] {
+  points.push(point);
+  if (points.length <= maxPoints) return points;
+  const thinned = points.filter((_, i) => i % 2 === 0);
+  if (thinned.at(-1) !== point) thinned.push(point);
+  return thinned;
+}
+
+export type FeedParse = { ok: true; feed: LiveFeed } | { ok: false; reason: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const isFiniteNumber = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
@@ -46,8 +107,8 @@ export function parseLiveFeed(text: string): FeedParse {
     return { ok: false, reason: "the feed is not JSON (it may be mid-write)" };
   }
   if (!isObject(raw)) return { ok: false, reason: "the feed is not an object" };
-  if (raw["version"] !== FEED_VERSION) {
-    return { ok: false, reason: `feed version ${JSON.stringify(raw["version"])} is not ${FEED_VERSION}: update the codecarbon package in the kernel or the extension` };
+  if (raw["version"] !== LIVE_FEED_VERSION) {
+    return { ok: false, reason: `feed version ${JSON.stringify(raw["version"])} is not ${LIVE_FEED_VERSION}: update the codecarbon package in the kernel or the extension` };
   }
   const { kernelId, runId, projectName, pid, state, startedAt, updatedAt, measurePowerSecs, sources, intensity, totals, points } = raw;
   if (![kernelId, runId, projectName, startedAt, updatedAt].every(isString)) return { ok: false, reason: "the feed lacks its ids or times" };
@@ -71,7 +132,7 @@ export function parseLiveFeed(text: string): FeedParse {
   return {
     ok: true,
     feed: {
-      version: FEED_VERSION,
+      version: LIVE_FEED_VERSION,
       kernelId: kernelId as string,
       runId: runId as string,
       projectName: projectName as string,

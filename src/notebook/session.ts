@@ -1,0 +1,101 @@
+/**
+ * The tracker's notebook collaborator: present only inside a Jupyter kernel. It knows the kernel,
+ * keeps the kernel's one tracker, names the run after the notebook, holds the sampler's log lines
+ * until the user next calls the tracker (output written after a cell has finished lands in
+ * whichever cell runs next), and finds where the live feed goes.
+ */
+import * as path from "node:path";
+import type { ResolvedConfig } from "../config";
+import type { TrackerSettings } from "../config/options.generated";
+import { log, type LogLevel } from "../log";
+import { detectKernel, type KernelContext } from "./kernel";
+import type { LiveFeedTarget } from "./live-feed-sink";
+
+/** What the session needs of a tracker (the tracker room depends on this one, not the other way). */
+export interface KernelTrackerLike {
+  readonly isRunning: boolean;
+  readonly runId: string | undefined;
+  stop(): Promise<unknown>;
+}
+
+/**
+ * The tracker running in this kernel, if any. On `globalThis` under a registered symbol so that
+ * two copies of the package in one kernel still see each other.
+ */
+const KERNEL_TRACKER = Symbol.for("codecarbon.kernel-tracker");
+type KernelSlot = { [KERNEL_TRACKER]?: KernelTrackerLike };
+const kernelSlot = globalThis as KernelSlot;
+
+export function currentKernelTracker(): KernelTrackerLike | undefined {
+  return kernelSlot[KERNEL_TRACKER];
+}
+
+const MAX_HELD_LOGS = 50;
+
+export function emitLog(level: LogLevel, message: string): void {
+  log[level === "critical" ? "error" : level](message);
+}
+
+export class NotebookSession {
+  private heldLogs: { level: LogLevel; message: string }[] = [];
+
+  constructor(readonly kernel: KernelContext) {}
+
+  /**
+   * A Jupyter server names the notebook in JPY_SESSION_NAME: when project_name is set nowhere,
+   * the notebook's name is the project, so two notebooks in one folder write rows that say which
+   * is which.
+   */
+  applyDefaults(config: ResolvedConfig): ResolvedConfig {
+    const session = process.env["JPY_SESSION_NAME"];
+    if (config.origins.projectName.layer !== "default" || !session) return config;
+    const name = path.basename(session).replace(/\.ipynb$/i, "");
+    if (name === "") return config;
+    return { ...config, settings: { ...config.settings, projectName: name } };
+  }
+
+  /**
+   * In a notebook kernel there is one tracker: starting another (re-running the first cell)
+   * stops the previous one cleanly (its row is written) instead of leaving two running.
+   */
+  claim(tracker: KernelTrackerLike): void {
+    const previous = kernelSlot[KERNEL_TRACKER];
+    if (previous !== undefined && previous !== tracker && previous.isRunning) {
+      log.warning(
+        `A tracker was already running in this kernel (run ${previous.runId?.slice(0, 8) ?? "?"}): it is stopped and its row written; a new run starts. ` +
+          "Call stop() on the old tracker first to avoid this message.",
+      );
+      void previous.stop();
+    }
+    kernelSlot[KERNEL_TRACKER] = tracker;
+  }
+
+  release(tracker: KernelTrackerLike): void {
+    if (kernelSlot[KERNEL_TRACKER] === tracker) delete kernelSlot[KERNEL_TRACKER];
+  }
+
+  liveFeedTarget(settings: TrackerSettings, runId: string): LiveFeedTarget | null {
+    // Loaded on use, like this module: importing the package stays cheap outside notebooks.
+    const { findLiveFeedTarget } = require("./live-feed-sink") as typeof import("./live-feed-sink");
+    return findLiveFeedTarget(settings, runId);
+  }
+
+  /** Keeps a sampler log line for later (see the class comment). */
+  hold(level: LogLevel, message: string): void {
+    if (this.heldLogs.length < MAX_HELD_LOGS) this.heldLogs.push({ level, message });
+  }
+
+  /** Prints the lines held back so far. */
+  releaseLogs(): void {
+    const held = this.heldLogs;
+    if (held.length === 0) return;
+    this.heldLogs = [];
+    for (const line of held) emitLog(line.level, line.message);
+  }
+}
+
+/** The session of this kernel, or null outside a Jupyter kernel. */
+export function notebookSession(): NotebookSession | null {
+  const kernel = detectKernel();
+  return kernel === null ? null : new NotebookSession(kernel);
+}

@@ -1,0 +1,132 @@
+/**
+ * Which outputs a run has. Each `output_methods` value maps to one sink factory, and the outputs
+ * switched on by their own keys (emissions_endpoint, prometheus_port, a notebook's live feed) are
+ * listed beside them; every factory takes the same context. Adding an output is one factory
+ * file, one line here and one enum value in the schema.
+ *
+ * The heavy outputs (network, fleet, OpenTelemetry) are loaded only when a run asks for them,
+ * so importing the package stays cheap. A factory that fails is logged once; the others go on.
+ */
+import * as path from "node:path";
+import type { TrackerSettings } from "../config/options.generated";
+import { log } from "../log";
+import type { EmissionsData } from "./emissions-data";
+import type { OutputSink } from "./sink";
+
+export type OutputMethod = TrackerSettings["outputMethods"][number];
+
+export interface SinkContext {
+  settings: TrackerSettings;
+  runId: string;
+  packageVersion: string;
+  /** The run's row (the CSV's) as of the latest measurement. */
+  latestRow(): EmissionsData;
+  /** Called with the Code Carbon API's id for this run once the API has created it. */
+  onApiRunId?: (apiRunId: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export type SinkFactory = (context: SinkContext) => OutputSink | OutputSink[];
+
+const load = <T>(id: string): T => require(id) as T;
+
+const networkSinks = (context: SinkContext, api: boolean): OutputSink[] => {
+  const { createNetworkOutputs, runFactsFromRow } = load<typeof import("./api-sink")>("./api-sink");
+  return createNetworkOutputs(context.settings, {
+    runId: context.runId,
+    runFacts: () => runFactsFromRow(context.latestRow()),
+    api,
+    ...(context.onApiRunId ? { onApiRunId: context.onApiRunId } : {}),
+    ...(context.env ? { env: context.env } : {}),
+  });
+};
+
+/** One factory per `output_methods` value. */
+const OUTPUT_METHOD_SINKS: Record<OutputMethod, SinkFactory> = {
+  csv: ({ settings, runId }) => load<typeof import("./csv-sink")>("./csv-sink").createCsvSink(settings, runId),
+  logger: ({ settings }) => load<typeof import("./logger-sink")>("./logger-sink").createLoggerSink(settings),
+  // The API and emissions_endpoint share one spool and uploader.
+  api: (context) => networkSinks(context, true),
+  prometheus: ({ settings, runId, env }) =>
+    load<typeof import("./fleet/pushgateway")>("./fleet/pushgateway").createPushgatewaySink(settings, { runId, ...(env ? { env } : {}) }),
+  otel: ({ settings, latestRow, packageVersion, env }) =>
+    load<typeof import("./fleet/otel")>("./fleet/otel").createOtelSink(settings, { currentRow: latestRow, packageVersion, ...(env ? { env } : {}) }),
+};
+
+/** An output: when a run wants it and how it is made. Rooms above this one (the notebook) bring their own. */
+export interface OutputEntry {
+  name: string;
+  wanted(context: SinkContext): boolean;
+  create: SinkFactory;
+}
+
+const byMethod = (method: OutputMethod): OutputEntry => ({
+  name: method,
+  wanted: ({ settings }) => settings.outputMethods.includes(method),
+  create: OUTPUT_METHOD_SINKS[method],
+});
+
+/** Every output in the order it runs: files first, then the network, then fleets (then the `extra` ones). */
+const OUTPUTS: readonly OutputEntry[] = [
+  byMethod("csv"),
+  byMethod("logger"),
+  byMethod("api"),
+  {
+    name: "emissions_endpoint",
+    wanted: ({ settings }) => settings.emissionsEndpoint !== null && !settings.outputMethods.includes("api"),
+    create: (context) => networkSinks(context, false),
+  },
+  {
+    name: "prometheus_port",
+    wanted: ({ settings }) => settings.prometheusPort !== null,
+    create: ({ settings, latestRow }) =>
+      load<typeof import("./fleet/exposition")>("./fleet/exposition").createExpositionSink({
+        host: settings.prometheusHost,
+        port: settings.prometheusPort ?? 0,
+        currentRow: latestRow,
+      }),
+  },
+  byMethod("prometheus"),
+  byMethod("otel"),
+];
+
+export function createSinks(context: SinkContext, extra: readonly OutputEntry[] = []): OutputSink[] {
+  const sinks: OutputSink[] = [];
+  for (const output of [...OUTPUTS, ...extra]) {
+    if (!output.wanted(context)) continue;
+    try {
+      const made = output.create(context);
+      sinks.push(...(Array.isArray(made) ? made : [made]));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      log.once("warning", `sink-create:${output.name}`, `The ${output.name} output could not start (${reason}); the other outputs go on.`);
+    }
+  }
+  return sinks;
+}
+
+/** The CSV a run writes, or null when the csv output is off: the one place that decides it. */
+export function csvFile(settings: Pick<TrackerSettings, "outputMethods" | "outputDir" | "outputFile">): string | null {
+  return settings.outputMethods.includes("csv") ? path.join(settings.outputDir, settings.outputFile) : null;
+}
+
+/**
+ * Makes the output folder (a clear error when it cannot be used: the user can fix that at once)
+ * and starts recovering the runs that died in it; the promise settles when recovery is done.
+ */
+export function prepareOutputFolder(settings: Pick<TrackerSettings, "outputDir">): Promise<void> {
+  const { makeDirectorySync } = load<typeof import("./atomic-file")>("./atomic-file");
+  const { recoverOrphanedRuns } = load<typeof import("./checkpoint")>("./checkpoint");
+  try {
+    makeDirectorySync(settings.outputDir);
+  } catch (error) {
+    throw new Error(
+      `cannot create output_dir "${settings.outputDir}" (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
+        "set output_dir (or outputDir in code) to a folder this process may write to",
+    );
+  }
+  return recoverOrphanedRuns(settings.outputDir).then(
+    (recovered) => recovered.forEach((r) => log.info(`Recovered interrupted run ${r.runId} into ${r.file}.`)),
+    (error: unknown) => log.warning(`Could not recover interrupted runs in ${settings.outputDir}: ${String(error)}`),
+  );
+}
