@@ -11,16 +11,14 @@
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
-import { makeDirectorySync } from "./atomic-file";
 import * as os from "node:os";
 import * as path from "node:path";
 import { log } from "../log";
 import { CSV_COLUMNS, type EmissionsData, type TaskEmissionsData } from "./emissions-data";
 import type { CsvCellValue } from "./csv-format";
 import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "./csv-file";
-import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "./process-identity";
-
-export { currentProcessIdentity };
+import { makeDirectorySync } from "../fs/atomic-write";
+import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "../fs/process-identity";
 
 export interface RunCheckpoint {
   version: 1;

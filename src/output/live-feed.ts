@@ -14,9 +14,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TrackerSettings } from "../config/options.generated";
-import { writeFileAtomicSync } from "./atomic-file";
+import { writeFileAtomicSync } from "../fs/atomic-write";
 import { detectKernel, LIVE_FEED_FOLDER } from "./kernel-context";
-import { isPidAlive } from "./process-identity";
+import { isPidAlive } from "../fs/process-identity";
 import type { MeasurementSample, OutputSink } from "./sink";
 
 export { LIVE_FEED_FOLDER };

@@ -7,7 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "../output/process-identity";
+import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "../fs/process-identity";
 
 /** Read at each use: `TMPDIR` decides where it is, as for CodeCarbon. */
 export const lockFilePath = () => path.join(os.tmpdir(), ".codecarbon.lock");

@@ -6,12 +6,12 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import {
   checkpointDir,
-  currentProcessIdentity,
   recoverOrphanedRuns,
   removeCheckpoint,
   writeCheckpointSync,
   type RunCheckpoint,
 } from "../../src/output/checkpoint";
+import { currentProcessIdentity } from "../../src/fs/process-identity";
 import { readEmissionsCsv, writeEmissionsRow } from "../../src/output/csv-file";
 import { captureLog, compiledModule, makeRow, makeTaskRow, makeTempDir, runNode, startNode } from "./fixture-rows";
 
@@ -102,7 +102,8 @@ describe("recoverOrphanedRuns", () => {
     inTempDir(async (dir) => {
       const checkpoint = makeCheckpoint(dir);
       const script = `
-        const { writeCheckpointSync, currentProcessIdentity } = require(${JSON.stringify(compiledModule("checkpoint"))});
+        const { writeCheckpointSync } = require(${JSON.stringify(compiledModule("checkpoint"))});
+        const { currentProcessIdentity } = require(${JSON.stringify(path.resolve(__dirname, "..", "..", "src", "fs", "process-identity.js"))});
         const checkpoint = JSON.parse(process.argv[1]);
         writeCheckpointSync({ ...checkpoint, ...currentProcessIdentity() });
         process.stdout.write("ready\\n");
