@@ -268,6 +268,20 @@ describe("recoverOrphanedRuns", () => {
       assert.deepEqual(listRuns(dir), [liveClaim]);
     }));
 
+  test("a claim lock left by a recovery that died is taken over; a live claimant's checkpoint is left alone", () =>
+    inTempDir(async (dir) => {
+      const dead = deadPid();
+      writeCheckpointSync(makeCheckpoint(dir, { runId: "abandoned", pid: dead }));
+      writeCheckpointSync(makeCheckpoint(dir, { runId: "in-progress", pid: dead }));
+      const runs = runsDir(dir);
+      const lockOf = (pid: number) => JSON.stringify({ pid, hostname: os.hostname(), processStartTime: null, createdAt: new Date().toISOString(), token: `t${pid}` });
+      fs.writeFileSync(path.join(runs, "abandoned.json.lock"), lockOf(dead));
+      fs.writeFileSync(path.join(runs, "in-progress.json.lock"), lockOf(process.pid));
+
+      assert.deepEqual((await recoverOrphanedRuns(dir)).map((r) => r.runId), ["abandoned"]);
+      assert.deepEqual(listRuns(dir), ["in-progress.json", "in-progress.json.lock"]);
+    }));
+
   test("temp files left by a killed writer are removed once old", () =>
     inTempDir(async (dir) => {
       fs.mkdirSync(runsDir(dir), { recursive: true });
