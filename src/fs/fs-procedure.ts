@@ -1,7 +1,6 @@
 /**
- * One file-system procedure, two ways to run it. Some callers must block (the sampler thread's
- * checkpoint, `start()` taking the single-run lock, a live-feed write from a synchronous path);
- * others must not (CSV writes in a notebook kernel, where an fsync on a slow disk would freeze the
+ * One file-system procedure, two ways to run it. Some callers must block (`start()` taking the
+ * single-run lock, the live feed written from a synchronous path); others must not (CSV writes in a notebook kernel, where an fsync on a slow disk would freeze the
  * event loop). Writing each procedure twice let the two copies drift apart, so a procedure is
  * written once, as a generator that yields each file-system action (`FsStep`), and
  * `runBlocking` or `runAsync` performs the actions in their blocking or their promise form.
