@@ -14,7 +14,8 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { randomUUID } from "node:crypto";
-import { makeDirectory, withFileLock, writeFileAtomic } from "../output/atomic-file";
+import { makeDirectory, writeFileAtomic } from "../fs/atomic-write";
+import { withFileLock } from "../fs/file-lock";
 import type { EmissionCreate, RunCreate } from "./types";
 
 export type SpoolItem =

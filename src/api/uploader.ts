@@ -8,7 +8,7 @@ import * as os from "node:os";
 import { log } from "../log";
 import { backoffMs } from "../net/backoff";
 import { HttpError, HttpStatusError, httpRequest, redactUrl } from "../net/http";
-import { withFileLock } from "../output/atomic-file";
+import { withFileLock } from "../fs/file-lock";
 import { CodeCarbonApiClient } from "./client";
 import { Spool, type SpoolItem } from "./spool";
 import { ApiBodyError } from "./types";

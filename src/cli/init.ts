@@ -13,7 +13,7 @@ import type { ExperimentCreate } from "../api/types";
 import { resolveConfig } from "../config";
 import { CONFIG_FILE_NAME, CONFIG_SECTION } from "../config/ini-source";
 import { HttpError, HttpStatusError, redactUrl } from "../net/http";
-import { writeFileAtomic } from "../output/atomic-file";
+import { writeFileAtomic } from "../fs/atomic-write";
 import { CliError, errorText } from "./cli-error";
 import { setIniValue } from "./ini-edit";
 

@@ -14,8 +14,8 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TrackerSettings } from "../config/options.generated";
-import { writeFileAtomicSync } from "../output/atomic-file";
-import { isPidAlive } from "../output/process-identity";
+import { writeFileAtomicSync } from "../fs/atomic-write";
+import { isPidAlive } from "../fs/process-identity";
 import { describeSource } from "../measure/describe-source";
 import { csvFile, type OutputEntry } from "../output/registry";
 import type { OutputSink } from "../output/sink";

@@ -5,22 +5,23 @@
  * the next run started in that folder writes the rows of runs whose process is gone: at most one
  * measurement interval is lost.
  *
- * Recovery claims a checkpoint by renaming it before writing anything, so when two runs start at
- * once only one of them writes the row. A claim names its claimant, so a claim left by a recovery
- * that itself died is taken over by the next one.
+ * Recovery claims a checkpoint by taking its lock (`<run_id>.json.lock`, `src/fs/file-lock`)
+ * before writing anything, so when two runs start at once only one of them writes the row. The
+ * lock names its owner, so a lock left by a recovery that itself died is taken over by the next
+ * one. Earlier versions claimed by renaming the checkpoint to `<name>.claimed-<pid>-<start>@<host>`;
+ * such a claim is still taken over once its claimant is gone.
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
-import { makeDirectorySync } from "./atomic-file";
 import * as os from "node:os";
 import * as path from "node:path";
 import { log } from "../log";
 import { CSV_COLUMNS, type EmissionsData, type TaskEmissionsData } from "./emissions-data";
 import type { CsvCellValue } from "../protocol/csv";
 import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "./csv-file";
-import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "./process-identity";
-
-export { currentProcessIdentity };
+import { makeDirectorySync } from "../fs/atomic-write";
+import { tryLockFile, type FileLockOptions, type HeldFileLock } from "../fs/file-lock";
+import { isLocalProcessGone } from "../fs/process-identity";
 
 export interface RunCheckpoint {
   version: 1;
@@ -46,7 +47,8 @@ const OTHER_HOST_STALE_MS = 24 * 60 * 60 * 1000;
 const ORPHAN_TEMP_MS = 60 * 60 * 1000;
 
 const CHECKPOINT_SUFFIX = ".json";
-const CLAIM_PATTERN = /^(.+\.json)\.claimed-(\d+)-(\d+|none)@([A-Za-z0-9._-]+)$/;
+/** A claim by an earlier version: the checkpoint renamed to name its claimant. */
+const LEGACY_CLAIM_PATTERN = /^(.+\.json)\.claimed-(\d+)-(\d+|none)@([A-Za-z0-9._-]+)$/;
 
 export function checkpointDir(outputDir: string): string {
   return path.join(outputDir, ".codecarbon", "runs");
@@ -58,6 +60,13 @@ function checkpointFileName(runId: string): string {
 }
 
 const safeHostname = (hostname: string) => hostname.replace(/[^A-Za-z0-9.-]/g, "_");
+
+/**
+ * A recovery takes a moment, yet only a claimant that is gone loses its claim: age alone never
+ * does, and another host's claim is never taken from here (as with earlier versions' claims).
+ * A recovery never waits: a checkpoint claimed by another is that one's to write.
+ */
+const CLAIM_POLICY: FileLockOptions = { timeoutMs: 0, staleMs: Infinity, takeoverLogLevel: "debug" };
 
 /** Writes one checkpoint once (creating the folder); a running sampler keeps a CheckpointWriter. */
 export function writeCheckpointSync(checkpoint: RunCheckpoint): void {
@@ -139,7 +148,6 @@ export async function recoverOrphanedRuns(outputDir: string): Promise<Array<{ ru
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
-  const me = currentProcessIdentity();
   const recovered: Array<{ runId: string; file: string }> = [];
   for (const name of names.sort()) {
     const current = path.join(dir, name);
@@ -148,20 +156,20 @@ export async function recoverOrphanedRuns(outputDir: string): Promise<Array<{ ru
         await removeIfOlderThan(current, ORPHAN_TEMP_MS);
         continue;
       }
-      let original: string;
-      let claimed: string | null;
-      const abandonedClaim = CLAIM_PATTERN.exec(name);
+      let checkpointFile: string;
+      let claim: HeldFileLock | null;
+      const abandonedClaim = LEGACY_CLAIM_PATTERN.exec(name);
       if (name.endsWith(CHECKPOINT_SUFFIX)) {
-        original = current;
-        claimed = await claimIfOrphaned(current, me);
+        checkpointFile = current;
+        claim = await claimIfOrphaned(current);
       } else if (abandonedClaim !== null && isClaimantGone(abandonedClaim)) {
-        original = path.join(dir, abandonedClaim[1]!);
-        claimed = await claim(current, original, me);
+        checkpointFile = path.join(dir, abandonedClaim[1]!);
+        claim = await takeOverLegacyClaim(current, checkpointFile);
       } else {
         continue;
       }
-      if (claimed === null) continue;
-      const result = await recoverClaimed(claimed, original, outputDir);
+      if (claim === null) continue;
+      const result = await recoverClaimed(checkpointFile, claim, outputDir);
       if (result !== null) recovered.push({ runId: result.runId, file: result.file });
     } catch (error) {
       log.warning(`Could not recover the interrupted run in ${current}: ${String(error)}`);
@@ -176,19 +184,32 @@ function isClaimantGone(match: RegExpExecArray): boolean {
   return isLocalProcessGone({ pid: Number(pid), hostname: os.hostname(), processStartTime: startTime === "none" ? null : (startTime ?? null) });
 }
 
-/** Renames `file` to a name that records this process as its claimant; null when another won. */
-async function claim(file: string, original: string, me: ProcessIdentity): Promise<string | null> {
-  const claimed = `${original}.claimed-${me.pid}-${me.processStartTime ?? "none"}@${safeHostname(me.hostname)}`;
+/** Takes the checkpoint's lock for this process; null when another holds it (or the folder is gone). */
+async function claimCheckpoint(file: string): Promise<HeldFileLock | null> {
   try {
-    await fsp.rename(file, claimed);
-    return claimed;
+    const attempt = await tryLockFile(`${file}.lock`, CLAIM_POLICY);
+    return "held" in attempt ? attempt.held : null;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;
   }
 }
 
-async function claimIfOrphaned(file: string, me: ProcessIdentity): Promise<string | null> {
+/** Claims a checkpoint an earlier version's dead recovery had claimed, and gives it its name back. */
+async function takeOverLegacyClaim(claimedFile: string, checkpointFile: string): Promise<HeldFileLock | null> {
+  const claim = await claimCheckpoint(checkpointFile);
+  if (claim === null) return null;
+  try {
+    await fsp.rename(claimedFile, checkpointFile);
+    return claim;
+  } catch (error) {
+    await claim.release();
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw error;
+  }
+}
+
+async function claimIfOrphaned(file: string): Promise<HeldFileLock | null> {
   const checkpoint = await readCheckpoint(file);
   if (checkpoint === null) return null;
   if (checkpoint.hostname === os.hostname()) {
@@ -200,7 +221,7 @@ async function claimIfOrphaned(file: string, me: ProcessIdentity): Promise<strin
     const lastSignOfLifeMs = Math.max(stat.mtimeMs, Number.isNaN(updatedMs) ? 0 : updatedMs);
     if (Date.now() - lastSignOfLifeMs <= OTHER_HOST_STALE_MS) return null;
   }
-  return claim(file, file, me);
+  return claimCheckpoint(file);
 }
 
 /**
@@ -236,18 +257,23 @@ async function readCheckpoint(file: string): Promise<RunCheckpoint | null> {
  */
 export async function recoverRun(outputDir: string, runId: string): Promise<EmissionsData | null> {
   const file = path.join(checkpointDir(outputDir), checkpointFileName(runId));
-  const claimed = await claim(file, file, currentProcessIdentity());
-  if (claimed === null) return null;
-  return (await recoverClaimed(claimed, file, outputDir))?.row ?? null;
+  const claim = await claimCheckpoint(file);
+  if (claim === null) return null;
+  return (await recoverClaimed(file, claim, outputDir))?.row ?? null;
 }
 
-async function recoverClaimed(claimed: string, original: string, outputDir: string): Promise<{ runId: string; file: string; row: EmissionsData } | null> {
-  // Read again: the claimed file is the latest content, whatever was read before claiming.
-  const checkpoint = await readCheckpoint(claimed);
-  if (checkpoint === null) return null;
-  const target: CsvTarget = { ...checkpoint.target, outputDir };
-  const csvFile = path.join(outputDir, target.outputFile);
+/**
+ * Writes a claimed checkpoint's rows and removes it. On failure the checkpoint stays where it
+ * is and the claim is given up, so that a later run tries again.
+ */
+async function recoverClaimed(file: string, claim: HeldFileLock, outputDir: string): Promise<{ runId: string; file: string; row: EmissionsData } | null> {
   try {
+    // Read again: under the claim this is the latest content, and the checkpoint is gone when
+    // another recovery wrote it since it was first read.
+    const checkpoint = await readCheckpoint(file);
+    if (checkpoint === null) return null;
+    const target: CsvTarget = { ...checkpoint.target, outputDir };
+    const csvFile = path.join(outputDir, target.outputFile);
     let written = false;
     if (await holdsRowAtLeastAsRecent(csvFile, checkpoint.row)) {
       // The run got as far as writing its final row, and died before removing its checkpoint.
@@ -259,12 +285,10 @@ async function recoverClaimed(claimed: string, original: string, outputDir: stri
     if (checkpoint.taskFile !== null && checkpoint.taskRows.length > 0) {
       await writeTaskRows(checkpoint.taskRows, path.join(outputDir, path.basename(checkpoint.taskFile)));
     }
-    await fsp.unlink(claimed).catch(() => undefined);
+    await fsp.unlink(file).catch(() => undefined);
     return written ? { runId: checkpoint.runId, file: csvFile, row: checkpoint.row } : null;
-  } catch (error) {
-    // Give the checkpoint back so that a later run tries again.
-    await fsp.rename(claimed, original).catch(() => undefined);
-    throw error;
+  } finally {
+    await claim.release();
   }
 }
 

@@ -12,7 +12,8 @@ import * as path from "node:path";
 import { log } from "../log";
 import { CSV_COLUMNS, type CsvColumn, type EmissionsData, type TaskEmissionsData } from "./emissions-data";
 import { detectLineEnd, formatCsvRecord, parseCsv, type CsvCellValue } from "../protocol/csv";
-import { withFileLock, writeFileAtomic } from "./atomic-file";
+import { writeFileAtomic } from "../fs/atomic-write";
+import { withFileLock } from "../fs/file-lock";
 
 export interface CsvTarget {
   outputDir: string;

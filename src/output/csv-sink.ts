@@ -10,7 +10,7 @@ import { log } from "../log";
 import { CheckpointWriter, removeCheckpoint } from "./checkpoint";
 import { writeEmissionsRow, writeTaskRows, type CsvTarget } from "./csv-file";
 import type { EmissionsData, TaskEmissionsData } from "./emissions-data";
-import { currentProcessIdentity } from "./process-identity";
+import { currentProcessIdentity } from "../fs/process-identity";
 import { appendProvenance, provenanceFile } from "./provenance";
 import type { OutputSink } from "./sink";
 

@@ -9,7 +9,8 @@ import * as path from "node:path";
 import type { IntensitySource } from "../intensity/offline";
 import { describeSource } from "../measure/describe-source";
 import { powerBasis, type PowerBasis, type PowerSource } from "../measure/types";
-import { makeDirectory, withFileLock, writeFileAtomic } from "./atomic-file";
+import { makeDirectory, writeFileAtomic } from "../fs/atomic-write";
+import { withFileLock } from "../fs/file-lock";
 import { formatSignificant } from "../protocol/format";
 
 export const PROVENANCE_FORMAT_VERSION = 1;

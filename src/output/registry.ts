@@ -115,7 +115,7 @@ export function csvFile(settings: Pick<TrackerSettings, "outputMethods" | "outpu
  * and starts recovering the runs that died in it; the promise settles when recovery is done.
  */
 export function prepareOutputFolder(settings: Pick<TrackerSettings, "outputDir">): Promise<void> {
-  const { makeDirectorySync } = load<typeof import("./atomic-file")>("./atomic-file");
+  const { makeDirectorySync } = load<typeof import("../fs/atomic-write")>("../fs/atomic-write");
   const { recoverOrphanedRuns } = load<typeof import("./checkpoint")>("./checkpoint");
   try {
     makeDirectorySync(settings.outputDir);

@@ -4,10 +4,10 @@
  * `stop()`, it installs no signal handler (a notebook kernel keeps its own), and a lock left by a
  * process that died is taken over instead of blocking every later run.
  */
-import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "../output/process-identity";
+import { tryLockFileSync, type FileLockOptions } from "../fs/file-lock";
+import { currentProcessIdentity, type ProcessIdentity } from "../fs/process-identity";
 
 /** Read at each use: `TMPDIR` decides where it is, as for CodeCarbon. */
 export const lockFilePath = () => path.join(os.tmpdir(), ".codecarbon.lock");
@@ -16,38 +16,18 @@ interface LockContent extends ProcessIdentity {
   runId: string;
 }
 
+/**
+ * A run holds the lock for hours, so age never makes it stale: only a holder that is gone does.
+ * A lock without a readable owner (CodeCarbon's own lock file is empty) is taken over at once;
+ * `start()` never waits for another run.
+ */
+const SINGLE_RUN_POLICY: FileLockOptions = { timeoutMs: 0, staleMs: Infinity, unreadableGraceMs: 0, takeoverLogLevel: "debug" };
+
 /** Takes the lock for `runId`; returns a release function, or the holder when another run has it. */
 export function acquireSingleRunLock(runId: string, file = lockFilePath()): { release: () => void } | { heldBy: LockContent } {
-  const mine: LockContent = { ...currentProcessIdentity(), runId };
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      fs.writeFileSync(file, JSON.stringify(mine), { flag: "wx" });
-      return {
-        release: () => {
-          // Only remove the lock if it is still ours.
-          if (readLock(file)?.runId === runId) fs.rmSync(file, { force: true });
-        },
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-      const holder = readLock(file);
-      if (holder !== undefined && (holder.hostname !== os.hostname() || !isLocalProcessGone(holder))) return { heldBy: holder };
-      // The holder is gone (or the file is unreadable): take the lock over.
-      fs.rmSync(file, { force: true });
-    }
-  }
-  const holder = readLock(file);
-  return { heldBy: holder ?? { ...mine, runId: "unknown" } };
-}
-
-function readLock(file: string): LockContent | undefined {
-  try {
-    const parsed: unknown = JSON.parse(fs.readFileSync(file, "utf8"));
-    if (typeof parsed !== "object" || parsed === null) return undefined;
-    const { pid, hostname, processStartTime, runId } = parsed as Record<string, unknown>;
-    if (typeof pid !== "number" || typeof hostname !== "string" || typeof runId !== "string") return undefined;
-    return { pid, hostname, processStartTime: typeof processStartTime === "string" ? processStartTime : null, runId };
-  } catch {
-    return undefined;
-  }
+  const attempt = tryLockFileSync(file, { ...SINGLE_RUN_POLICY, details: { runId } });
+  if ("held" in attempt) return { release: () => attempt.held.releaseSync() };
+  const holder = attempt.heldBy;
+  if (holder === null) return { heldBy: { ...currentProcessIdentity(), runId: "unknown" } };
+  return { heldBy: { pid: holder.pid, hostname: holder.hostname, processStartTime: holder.processStartTime, runId: holder.details["runId"] ?? "unknown" } };
 }

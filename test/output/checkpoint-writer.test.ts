@@ -2,7 +2,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { CheckpointWriter, checkpointDir, currentProcessIdentity, recoverRun, type RunCheckpoint } from "../../src/output/checkpoint";
+import { CheckpointWriter, checkpointDir, recoverRun, type RunCheckpoint } from "../../src/output/checkpoint";
+import { currentProcessIdentity } from "../../src/fs/process-identity";
 import { readEmissionsCsv } from "../../src/output/csv-file";
 import { makeRow, makeTempDir } from "./fixture-rows";
 

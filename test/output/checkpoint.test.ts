@@ -6,12 +6,12 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import {
   checkpointDir,
-  currentProcessIdentity,
   recoverOrphanedRuns,
   removeCheckpoint,
   writeCheckpointSync,
   type RunCheckpoint,
 } from "../../src/output/checkpoint";
+import { currentProcessIdentity } from "../../src/fs/process-identity";
 import { readEmissionsCsv, writeEmissionsRow } from "../../src/output/csv-file";
 import { captureLog, compiledModule, makeRow, makeTaskRow, makeTempDir, runNode, startNode } from "./fixture-rows";
 
@@ -102,7 +102,8 @@ describe("recoverOrphanedRuns", () => {
     inTempDir(async (dir) => {
       const checkpoint = makeCheckpoint(dir);
       const script = `
-        const { writeCheckpointSync, currentProcessIdentity } = require(${JSON.stringify(compiledModule("checkpoint"))});
+        const { writeCheckpointSync } = require(${JSON.stringify(compiledModule("checkpoint"))});
+        const { currentProcessIdentity } = require(${JSON.stringify(path.resolve(__dirname, "..", "..", "src", "fs", "process-identity.js"))});
         const checkpoint = JSON.parse(process.argv[1]);
         writeCheckpointSync({ ...checkpoint, ...currentProcessIdentity() });
         process.stdout.write("ready\\n");
@@ -265,6 +266,20 @@ describe("recoverOrphanedRuns", () => {
 
       assert.deepEqual((await recoverOrphanedRuns(dir)).map((r) => r.runId), ["abandoned"]);
       assert.deepEqual(listRuns(dir), [liveClaim]);
+    }));
+
+  test("a claim lock left by a recovery that died is taken over; a live claimant's checkpoint is left alone", () =>
+    inTempDir(async (dir) => {
+      const dead = deadPid();
+      writeCheckpointSync(makeCheckpoint(dir, { runId: "abandoned", pid: dead }));
+      writeCheckpointSync(makeCheckpoint(dir, { runId: "in-progress", pid: dead }));
+      const runs = runsDir(dir);
+      const lockOf = (pid: number) => JSON.stringify({ pid, hostname: os.hostname(), processStartTime: null, createdAt: new Date().toISOString(), token: `t${pid}` });
+      fs.writeFileSync(path.join(runs, "abandoned.json.lock"), lockOf(dead));
+      fs.writeFileSync(path.join(runs, "in-progress.json.lock"), lockOf(process.pid));
+
+      assert.deepEqual((await recoverOrphanedRuns(dir)).map((r) => r.runId), ["abandoned"]);
+      assert.deepEqual(listRuns(dir), ["in-progress.json", "in-progress.json.lock"]);
     }));
 
   test("temp files left by a killed writer are removed once old", () =>

@@ -1,0 +1,97 @@
+/**
+ * One file-system procedure, two ways to run it. Some callers must block (`start()` taking the
+ * single-run lock, the live feed written from a synchronous path); others must not (CSV writes in a notebook kernel, where an fsync on a slow disk would freeze the
+ * event loop). Writing each procedure twice let the two copies drift apart, so a procedure is
+ * written once, as a generator that yields each file-system action (`FsStep`), and
+ * `runBlocking` or `runAsync` performs the actions in their blocking or their promise form.
+ */
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import { promisify } from "node:util";
+
+/** One file-system action, in its blocking and its promise form. */
+export interface FsStep<T> {
+  blocking(): T;
+  async(): Promise<T>;
+}
+
+/** A procedure yields steps and receives each one's result (or its error, thrown at the yield). */
+export type FsProcedure<T> = Generator<FsStep<unknown>, T, unknown>;
+
+/** Performs one step inside a procedure: `const fd = yield* perform(fsSteps.open(file, "wx"))`. */
+export function* perform<T>(step: FsStep<T>): FsProcedure<T> {
+  return (yield step) as T;
+}
+
+export function runBlocking<T>(procedure: FsProcedure<T>): T {
+  let next = procedure.next();
+  while (!next.done) {
+    let result: unknown;
+    try {
+      result = next.value.blocking();
+    } catch (error) {
+      next = procedure.throw(error);
+      continue;
+    }
+    next = procedure.next(result);
+  }
+  return next.value;
+}
+
+export async function runAsync<T>(procedure: FsProcedure<T>): Promise<T> {
+  let next = procedure.next();
+  while (!next.done) {
+    let result: unknown;
+    try {
+      result = await next.value.async();
+    } catch (error) {
+      next = procedure.throw(error);
+      continue;
+    }
+    next = procedure.next(result);
+  }
+  return next.value;
+}
+
+const step = <T>(blocking: () => T, async: () => Promise<T>): FsStep<T> => ({ blocking, async });
+
+// The callback API's promise forms work on numeric descriptors, as the blocking calls do
+// (`fs/promises` would hand out FileHandle objects instead).
+const openAsync = promisify(fs.open);
+const closeAsync = promisify(fs.close);
+const fchmodAsync = promisify(fs.fchmod);
+const fsyncAsync = promisify(fs.fsync);
+const writeFileAsync = promisify(fs.writeFile);
+
+function sleepBlocking(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** The steps the procedures of `src/fs` are made of. */
+export const fsSteps = {
+  open: (file: string, flags: string) => step(() => fs.openSync(file, flags), () => openAsync(file, flags)),
+  close: (fd: number) => step(() => fs.closeSync(fd), () => closeAsync(fd)),
+  fchmod: (fd: number, mode: number) => step(() => fs.fchmodSync(fd, mode), () => fchmodAsync(fd, mode)),
+  fsync: (fd: number) => step(() => fs.fsyncSync(fd), () => fsyncAsync(fd)),
+  writeAll: (fd: number, data: string | Uint8Array) => step(() => fs.writeFileSync(fd, data), () => writeFileAsync(fd, data)),
+  rename: (from: string, to: string) => step(() => fs.renameSync(from, to), () => fsp.rename(from, to)),
+  unlink: (file: string) => step(() => fs.unlinkSync(file), () => fsp.unlink(file)),
+  stat: (file: string) => step(() => fs.statSync(file), () => fsp.stat(file)),
+  readText: (file: string) => step(() => fs.readFileSync(file, "utf8"), () => fsp.readFile(file, "utf8")),
+  sleep: (ms: number) =>
+    step(
+      () => sleepBlocking(ms),
+      () => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+    ),
+};
+
+/** Removes a file if it is there; a file already gone (or never made) is no failure. */
+export function* unlinkQuietly(file: string): FsProcedure<void> {
+  try {
+    yield* perform(fsSteps.unlink(file));
+  } catch {
+    // Already removed, or never created.
+  }
+}
+
+export const errorCode = (error: unknown): string | undefined => (error as NodeJS.ErrnoException | undefined)?.code;
