@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { resolveLatestUsState, resolveOfflineIntensity } from "../../src/intensity/offline";
 import { loadLatestEdition, parseLatestEdition } from "../../src/intensity/latest-edition";
 import { loadUsStates, loadUsStatesLatest, parseUsStates } from "../../src/intensity/datasets";
+import { intensityForReport, renderDetectReport } from "../../src/cli/detect";
 import { useLogCapture } from "../helpers/log-capture";
 import { REPO_ROOT } from "../helpers/sandbox";
 
@@ -133,5 +134,22 @@ describe("US states in the latest edition", () => {
       assert.equal(latest, oneDecimal(newer.intensityGPerKWh), state);
       assert.deepEqual([kind, label], [`\`${newer.source.kind}\``, newer.source.label], state);
     }
+  });
+});
+
+describe("which of the three a US state figure is, as `codecarbon detect` prints it", () => {
+  useLogCapture();
+  const hardware = { ram_total_size: 16, cpu_count: 8, cpu_physical_count: 1, cpu_model: "Test CPU", gpu_count: 0, gpu_model: "", gpu_ids: null };
+  const printed = (r: ReturnType<typeof resolveOfflineIntensity>) => renderDetectReport({ hardware, power: [], intensity: intensityForReport(r) });
+
+  test("zone, newer eGRID and eGRID 2016 each show their source, year and edition", () => {
+    const zone = printed(latestUsa("CA"));
+    assert.match(zone, /208 gCO2eq\/kWh: US state california: zone US-CAL-CISO \(CAISO, Electricity Maps 2025\)/);
+    assert.match(zone, /edition latest, zone US-CAL-CISO/);
+    const newer = printed(latestUsa("illinois"));
+    assert.match(newer, /US state illinois \(eGRID 2023\)\n.*edition latest\n.*no single Electricity Maps zone serves illinois/);
+    const older = resolveLatestUsState(loadLatestEdition(), "illinois", { newer: undefined, codecarbon: loadUsStates() }, []);
+    assert.ok(older !== undefined);
+    assert.match(printed({ ...older, location: latestUsa("illinois").location }), /US state illinois \(eGRID 2016\)\n.*edition codecarbon/);
   });
 });
