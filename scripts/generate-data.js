@@ -3,6 +3,6 @@
 const path = require("node:path");
 const source = path.resolve(process.argv[2] ?? path.join(__dirname, "..", "..", "shared", "reference-data", "codecarbon"));
 const target = path.join(__dirname, "..", "data");
-for (const generator of ["./data/intensity.js", "./data/cpu-tdp.js", "./data/iso-countries.js", "./data/latest-edition.js"]) {
+for (const generator of ["./data/intensity.js", "./data/cpu-tdp.js", "./data/iso-countries.js", "./data/latest-edition.js", "./data/us-states-egrid.js"]) {
   require(generator).generate({ source, target });
 }

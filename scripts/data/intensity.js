@@ -149,11 +149,28 @@ function collectSourceUrls(perSource) {
 
 function buildUsStates(source) {
   const file = "private_infra/2016/usa_emissions.json";
-  const raw = readJsonObject(source, file);
+  return usStatesDocument(readJsonObject(source, file), file, {
+    dataset: "CodeCarbon US state emissions (US EPA eGRID 2016)",
+    upstream: ["US EPA Emissions & Generation Resource Integrated Database (eGRID), 2016 data, state CO2 output emission rates, https://www.epa.gov/egrid"],
+    years: { first: 2016, last: 2016 },
+    licence: US_STATES_LICENCE,
+    files: [sourceFile(source, file)],
+    generatedBy: GENERATOR,
+  });
+}
+
+const US_STATES_LICENCE = `eGRID is a US federal government work (public domain in the US); compilation by CodeCarbon under ${CODECARBON_LICENCE}`;
+
+/**
+ * CodeCarbon's `usa_emissions.json` layout (state name → lbs/MWh and two-letter code, `usa` for
+ * the nation, `_`-keys for notes) as our US-state document; `source` is the file's source block
+ * less the method, which is the same for every edition of the upstream file.
+ */
+function usStatesDocument(raw, file, source) {
   const states = {};
   let national = null;
   for (const key of Object.keys(raw).sort()) {
-    if (key.startsWith("_")) continue; // `_unit` documents the columns
+    if (key.startsWith("_")) continue; // `_unit` and `_source` document the columns
     const entry = raw[key];
     const where = `${file} ${key}`;
     if (!isPlainObject(entry)) fail(where, "is not an object");
@@ -174,12 +191,7 @@ function buildUsStates(source) {
   }
   return {
     source: {
-      dataset: "CodeCarbon US state emissions (US EPA eGRID 2016)",
-      upstream: ["US EPA Emissions & Generation Resource Integrated Database (eGRID), 2016 data, state CO2 output emission rates, https://www.epa.gov/egrid"],
-      years: { first: 2016, last: 2016 },
-      licence: `eGRID is a US federal government work (public domain in the US); compilation by CodeCarbon under ${CODECARBON_LICENCE}`,
-      files: [sourceFile(source, file)],
-      generatedBy: GENERATOR,
+      ...source,
       method: `intensityGPerKWh = emissionsLbsPerMWh x ${KG_PER_KWH_PER_LBS_PER_MWH} kg/lb x 1000 g/kg, at full double precision.`,
     },
     unit: "gCO2eq/kWh",
@@ -383,4 +395,4 @@ function fail(where, problem) {
   throw new Error(`intensity generator: ${where} ${problem}`);
 }
 
-module.exports = { generate, OUTPUT_FILES };
+module.exports = { generate, OUTPUT_FILES, US_STATES_LICENCE, usStatesDocument };

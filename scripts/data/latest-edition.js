@@ -4,9 +4,12 @@
 //
 // Region names map to zones by the zone's own name (accents dropped, any case) and code: "ontario" or "on" → CA-ON,
 // "new south wales" or "nsw" → AU-NSW, "se1" → SE-SE1, "us-cal-ciso" → US-CAL-CISO. An alias two
-// zones of one country would share is dropped rather than guessed. US states are not mapped to
-// balancing authorities (a state spans several, and one authority several states): a US
-// `region` that is not a zone code falls back to the country figure, with the reason recorded.
+// zones of one country would share is dropped rather than guessed.
+//
+// US states: most balancing authorities span several states and many states several
+// authorities, so only the states that one zone serves (nearly) whole are mapped to a zone, from
+// the hand-kept list scripts/data/us-state-zones.json (each entry with its reason), checked here
+// against the zones and the states of intensity-us-states.json and written as `usStateZones`.
 "use strict";
 
 const fs = require("node:fs");
@@ -14,6 +17,7 @@ const path = require("node:path");
 
 const EMBER_YEAR = 2024;
 const ZONES_YEAR = 2025;
+const US_STATE_ZONES = path.join(__dirname, "us-state-zones.json");
 
 function generate({ target }) {
   const { averageIntensity } = require("@tgwf/co2/data");
@@ -63,6 +67,8 @@ function generate({ target }) {
     (aliases[country] ??= {})[alias] = code;
   }
 
+  const usStateZones = readUsStateZones(target, zones);
+
   const document = {
     edition: "latest",
     source: {
@@ -85,8 +91,25 @@ function generate({ target }) {
     countries,
     zones,
     regionAliases: aliases,
+    usStateZones,
   };
   fs.writeFileSync(path.join(target, "intensity-latest.json"), JSON.stringify(document, null, 1) + "\n");
+}
+
+/** The state → zone map, each state known to the eGRID file and each zone a US zone of the data. */
+function readUsStateZones(target, zones) {
+  const where = path.relative(path.join(__dirname, "..", ".."), US_STATE_ZONES);
+  const map = JSON.parse(fs.readFileSync(US_STATE_ZONES, "utf8")).states;
+  const states = JSON.parse(fs.readFileSync(path.join(target, "intensity-us-states.json"), "utf8")).states;
+  const written = {};
+  for (const state of Object.keys(map).sort()) {
+    const { zone, reason } = map[state];
+    if (states[state] === undefined) throw new Error(`${where}: "${state}" is not a state of intensity-us-states.json`);
+    if (zones[zone]?.country !== "USA") throw new Error(`${where}: ${state} names ${zone}, which is not a US zone of the Electricity Maps ${ZONES_YEAR} data`);
+    if (typeof reason !== "string" || reason.trim() === "") throw new Error(`${where}: ${state} has no reason`);
+    written[state] = { code: states[state].code, zone, reason };
+  }
+  return written;
 }
 
 module.exports = { generate };

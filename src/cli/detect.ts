@@ -3,6 +3,7 @@
  * power source it would use and why (the same choice planHardware makes for a run, with the
  * configuration applied: rapl_dir, gpu_ids, force_cpu_power, force_mode_cpu_load …).
  */
+import type { IntensityResolution } from "../intensity/offline";
 import { resolveFromSettings } from "../intensity/provider";
 import type { TrackerSettings } from "../config/options.generated";
 import { probeNvidia } from "../measure/gpu-nvidia";
@@ -106,8 +107,12 @@ export async function detectHardware(settings: TrackerSettings, env: NodeJS.Proc
     }
     power.push({ device: "gpu", source: null, description: "not measured", notes: [`no GPU: ${reason}`] });
   }
-  const r = resolveFromSettings(settings);
-  const intensity = {
+  return { hardware, power, intensity: intensityForReport(resolveFromSettings(settings)) };
+}
+
+/** The report's intensity: the label names the source and year (for a US state, which of zone, newer eGRID or eGRID 2016). */
+export function intensityForReport(r: IntensityResolution): DetectReport["intensity"] {
+  return {
     gPerKWh: r.intensityGPerKWh,
     label: r.source.label,
     dataset: r.source.dataset,
@@ -116,7 +121,6 @@ export async function detectHardware(settings: TrackerSettings, env: NodeJS.Proc
     zone: r.source.zone ?? null,
     fallbackReason: r.source.fallbackReason,
   };
-  return { hardware, power, intensity };
 }
 
 /** The report as `codecarbon detect` prints it. */

@@ -9,6 +9,8 @@ import { dataPath, readJsonOnce } from "../assets";
 export const INTENSITY_FILES = {
   countries: "intensity-countries.json",
   usStates: "intensity-us-states.json",
+  /** The latest edition's newer eGRID state figures, in the same shape as usStates. */
+  usStatesLatest: "intensity-us-states-latest.json",
   canadaProvinces: "intensity-canada-provinces.json",
   nordicZones: "intensity-nordic-zones.json",
   cloudRegions: "intensity-cloud-regions.json",
@@ -120,6 +122,7 @@ export function loadOnce<T>(file: string, parse: (raw: unknown, file: string) =>
 
 export const loadCountries = (): CountriesDataset => loadOnce(INTENSITY_FILES.countries, parseCountries);
 export const loadUsStates = (): UsStatesDataset => loadOnce(INTENSITY_FILES.usStates, parseUsStates);
+export const loadUsStatesLatest = (): UsStatesDataset => loadOnce(INTENSITY_FILES.usStatesLatest, parseUsStates);
 export const loadCanadaProvinces = (): CanadaProvincesDataset => loadOnce(INTENSITY_FILES.canadaProvinces, parseCanadaProvinces);
 export const loadNordicZones = (): NordicZonesDataset => loadOnce(INTENSITY_FILES.nordicZones, parseNordicZones);
 export const loadCloudRegions = (): CloudRegionsDataset => loadOnce(INTENSITY_FILES.cloudRegions, parseCloudRegions);

@@ -17,8 +17,11 @@ import {
   loadCountries,
   loadNordicZones,
   loadUsStates,
+  loadUsStatesLatest,
   type CloudRegionRecord,
   type CountriesDataset,
+  type UsStateRecord,
+  type UsStatesDataset,
 } from "./datasets";
 
 export interface IntensityQuery {
@@ -26,7 +29,7 @@ export interface IntensityQuery {
   forcedGPerKWh?: number | null;
   /** ISO 3166 alpha-3, any case. */
   countryIsoCode?: string | null;
-  /** US state full name or two-letter code (any case), Canadian province name, Nordic zone SE1..FI. */
+  /** US state full name or two-letter code (any case), Canadian province name, Nordic zone SE1..FI; in the latest edition also an Electricity Maps zone. */
   region?: string | null;
   /** e.g. "gcp", "aws", "azure". */
   cloudProvider?: string | null;
@@ -162,9 +165,11 @@ export function resolveOfflineIntensity(query: IntensityQuery): IntensityResolut
   return { ...resolved, source: { ...resolved.source, edition: "codecarbon" } };
 }
 
-/** The latest edition: Electricity Maps zone → Ember country → Ember world average. */
+/** The latest edition: US state or Electricity Maps zone → Ember country → Ember world average. */
 function resolveLatest(edition: LatestEdition, countryIsoCode: string | null, region: string | null, reasons: string[], location: IntensityLocation): IntensityResolution {
   if (region !== null) {
+    const state = countryIsoCode === "USA" ? resolveLatestUsState(edition, region, loadUsStateFigures(reasons), reasons) : undefined;
+    if (state !== undefined) return { ...state, location };
     const zoneCode = zoneForRegion(edition, countryIsoCode, region);
     const zone = zoneCode === undefined ? undefined : edition.zones.get(zoneCode);
     if (zoneCode !== undefined && zone !== undefined) {
@@ -182,11 +187,13 @@ function resolveLatest(edition: LatestEdition, countryIsoCode: string | null, re
         location,
       };
     }
-    reasons.push(
-      countryIsoCode === "USA"
-        ? `region '${region}' is not an Electricity Maps zone code (US states are not mapped to balancing authorities; use a zone such as US-CAL-CISO)`
-        : `region '${region}' is not an Electricity Maps zone${countryIsoCode === null ? "" : ` of ${countryIsoCode}`}`,
-    );
+    if (countryIsoCode === "USA") {
+      const reason = `region '${region}' is neither a US state nor an Electricity Maps zone of USA`;
+      log.once("warning", `intensity.us-region:${region}`, `${capitalise(reason)} (a state's full name or two-letter code, or a zone such as US-CAL-CISO); using the USA country figure.`);
+      reasons.push(reason);
+    } else {
+      reasons.push(`region '${region}' is not an Electricity Maps zone${countryIsoCode === null ? "" : ` of ${countryIsoCode}`}`);
+    }
   }
   const country = countryIsoCode === null ? undefined : edition.countries.get(countryIsoCode);
   if (countryIsoCode !== null && country !== undefined) {
@@ -217,6 +224,67 @@ function resolveLatest(edition: LatestEdition, countryIsoCode: string | null, re
     },
     location,
   };
+}
+
+/** The two sets of state-level eGRID figures the latest edition can fall back on; undefined when unusable. */
+export interface UsStateFigures {
+  /** The newer eGRID figures carried for the latest edition. */
+  newer: UsStatesDataset | undefined;
+  /** eGRID 2016, the codecarbon edition's. */
+  codecarbon: UsStatesDataset | undefined;
+}
+
+function loadUsStateFigures(reasons: string[]): UsStateFigures {
+  const load = (loader: () => UsStatesDataset, what: string) => {
+    try {
+      return loader();
+    } catch (error) {
+      log.once("error", `intensity.us-states:${what}`, `The ${what} are unusable (${errorText(error)}); using the next best US state figure.`);
+      reasons.push(`the ${what} could not be loaded`);
+      return undefined;
+    }
+  };
+  return { newer: load(loadUsStatesLatest, "newer eGRID state figures"), codecarbon: load(loadUsStates, "eGRID 2016 state figures") };
+}
+
+/**
+ * A US state (full name or two-letter code) in the latest edition, best figure first: (1) the
+ * Electricity Maps zone that serves the state (nearly) whole, from the edition's state map;
+ * (2) the state's newer eGRID figure; (3) its eGRID 2016 figure, the codecarbon edition's.
+ * Undefined when `region` names no state (the caller then tries it as a zone).
+ */
+export function resolveLatestUsState(edition: LatestEdition, region: string, figures: UsStateFigures, reasons: string[]): Omit<IntensityResolution, "location"> | undefined {
+  const { newer, codecarbon } = figures;
+  const state = newer?.byNameOrCode.get(region) ?? codecarbon?.byNameOrCode.get(region);
+  if (state === undefined) return undefined;
+
+  const mapped = edition.usStateZones.get(state.name);
+  const zone = mapped === undefined ? undefined : edition.zones.get(mapped.zone);
+  if (mapped !== undefined && zone !== undefined) {
+    return {
+      intensityGPerKWh: zone.intensityGPerKWh,
+      source: {
+        kind: "zone",
+        label: `US state ${state.name}: zone ${mapped.zone} (${zone.name}, Electricity Maps ${edition.zoneYear})`,
+        dataset: edition.zoneDataset,
+        year: edition.zoneYear,
+        fallbackReason: reasonText(reasons),
+        edition: "latest",
+        zone: mapped.zone,
+      },
+    };
+  }
+  reasons.push(`no single Electricity Maps zone serves ${state.name} (it is split between balancing authorities)`);
+  const newerState = newer?.byNameOrCode.get(state.name);
+  if (newer !== undefined && newerState !== undefined) {
+    const resolved = usStateFigure(newer, newerState, reasons);
+    return { ...resolved, source: { ...resolved.source, edition: "latest" } };
+  }
+  const olderState = codecarbon?.byNameOrCode.get(state.name);
+  if (codecarbon === undefined || olderState === undefined) return undefined;
+  if (newer !== undefined) reasons.push(`the newer eGRID figures have no ${state.name}`);
+  const resolved = usStateFigure(codecarbon, olderState, reasons);
+  return { ...resolved, source: { ...resolved.source, edition: "codecarbon" } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -258,6 +326,11 @@ function resolveUsState(region: string, reasons: string[]): Resolved | undefined
     reasons.push(reason);
     return undefined;
   }
+  return usStateFigure(states, state, reasons);
+}
+
+/** A state's eGRID figure, labelled with the eGRID year, as both editions give it. */
+function usStateFigure(states: UsStatesDataset, state: UsStateRecord, reasons: readonly string[]): Resolved {
   return {
     intensityGPerKWh: state.intensityGPerKWh,
     source: {

@@ -36,9 +36,9 @@ describe("data editions", () => {
   });
 
   test("zone → country → world, each fallback with its reason", () => {
-    const state = resolveOfflineIntensity({ countryIsoCode: "USA", region: "illinois", edition: "latest" });
-    assert.equal(state.source.kind, "country");
-    assert.match(state.source.fallbackReason ?? "", /'illinois' is not an Electricity Maps zone code \(US states are not mapped/);
+    const notAState = resolveOfflineIntensity({ countryIsoCode: "USA", region: "atlantis", edition: "latest" });
+    assert.equal(notAState.source.kind, "country");
+    assert.match(notAState.source.fallbackReason ?? "", /'atlantis' is neither a US state nor an Electricity Maps zone of USA/);
     const unknownRegion = resolveOfflineIntensity({ countryIsoCode: "FRA", region: "bretagne", edition: "latest" });
     assert.equal(unknownRegion.source.kind, "country");
     assert.match(unknownRegion.source.fallbackReason ?? "", /'bretagne' is not an Electricity Maps zone of FRA/);
@@ -63,7 +63,7 @@ describe("data editions", () => {
     assert.ok(block.length > 0, "README.md has an attributions block");
     const shipped = [
       ...loadLatestEdition().attributions,
-      ...["intensity-countries.json", "intensity-us-states.json", "intensity-canada-provinces.json", "intensity-nordic-zones.json", "intensity-cloud-regions.json"].map((name) => {
+      ...["intensity-countries.json", "intensity-us-states.json", "intensity-us-states-latest.json", "intensity-canada-provinces.json", "intensity-nordic-zones.json", "intensity-cloud-regions.json"].map((name) => {
         const source = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "data", name), "utf8")) as { source: { dataset: string; licence?: string } }).source;
         return { dataset: source.dataset, licence: source.licence ?? "" };
       }),

@@ -77,8 +77,8 @@ describe("online carbon intensity", () => {
     const answer = await createOnlineIntensityProvider(settings()).ready;
     assert.equal(answer.location.countryIsoCode, "USA");
     assert.equal(answer.location.region, "illinois");
-    assert.equal(answer.source.kind, "country", "US states are not zones in the latest edition");
-    assert.match(answer.source.fallbackReason ?? "", /US states are not mapped/);
+    assert.deepEqual([answer.source.kind, answer.source.label], ["us-state", "US state illinois (eGRID 2023)"], "a located US state gets its state-level figure");
+    assert.match(answer.source.fallbackReason ?? "", /no single Electricity Maps zone serves illinois/);
     assert.deepEqual([answer.latitude, answer.longitude], [41.88, -87.63]);
     assert.equal(geojs.requests.length, 2, "each service is tried twice");
   });

@@ -64,12 +64,12 @@ describe("provenance file", () => {
   });
 
   test("the log line names each power source and the intensity's source, edition, zone and fallback", () => {
-    const fallback = resolveOfflineIntensity({ countryIsoCode: "USA", region: "illinois", edition: "latest" });
+    const fallback = resolveOfflineIntensity({ countryIsoCode: "USA", region: "atlantis", edition: "latest" });
     const line = formatProvenanceLine(buildProvenance("run-c", SOURCES, fallback.intensityGPerKWh, fallback.source));
     assert.match(line, /AMD EPYC 7R13/);
     assert.match(line, /GPU 0,1/);
     assert.match(line, /gCO2eq\/kWh from country USA \(Ember 2024\) \[latest\]/);
-    assert.match(line, /fallback: region 'illinois' is not an Electricity Maps zone code/);
+    assert.match(line, /fallback: region 'atlantis' is neither a US state nor an Electricity Maps zone of USA/);
     const forced = buildProvenance("run-d", [{ device: "cpu", method: "tdp", tdpW: 42, tdpOrigin: "forced", matchedName: null, loadModel: "process" }], 12, resolveOfflineIntensity({ forcedGPerKWh: 12 }).source);
     assert.equal(forced.power_sources[0]!.basis, "forced");
     assert.equal(forced.intensity.edition, null, "a forced intensity belongs to no edition");
