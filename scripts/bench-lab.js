@@ -6,6 +6,7 @@
 //    extension, median of several loads;
 //  - the delay from a measurement written by the kernel's sampler to its point on the chart.
 // Run after `bash scripts/setup.sh`: npm run bench:lab
+/* global window, document, MutationObserver -- functions passed to page.evaluate() run in the browser */
 "use strict";
 const fs = require("node:fs");
 const path = require("node:path");

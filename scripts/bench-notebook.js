@@ -8,7 +8,7 @@ const os = require("node:os");
 const path = require("node:path");
 const { performance } = require("node:perf_hooks");
 const { createLiveFeedSink } = require("../dist/notebook/live-feed-sink");
-const { MAX_POINTS } = require("../dist/protocol/live-feed");
+const { LIVE_FEED_FOLDER, MAX_POINTS } = require("../dist/protocol/live-feed");
 
 const root = path.join(__dirname, "..");
 
@@ -26,7 +26,7 @@ function sample(i) {
 
 function feedFigures() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-bench-feed-"));
-  const file = path.join(dir, "codecarbon-live", "bench.json");
+  const file = path.join(dir, LIVE_FEED_FOLDER, "bench.json");
   const sink = createLiveFeedSink({ file, kernelId: "bench", runId: "r", projectName: "bench", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString() });
   sink.describe(["CPU from TDP 64 W × machine load", "RAM from a 4-DIMM model (16 GiB)"], { gPerKWh: 56.04, source: "country FRA (2023)" });
   const hour = 3600;
@@ -75,7 +75,7 @@ function kernelStartToFirstPoint() {
   const child = spawn(python, [path.join(root, "test", "jupyter", "kernel_driver.py"), plan], { env, stdio: "ignore" });
   return new Promise((resolve) => {
     let firstPointMs = null;
-    const feedDir = path.join(work, "codecarbon-live");
+    const feedDir = path.join(work, LIVE_FEED_FOLDER);
     const poll = setInterval(() => {
       if (firstPointMs !== null || !fs.existsSync(feedDir)) return;
       for (const name of fs.readdirSync(feedDir)) {

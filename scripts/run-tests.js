@@ -4,6 +4,7 @@
 // command is the same on every shell.
 //   node scripts/run-tests.js [filter ...]   only Node test files whose path contains a filter (no UI tests)
 //   node scripts/run-tests.js --ui-only      only the UI tests
+//   node scripts/run-tests.js --unit         only the fast tests: no kernel, server, browser or Python
 "use strict";
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
@@ -12,6 +13,9 @@ const path = require("node:path");
 const ROOT = path.join(__dirname, "..");
 const args = process.argv.slice(2);
 const uiOnly = args.includes("--ui-only");
+const unitOnly = args.includes("--unit");
+// Test files that start kernels, servers, proxies, Python or `npm pack`: left out by --unit.
+const INTEGRATION = [/[/\\](jupyter|differential|package)[/\\]/, /-process\.test\.js$/, /packaging\.test\.js$/, /proxy\.test\.js$/];
 const filter = args.filter((a) => !a.startsWith("--"));
 
 // Tests never reach the internet: every call to a host other than loopback goes to a proxy
@@ -45,7 +49,8 @@ async function nodeTests() {
       else if (entry.name.endsWith(".test.js")) files.push(full);
     }
   })(root);
-  const selected = (filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files).sort();
+  const wanted = filter.length ? files.filter((f) => filter.some((s) => f.includes(s))) : files;
+  const selected = (unitOnly ? wanted.filter((f) => !INTEGRATION.some((pattern) => pattern.test(f))) : wanted).sort();
   if (selected.length === 0) {
     console.error("run-tests: no test files found");
     return { passed: 0, failed: 1 };
@@ -75,7 +80,7 @@ async function uiTests() {
 (async () => {
   const parts = [];
   if (!uiOnly) parts.push(["node", await nodeTests()]);
-  if (uiOnly || filter.length === 0) parts.push(["ui", await uiTests()]);
+  if (uiOnly || (filter.length === 0 && !unitOnly)) parts.push(["ui", await uiTests()]);
   const passed = parts.reduce((sum, [, r]) => sum + r.passed, 0);
   const failed = parts.reduce((sum, [, r]) => sum + r.failed, 0);
   const detail = parts.map(([name, r]) => `${name}: ${r.passed} passed, ${r.failed} failed`).join("; ");

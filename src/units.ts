@@ -6,8 +6,8 @@
  */
 
 export const JOULES_PER_KWH = 3_600_000;
-export const MICROJOULES_PER_KWH = 3_600_000_000_000;
-export const MILLIJOULES_PER_KWH = 3_600_000_000;
+export const MICROJOULES_PER_KWH = JOULES_PER_KWH * 1_000_000;
+export const MILLIJOULES_PER_KWH = JOULES_PER_KWH * 1000;
 export const SECONDS_PER_HOUR = 3600;
 export const BYTES_PER_GIB = 1024 ** 3;
 

@@ -1,5 +1,4 @@
 /** Starts the run's JupyterLab (see lab-server.js) and hands its address to the tests. */
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { startLab } = require("./lab-server") as {
   startLab(options?: { withExtension?: boolean }): Promise<{ url: string; token: string; root: string; work: string; settingsDir: string; stop(): Promise<void> }>;
 };

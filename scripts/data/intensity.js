@@ -357,7 +357,7 @@ function readJsonObject(source, relative) {
   try {
     parsed = JSON.parse(readSourceText(source, relative, "intensity generator"));
   } catch (error) {
-    throw new Error(`intensity generator: ${relative} is not valid JSON: ${error.message}`);
+    throw new Error(`intensity generator: ${relative} is not valid JSON: ${error.message}`, { cause: error });
   }
   if (!isPlainObject(parsed)) fail(relative, "is not a JSON object");
   return parsed;

@@ -3,42 +3,19 @@ const crypto = require("node:crypto");
 const fs = require("node:fs");
 const path = require("node:path");
 
-/** A small RFC 4180 reader: quoted fields, doubled quotes, CRLF or LF line ends. */
+/** The project's one CSV parser (src/protocol/csv.ts, built into dist/ by `npm run build`). */
 function parseCsv(text, file) {
-  const rows = [];
-  let row = [];
-  let field = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') {
-        quoted = false;
-      } else {
-        field += ch;
-      }
-    } else if (ch === '"' && field === "") {
-      quoted = true;
-    } else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      field = "";
-      if (!(row.length === 1 && row[0] === "")) rows.push(row);
-      row = [];
-    } else {
-      field += ch;
-    }
+  let protocol;
+  try {
+    protocol = require("../../dist/protocol/csv.js");
+  } catch (error) {
+    throw new Error("scripts/data needs the built library: run `npm run build` first", { cause: error });
   }
-  if (quoted) throw new Error(`${file} ends inside a quoted field`);
-  row.push(field);
-  if (!(row.length === 1 && row[0] === "")) rows.push(row);
-  return rows;
+  try {
+    return protocol.parseCsv(text, { strict: true });
+  } catch (error) {
+    throw new Error(`${file}: ${error.message}`, { cause: error });
+  }
 }
 
 /** Reads `relative` under the source folder; `who` names the generator in the error. */
@@ -47,7 +24,7 @@ function readText(source, relative, who) {
   try {
     return fs.readFileSync(file, "utf8");
   } catch (error) {
-    throw new Error(`${who}: cannot read ${file}: ${error.message}`);
+    throw new Error(`${who}: cannot read ${file}: ${error.message}`, { cause: error });
   }
 }
 

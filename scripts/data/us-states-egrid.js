@@ -77,7 +77,7 @@ function fetchWheel() {
     try {
       execFileSync(python(), ["-m", "pip", "download", "--quiet", "--no-deps", "--only-binary=:all:", "--dest", CACHE, `${RELEASE.package}==${RELEASE.version}`], { stdio: ["ignore", "ignore", "pipe"] });
     } catch (error) {
-      throw new Error(`cannot download ${RELEASE.package} ${RELEASE.version} with pip (${String(error.stderr ?? error.message).trim().split("\n").pop()})`);
+      throw new Error(`cannot download ${RELEASE.package} ${RELEASE.version} with pip (${String(error.stderr ?? error.message).trim().split("\n").pop()})`, { cause: error });
     }
   }
   const hash = crypto.createHash("sha256").update(fs.readFileSync(wheel)).digest("hex");

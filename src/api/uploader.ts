@@ -66,7 +66,7 @@ export class Uploader {
       return this.draining;
     }
     const run = async (): Promise<boolean> => {
-      let emptied = false;
+      let emptied: boolean;
       do {
         this.again = false;
         emptied = await this.drainOnce(Date.now() + budgetMs, maxAttempts);

@@ -127,6 +127,7 @@ function cleanModelString(model: string): string {
 }
 
 const WORD = /[\p{L}\p{N}]+/gu;
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, control characters included, is meant
 const ASCII_ONLY = /^[\x00-\x7f]*$/;
 const ASCII_SEPARATORS = /[^a-z0-9]+/;
 

@@ -13,7 +13,8 @@
  * the missed time: the counter delta spans it, and the power integral uses the whole gap.
  */
 import { execFile } from "node:child_process";
-import type { DeviceReading, EnergyReader, PowerSource } from "./types";
+import type { GpuBackend, GpuReader } from "./gpu-backend";
+import type { DeviceReading, PowerSource } from "./types";
 import { JOULES_PER_KWH } from "../units";
 import { log } from "../log";
 
@@ -38,11 +39,8 @@ export interface NvidiaSmiOptions {
   timeoutMs?: number;
 }
 
-/** An EnergyReader that also reports the GPUs' utilisation seen at the latest read. */
-export interface NvidiaEnergyReader extends EnergyReader {
-  /** Mean `utilization.gpu` of the measured GPUs at the latest successful read; null before one. */
-  utilizationPercent(): number | null;
-}
+/** The GPU reader of nvidia-smi; its utilisation is `utilization.gpu`. */
+export type NvidiaEnergyReader = GpuReader;
 
 const ENERGY_FIELD = "total_energy_consumption";
 const QUERY_FIELDS = ["index", "uuid", "name", "memory.total", "power.limit", ENERGY_FIELD, "power.draw", "utilization.gpu"] as const;
@@ -303,3 +301,18 @@ export function describeGpuModel(gpus: readonly Pick<NvidiaGpu, "name">[]): stri
   for (const gpu of gpus) counts.set(gpu.name, (counts.get(gpu.name) ?? 0) + 1);
   return [...counts].map(([name, count]) => `${count} x ${name}`).join(", ");
 }
+
+/** NVIDIA GPUs through nvidia-smi: the energy counter when the driver has it, else power draw. */
+export const nvidiaBackend: GpuBackend = {
+  vendor: "NVIDIA",
+  async probe(env) {
+    const probe = await probeNvidia({ env });
+    if (!probe.ok) return probe;
+    return {
+      ok: true,
+      gpus: probe.gpus,
+      model: describeGpuModel(probe.gpus),
+      createReader: (selectedIndices) => createNvidiaReader(probe.gpus, selectedIndices, { env }),
+    };
+  },
+};

@@ -8,7 +8,8 @@ import type { DetectedHardware, EnergyReader, PowerSource } from "./types";
 import type { SystemFacts } from "./system-info";
 import { readSocketCount } from "./system-info";
 import { probeRapl, createRaplReader } from "./rapl";
-import { probeNvidia, createNvidiaReader, describeGpuModel, type NvidiaGpu, type NvidiaEnergyReader } from "./gpu-nvidia";
+import { probeGpus } from "./gpu";
+import type { GpuReader } from "./gpu-backend";
 import { gpuIdsFromEnvironment, normalizeGpuIds, selectGpus } from "./gpu-ids";
 import { resolveCpuTdp, type CpuTdp } from "./cpu-tdp";
 import { createMachineLoadSampler } from "./cpu-load";
@@ -80,8 +81,8 @@ export async function planHardware(settings: HardwareSettings, facts: SystemFact
   const loadSampler = new SharedLoadSampler();
   const processSampler = settings.trackingMode === "process" ? createProcessTreeSampler() : undefined;
   const readers: EnergyReader[] = [];
-  // nvidia-smi runs in a child process: ask it now and do the CPU work while it answers.
-  const nvidiaProbe = probeNvidia({ env });
+  // GPU tools (nvidia-smi) run in child processes: ask them now and do the CPU work meanwhile.
+  const gpuProbe = probeGpus(env);
 
   // CodeCarbon treats a forced CPU power as the TDP of the load model, not as a constant draw.
   let cpuReader: EnergyReader | undefined = undefined;
@@ -132,25 +133,27 @@ export async function planHardware(settings: HardwareSettings, facts: SystemFact
         }),
   );
 
-  let gpus: NvidiaGpu[] = [];
-  let gpuReader: NvidiaEnergyReader | undefined;
+  let gpuCount = 0;
+  let gpuModel = "";
+  let gpuReader: GpuReader | undefined;
   let selected: number[] | null = null;
   const requestedIds = normalizeGpuIds(settings.gpuIds) ?? gpuIdsFromEnvironment(env);
-  const nvidia = await nvidiaProbe;
-  if (nvidia.ok && nvidia.gpus.length > 0) {
-    gpus = nvidia.gpus;
+  const gpus = await gpuProbe;
+  if (gpus.ok) {
+    gpuCount = gpus.gpus.length;
+    gpuModel = gpus.model;
     if (requestedIds !== null) {
-      const selection = selectGpus(requestedIds, gpus);
+      const selection = selectGpus(requestedIds, gpus.gpus);
       for (const warning of selection.warnings) log.once("warning", `gpu-select:${warning}`, warning);
       selected = selection.indices;
     }
-    const indices = selected ?? gpus.map((g) => g.index);
+    const indices = selected ?? gpus.gpus.map((g) => g.index);
     if (indices.length > 0) {
-      gpuReader = createNvidiaReader(gpus, indices, { env });
+      gpuReader = gpus.createReader(indices);
       readers.push(gpuReader);
     }
   } else {
-    log.once("debug", "no-gpu", `No NVIDIA GPU found${nvidia.ok ? "" : ` (${nvidia.reason})`}; GPU energy is 0.`);
+    log.once("debug", "no-gpu", `No GPU found (${gpus.reason}); GPU energy is 0.`);
   }
 
   const sources = readers.map((r) => r.source);
@@ -164,8 +167,8 @@ export async function planHardware(settings: HardwareSettings, facts: SystemFact
       cpu_count: facts.logicalCpuCount,
       cpu_physical_count: socketCount,
       cpu_model: facts.cpuModel ?? "Unknown",
-      gpu_count: gpus.length,
-      gpu_model: describeGpuModel(gpus),
+      gpu_count: gpuCount,
+      gpu_model: gpuModel,
       gpu_ids: selected,
     },
   };

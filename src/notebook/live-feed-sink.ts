@@ -168,7 +168,8 @@ export function liveFeedOutput(target: LiveFeedTarget | null): OutputEntry {
       try {
         return createLiveFeedSink(target!);
       } catch (error) {
-        throw new Error(`${target!.file} cannot be written (${String(error)}); the notebook's chart will stay empty`);
+        const reason = `${target!.file} cannot be written (${String(error)}); the notebook's chart will stay empty`;
+        throw new Error(reason, { cause: error });
       }
     },
   };

@@ -123,6 +123,7 @@ export function prepareOutputFolder(settings: Pick<TrackerSettings, "outputDir">
     throw new Error(
       `cannot create output_dir "${settings.outputDir}" (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
         "set output_dir (or outputDir in code) to a folder this process may write to",
+      { cause: error },
     );
   }
   return recoverOrphanedRuns(settings.outputDir).then(

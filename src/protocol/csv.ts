@@ -53,9 +53,9 @@ function formatPlainNumber(value: number): string {
  * Parses RFC 4180 text into records of raw cell strings. Tolerates a UTF-8 byte-order mark,
  * CRLF, LF or lone CR line ends, and a missing final line end. Blank lines are skipped, as pandas
  * does. A quote left open at the end of the text closes there rather than throwing, so a file
- * edited by hand is still readable.
+ * edited by hand is still readable; with `strict` (upstream data files) it throws instead.
  */
-export function parseCsv(text: string): string[][] {
+export function parseCsv(text: string, options: { strict?: boolean } = {}): string[][] {
   const records: string[][] = [];
   let record: string[] = [];
   let cell = "";
@@ -106,6 +106,7 @@ export function parseCsv(text: string): string[][] {
     }
     i += 1;
   }
+  if (inQuotes && options.strict === true) throw new Error("the text ends inside a quoted field");
   endRecord();
   return records;
 }

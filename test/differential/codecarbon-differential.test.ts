@@ -675,7 +675,7 @@ function parseOracleAnswer(stdout: string): OracleAnswer {
   try {
     raw = JSON.parse(stdout);
   } catch (error) {
-    throw new Error(`oracle answer is not JSON (${error instanceof Error ? error.message : String(error)}): ${stdout.slice(0, 500)}`);
+    throw new Error(`oracle answer is not JSON (${error instanceof Error ? error.message : String(error)}): ${stdout.slice(0, 500)}`, { cause: error });
   }
   const root = asObject(raw, "root");
   const catalog = asObject(root["catalog"], "catalog");

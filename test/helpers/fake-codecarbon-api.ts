@@ -64,7 +64,7 @@ export async function startFakeCodeCarbonApi(options: { token?: string | null } 
         break;
     }
     const path = request.path.split("?")[0]!;
-    let body: Record<string, unknown> = {};
+    let body: Record<string, unknown>;
     try {
       body = request.body === "" ? {} : (JSON.parse(request.body) as Record<string, unknown>);
     } catch {

@@ -12,7 +12,7 @@ import { makeSandbox, readCsvRows, runChild, startChild, waitFor, type Sandbox }
 import { freePort, startLoopbackServer, type LoopbackServer } from "../helpers/loopback-server";
 import { promQuery, pushgatewayGroups, startPrometheus, startPushgateway, type RunningServer } from "../helpers/fleet-servers";
 
-const J_PER_KWH = 3.6e6;
+import { JOULES_PER_KWH as J_PER_KWH } from "../../src/units";
 /** bcrypt of "fleet-secret" (cost 4), for the Pushgateway's basic_auth_users. */
 const FLEET_SECRET_BCRYPT = "$2b$04$HuRSfL9q95OSA5JwfgvIB.sIhAa7wts99IDBE3OWTaGQ936Y2yMmi";
 

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeSandbox, readCsvRows, runChild, startChild, waitFor } from "../helpers/sandbox";
+import { JOULES_PER_KWH } from "../../src/units";
 
 const checkpointFiles = (outputDir: string) => {
   const dir = path.join(outputDir, ".codecarbon", "runs");
@@ -61,7 +62,7 @@ test("a cell that blocks the event loop is still sampled on time, and RAM energy
     assert.ok(seen.size >= 5, `expected ≥5 distinct checkpoints during a 2 s spin at 0.2 s, saw ${seen.size}: ${[...seen].join(", ")}`);
 
     const row = JSON.parse(result.stdout.trim().split("\n").pop()!) as Record<string, number>;
-    const expectedKWh = (10 * row["duration"]!) / 3_600_000;
+    const expectedKWh = (10 * row["duration"]!) / JOULES_PER_KWH;
     assert.ok(Math.abs(row["ram_energy"]! - expectedKWh) / expectedKWh < 0.001, `ram_energy ${row["ram_energy"]} vs ${expectedKWh}`);
     assert.ok(row["duration"]! >= 2.5, `duration ${row["duration"]}`);
     assert.ok(Math.abs(row["ram_power"]! - 10) < 0.01);

@@ -5,7 +5,6 @@ import * as path from "node:path";
 import { expectPhase, lab, openNotebook, openSidebar, readCsv, rowsFor, sidebar, toggleButton, trackBrieflyFromToolbar, writeNotebook } from "../lab";
 
 // CodeCarbon's header, from the package the kernel runs.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { CSV_COLUMNS } = require(path.join(__dirname, "..", "..", "dist")) as { CSV_COLUMNS: readonly string[] };
 
 test("export downloads this notebook's rows as emissions.csv with CodeCarbon's columns; Open CSV opens the file", async ({ page }) => {

@@ -64,7 +64,7 @@ export function fleetMetrics(row: EmissionsData, intensityGPerKWh: number | null
   const families: MetricFamily[] = [
     {
       name: "codecarbon_energy_joules_total",
-      help: "Energy used since the run started, per device type, PUE applied (J). emissions.csv's <device>_energy in kWh × 3.6e6.",
+      help: `Energy used since the run started, per device type, PUE applied (J). emissions.csv's <device>_energy in kWh × ${JOULES_PER_KWH}.`,
       type: "counter",
       samples: perDevice((d) => energyKWh(row, d) * JOULES_PER_KWH),
     },
