@@ -29,7 +29,10 @@ export default tseslint.config(
     rules: {
       eqeqeq: ["error", "smart"],
       "prefer-arrow-callback": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { args: "none", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", caughtErrors: "none" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { args: "none", varsIgnorePattern: "^_", destructuredArrayIgnorePattern: "^_", caughtErrors: "none" },
+      ],
     },
   },
   {

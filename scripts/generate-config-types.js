@@ -72,8 +72,22 @@ function docComment(key, property) {
   const lines = [`${property.title}${unit}. ${property.description}`, ""];
   lines.push(`Default: \`${JSON.stringify(property.default)}\`. File key \`${key}\`, environment variable \`${ENV_PREFIX}${key.toUpperCase()}\`.`);
   if (property["x-deprecated"]) lines.push(`@deprecated ${property["x-deprecated"]}`);
-  const body = lines.map((line) => (line ? `   * ${line.replace(/\*\//g, "*\\/")}` : "   *"));
+  const body = lines.flatMap((line) => (line ? wrap(line.replace(/\*\//g, "*\\/"), 110).map((l) => `   * ${l}`) : ["   *"]));
   return ["  /**", ...body, "   */"].join("\n");
+}
+
+/** Splits text into lines of at most `width` characters at spaces (a longer word stays whole). */
+function wrap(text, width) {
+  const lines = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines;
 }
 
 /** The whole generated file, as text. */

@@ -43,11 +43,16 @@ export class CodeCarbonApiClient {
       let detail = response.text.trim().slice(0, 300);
       try {
         const body = response.json() as { detail?: unknown };
-        if (body && typeof body === "object" && body.detail !== undefined) detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail).slice(0, 300);
+        if (body && typeof body === "object" && body.detail !== undefined)
+          detail = typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail).slice(0, 300);
       } catch {
         // Not JSON: the raw text says it.
       }
-      throw new HttpStatusError(response.status, response.text, `${method} ${redactUrl(url)} answered HTTP ${response.status}${detail ? `: ${detail}` : ""}`);
+      throw new HttpStatusError(
+        response.status,
+        response.text,
+        `${method} ${redactUrl(url)} answered HTTP ${response.status}${detail ? `: ${detail}` : ""}`,
+      );
     }
     return response.text === "" ? null : response.json();
   }

@@ -30,7 +30,11 @@ function isSpoolItem(value: unknown): value is SpoolItem {
   const o = value as Record<string, unknown>;
   if (typeof o["id"] !== "string" || typeof o["body"] !== "object" || o["body"] === null) return false;
   if (o["kind"] === "http") return typeof o["url"] === "string";
-  return (o["kind"] === "run" || o["kind"] === "emission") && typeof o["runKey"] === "string" && typeof o["endpoint"] === "string";
+  return (
+    (o["kind"] === "run" || o["kind"] === "emission") &&
+    typeof o["runKey"] === "string" &&
+    typeof o["endpoint"] === "string"
+  );
 }
 
 export class Spool {
@@ -89,7 +93,10 @@ export class Spool {
         }
       }
       if (unreadable.length > 0) {
-        await fsp.appendFile(this.rejectedFile, unreadable.map((line) => JSON.stringify({ reason: "unreadable spool line", line }) + "\n").join(""));
+        await fsp.appendFile(
+          this.rejectedFile,
+          unreadable.map((line) => JSON.stringify({ reason: "unreadable spool line", line }) + "\n").join(""),
+        );
         await writeFileAtomic(this.file, items.map((item) => JSON.stringify(item) + "\n").join(""));
       }
       return items;
@@ -122,7 +129,10 @@ export class Spool {
 
   async reject(item: SpoolItem, reason: string): Promise<void> {
     await this.locked(async () => {
-      await fsp.appendFile(this.rejectedFile, JSON.stringify({ reason, rejectedAt: new Date().toISOString(), item }) + "\n");
+      await fsp.appendFile(
+        this.rejectedFile,
+        JSON.stringify({ reason, rejectedAt: new Date().toISOString(), item }) + "\n",
+      );
     });
     await this.remove(new Set([item.id]));
   }

@@ -76,7 +76,8 @@ export class ApiBodyError extends Error {
 }
 
 function object(body: unknown, what: string): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new ApiBodyError(`the API answered ${what} with something other than a JSON object`);
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new ApiBodyError(`the API answered ${what} with something other than a JSON object`);
   return body as Record<string, unknown>;
 }
 
@@ -98,11 +99,16 @@ export function parseCreatedId(body: unknown, what: string): string {
 
 export function parseExperiment(body: unknown): Experiment {
   const o = object(body, "the experiment");
-  return { id: requiredText(o, "id", "the experiment"), name: optionalText(o, "name") ?? "", project_id: optionalText(o, "project_id") };
+  return {
+    id: requiredText(o, "id", "the experiment"),
+    name: optionalText(o, "name") ?? "",
+    project_id: optionalText(o, "project_id"),
+  };
 }
 
 export function parseExperiments(body: unknown): Experiment[] {
-  if (!Array.isArray(body)) throw new ApiBodyError("the API answered the experiment list with something other than a JSON array");
+  if (!Array.isArray(body))
+    throw new ApiBodyError("the API answered the experiment list with something other than a JSON array");
   return body.map(parseExperiment);
 }
 

@@ -22,7 +22,6 @@ export interface UploaderOptions {
   onRunCreated?: (runKey: string, apiRunId: string) => void;
 }
 
-
 function retryable(error: unknown): boolean {
   if (error instanceof HttpStatusError) return error.status === 408 || error.status === 429 || error.status >= 500;
   return error instanceof HttpError || !(error instanceof ApiBodyError);
@@ -116,7 +115,11 @@ export class Uploader {
         } catch (error) {
           if (!retryable(error)) {
             const reason = errorText(error);
-            log.once("error", `spool-reject:${reason}`, `The server refused a ${describe(item)} for good (${reason}); it was moved to ${spool.rejectedFile}.`);
+            log.once(
+              "error",
+              `spool-reject:${reason}`,
+              `The server refused a ${describe(item)} for good (${reason}); it was moved to ${spool.rejectedFile}.`,
+            );
             await spool.reject(item, reason);
             break;
           }
@@ -137,7 +140,9 @@ export class Uploader {
         if ((await spool.apiRunId(item.runKey)) !== undefined) return;
         const apiRunId = await this.client(item.endpoint).createRun(item.body);
         await spool.saveApiRunId(item.runKey, apiRunId);
-        log.info(`CodeCarbon API: run ${item.runKey} was created as ${apiRunId} (experiment ${item.body.experiment_id}).`);
+        log.info(
+          `CodeCarbon API: run ${item.runKey} was created as ${apiRunId} (experiment ${item.body.experiment_id}).`,
+        );
         this.options.onRunCreated?.(item.runKey, apiRunId);
         return;
       }
@@ -153,7 +158,11 @@ export class Uploader {
           this.options.env === undefined ? {} : { env: this.options.env },
         );
         if (response.status < 200 || response.status >= 300) {
-          throw new HttpStatusError(response.status, response.text, `POST ${redactUrl(item.url)} answered HTTP ${response.status}`);
+          throw new HttpStatusError(
+            response.status,
+            response.text,
+            `POST ${redactUrl(item.url)} answered HTTP ${response.status}`,
+          );
         }
         return;
       }
@@ -163,7 +172,9 @@ export class Uploader {
   private down(reason: string, pending: number): void {
     if (this.outage !== null) return;
     this.outage = { since: Date.now(), reason };
-    log.warning(`Could not send emissions (${reason}); ${pending} point(s) kept in ${this.options.spool.file}, to be sent when the server answers again.`);
+    log.warning(
+      `Could not send emissions (${reason}); ${pending} point(s) kept in ${this.options.spool.file}, to be sent when the server answers again.`,
+    );
   }
 
   private recovered(sent: number): void {

@@ -26,7 +26,10 @@ export function renderConfig(resolved: ResolvedConfig, options: ConfigCommandOpt
     }
     return `${JSON.stringify(entries, null, 2)}\n`;
   }
-  if (options.showOrigin) return describeConfig(resolved).map((line) => `${line}\n`).join("");
+  if (options.showOrigin)
+    return describeConfig(resolved)
+      .map((line) => `${line}\n`)
+      .join("");
   return configSpecs()
     .map((spec) => `${spec.key}=${textForm(shownValue(resolved.settings[spec.option], spec.secret))}\n`)
     .join("");

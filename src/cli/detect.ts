@@ -27,13 +27,23 @@ export interface DetectReport {
   hardware: DetectedHardware;
   power: DevicePower[];
   /** The bundled figure a tracker would start from (online trackers may then locate themselves). */
-  intensity: { gPerKWh: number; label: string; dataset: string; edition: string | null; year: number | null; zone: string | null; fallbackReason: string | null };
+  intensity: {
+    gPerKWh: number;
+    label: string;
+    dataset: string;
+    edition: string | null;
+    year: number | null;
+    zone: string | null;
+    fallbackReason: string | null;
+  };
 }
 
 function describeCpu(source: PowerSource, settings: TrackerSettings): string {
   switch (source.method) {
     case "rapl": {
-      const kinds = source.domains.some((d) => d.includes("psys")) ? "RAPL platform (psys) domain" : "RAPL package domains";
+      const kinds = source.domains.some((d) => d.includes("psys"))
+        ? "RAPL platform (psys) domain"
+        : "RAPL package domains";
       return `${kinds} ${source.domains.join(", ")}${source.includesDram ? " + DRAM" : ""} (${settings.raplDir})`;
     }
     case "tdp": {
@@ -75,26 +85,39 @@ function describeOther(source: PowerSource): string {
 function whyNotRapl(settings: TrackerSettings): string {
   if (settings.forceCpuPower !== null) return "RAPL not used: force_cpu_power is set";
   if (process.platform !== "linux") return `RAPL not used: it is read on Linux only (this is ${process.platform})`;
-  const probe = probeRapl({ root: settings.raplDir, includeDram: settings.raplIncludeDram, preferPsys: settings.raplPreferPsys });
+  const probe = probeRapl({
+    root: settings.raplDir,
+    includeDram: settings.raplIncludeDram,
+    preferPsys: settings.raplPreferPsys,
+  });
   if (!probe.ok) return `no RAPL: ${probe.reason}`;
   return settings.forceModeCpuLoad ? "RAPL is available but force_mode_cpu_load is set" : "RAPL not used";
 }
 
-export async function detectHardware(settings: TrackerSettings, env: NodeJS.ProcessEnv = process.env): Promise<DetectReport> {
+export async function detectHardware(
+  settings: TrackerSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<DetectReport> {
   const plan = await planHardware(settings, readSystemFacts(), env);
   // planHardware only counts sockets when a TDP needs them; the report shows the real count.
   const hardware: DetectedHardware = { ...plan.hardware, cpu_physical_count: await readSocketCount() };
   const power: DevicePower[] = [];
 
   for (const source of plan.sources.filter((s) => s.device === "cpu")) {
-    power.push({ device: "cpu", source, description: describeCpu(source, settings), notes: source.method === "rapl" ? [] : [whyNotRapl(settings)] });
+    power.push({
+      device: "cpu",
+      source,
+      description: describeCpu(source, settings),
+      notes: source.method === "rapl" ? [] : [whyNotRapl(settings)],
+    });
   }
   for (const source of plan.sources.filter((s) => s.device === "ram")) {
     power.push({ device: "ram", source, description: describeOther(source), notes: [] });
   }
   const gpuSources = plan.sources.filter((s) => s.device === "gpu");
   for (const source of gpuSources) {
-    const notes = hardware.gpu_ids === null ? [] : [`gpu_ids selects GPU ${hardware.gpu_ids.join(", ")} of ${hardware.gpu_count}`];
+    const notes =
+      hardware.gpu_ids === null ? [] : [`gpu_ids selects GPU ${hardware.gpu_ids.join(", ")} of ${hardware.gpu_count}`];
     power.push({ device: "gpu", source, description: describeOther(source), notes });
   }
   if (gpuSources.length === 0) {
@@ -110,7 +133,10 @@ export async function detectHardware(settings: TrackerSettings, env: NodeJS.Proc
   return { hardware, power, intensity: intensityForReport(resolveFromSettings(settings)) };
 }
 
-/** The report's intensity: the label names the source and year (for a US state, which of zone, newer eGRID or eGRID 2016). */
+/**
+ * The report's intensity: the label names the source and year (for a US state, which of zone, newer eGRID or eGRID
+ * 2016).
+ */
 export function intensityForReport(r: IntensityResolution): DetectReport["intensity"] {
   return {
     gPerKWh: r.intensityGPerKWh,
@@ -145,7 +171,9 @@ export function renderDetectReport(report: DetectReport): string {
   }
   lines.push("Carbon intensity");
   lines.push(`  ${formatNumber(i.gPerKWh)} gCO2eq/kWh: ${i.label}`);
-  lines.push(`        ${i.dataset}${i.edition === null ? "" : `, edition ${i.edition}`}${i.zone === null ? "" : `, zone ${i.zone}`}`);
+  lines.push(
+    `        ${i.dataset}${i.edition === null ? "" : `, edition ${i.edition}`}${i.zone === null ? "" : `, zone ${i.zone}`}`,
+  );
   if (i.fallbackReason !== null) lines.push(`        ${i.fallbackReason}`);
   lines.push("        (from the configuration and the bundled data; an online tracker may locate itself at start)");
   return lines.map((line) => `${line}\n`).join("");

@@ -37,7 +37,8 @@ function keyName(line: string): string | undefined {
  * `text` undefined means there is no file yet.
  */
 export function setIniValue(text: string | undefined, section: string, key: string, value: string): string {
-  if (/[\r\n]/.test(value) || /[\r\n=]/.test(key)) throw new Error(`cannot write ${JSON.stringify(key)} = ${JSON.stringify(value)} on one line`);
+  if (/[\r\n]/.test(value) || /[\r\n=]/.test(key))
+    throw new Error(`cannot write ${JSON.stringify(key)} = ${JSON.stringify(value)} on one line`);
   if (text === undefined || text.trim() === "") return `[${section}]\n${key} = ${value}\n`;
   // A byte-order mark stays where it is; the lines are read without it, as the config reader does.
   if (text.startsWith("\uFEFF")) return `\uFEFF${setIniValue(text.slice(1), section, key, value)}`;

@@ -36,13 +36,19 @@ const TOKEN_HELP =
 function apiFailure(error: unknown, endpoint: string, projectId: string): Error {
   if (error instanceof HttpStatusError) {
     if (error.status === 401 || error.status === 403) {
-      return new CliError(`the Code Carbon API at ${redactUrl(endpoint)} refused to create an experiment in project ${projectId} (HTTP ${error.status}). ${TOKEN_HELP}`);
+      return new CliError(
+        `the Code Carbon API at ${redactUrl(endpoint)} refused to create an experiment in project ${projectId} (HTTP ${error.status}). ${TOKEN_HELP}`,
+      );
     }
     const body = error.body.trim().slice(0, 300);
-    return new CliError(`the Code Carbon API at ${redactUrl(endpoint)} could not create the experiment (HTTP ${error.status}${body === "" ? "" : `: ${body}`}).`);
+    return new CliError(
+      `the Code Carbon API at ${redactUrl(endpoint)} could not create the experiment (HTTP ${error.status}${body === "" ? "" : `: ${body}`}).`,
+    );
   }
   if (error instanceof HttpError) {
-    return new CliError(`could not reach the Code Carbon API at ${redactUrl(endpoint)} (${error.message}). Check the network, a proxy (HTTPS_PROXY), or api_endpoint.`);
+    return new CliError(
+      `could not reach the Code Carbon API at ${redactUrl(endpoint)} (${error.message}). Check the network, a proxy (HTTPS_PROXY), or api_endpoint.`,
+    );
   }
   return error instanceof Error ? error : new Error(String(error));
 }
@@ -62,7 +68,11 @@ export async function runInit(options: InitOptions): Promise<number> {
   const resolved = resolveConfig({}, { cwd });
   const settings = resolved.settings;
   const projectId = options.projectId ?? settings.projectId ?? DEFAULT_PROJECT_ID;
-  const client = new CodeCarbonApiClient({ endpoint: settings.apiEndpoint, apiKey: settings.apiKey, timeoutMs: settings.apiTimeoutSecs * 1000 });
+  const client = new CodeCarbonApiClient({
+    endpoint: settings.apiEndpoint,
+    apiKey: settings.apiKey,
+    timeoutMs: settings.apiTimeoutSecs * 1000,
+  });
 
   const body: ExperimentCreate = {
     timestamp: new Date().toISOString(),
@@ -94,7 +104,10 @@ export async function runInit(options: InitOptions): Promise<number> {
   }
   process.stdout.write(`Created experiment "${options.name}" (${experimentId}) in project ${projectId}.\n`);
   process.stdout.write(`${before === undefined ? "Wrote" : "Updated"} ${file}: experiment_id = ${experimentId}\n`);
-  if (settings.apiKey === null) process.stderr.write(`codecarbon: note: sending measurements may also need a token. ${TOKEN_HELP}\n`);
-  process.stdout.write("Next: codecarbon monitor (or a tracker with output_methods = csv, api) reports to this experiment.\n");
+  if (settings.apiKey === null)
+    process.stderr.write(`codecarbon: note: sending measurements may also need a token. ${TOKEN_HELP}\n`);
+  process.stdout.write(
+    "Next: codecarbon monitor (or a tracker with output_methods = csv, api) reports to this experiment.\n",
+  );
   return 0;
 }

@@ -24,7 +24,10 @@ export function prebuiltExtensionFolder(): string {
 }
 
 /** Jupyter's per-user data folder, as jupyter_core computes it on each platform. */
-export function userDataFolder(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
+export function userDataFolder(
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
   if (env["JUPYTER_DATA_DIR"]) return path.resolve(env["JUPYTER_DATA_DIR"]);
   const home = os.homedir();
   if (platform === "darwin") return path.join(home, "Library", "Jupyter");
@@ -34,13 +37,17 @@ export function userDataFolder(env: NodeJS.ProcessEnv = process.env, platform: N
 
 /** The labextensions folder the options name: --prefix, --sys-prefix (the active environment) or the user's. */
 export function labextensionsFolder(options: JupyterTargetOptions, env: NodeJS.ProcessEnv = process.env): string {
-  const chosen = [options.prefix !== undefined, options.sysPrefix === true, options.user === true].filter(Boolean).length;
+  const chosen = [options.prefix !== undefined, options.sysPrefix === true, options.user === true].filter(
+    Boolean,
+  ).length;
   if (chosen > 1) throw new CliError("choose one of --prefix, --sys-prefix and --user", 2);
   if (options.prefix !== undefined) return path.join(path.resolve(options.prefix), "share", "jupyter", "labextensions");
   if (options.sysPrefix === true) {
     const prefix = env["VIRTUAL_ENV"] || env["CONDA_PREFIX"];
     if (!prefix) {
-      throw new CliError("--sys-prefix needs an active Python environment (VIRTUAL_ENV or CONDA_PREFIX is not set); activate the one JupyterLab runs from, or pass --prefix <its folder>");
+      throw new CliError(
+        "--sys-prefix needs an active Python environment (VIRTUAL_ENV or CONDA_PREFIX is not set); activate the one JupyterLab runs from, or pass --prefix <its folder>",
+      );
     }
     return path.join(prefix, "share", "jupyter", "labextensions");
   }
@@ -61,9 +68,15 @@ function readVersion(folder: string): string {
   }
 }
 
-export function installExtension(options: JupyterTargetOptions, env: NodeJS.ProcessEnv = process.env, source = prebuiltExtensionFolder()): InstallResult {
+export function installExtension(
+  options: JupyterTargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  source = prebuiltExtensionFolder(),
+): InstallResult {
   if (!fs.existsSync(path.join(source, "package.json"))) {
-    throw new CliError(`the prebuilt JupyterLab extension is missing at ${source}; in a checkout of codecarbon, build it with \`npm run build:lab\``);
+    throw new CliError(
+      `the prebuilt JupyterLab extension is missing at ${source}; in a checkout of codecarbon, build it with \`npm run build:lab\``,
+    );
   }
   const target = path.join(labextensionsFolder(options, env), EXTENSION_NAME);
   fs.mkdirSync(path.dirname(target), { recursive: true });
@@ -73,7 +86,12 @@ export function installExtension(options: JupyterTargetOptions, env: NodeJS.Proc
   else fs.cpSync(source, target, { recursive: true });
   // JupyterLab shows how to remove an extension from its install.json; a link's target is left alone.
   if (options.symlink !== true) {
-    const instructions = { packageManager: "npm", packageName: "codecarbon", uninstallInstructions: "Run `codecarbon jupyter uninstall` with the same --prefix, --sys-prefix or --user as the install" };
+    const instructions = {
+      packageManager: "npm",
+      packageName: "codecarbon",
+      uninstallInstructions:
+        "Run `codecarbon jupyter uninstall` with the same --prefix, --sys-prefix or --user as the install",
+    };
     fs.writeFileSync(path.join(target, "install.json"), `${JSON.stringify(instructions, null, 2)}\n`);
   }
   return { installedAt: target, version: readVersion(target) };

@@ -20,20 +20,24 @@ const EXIT_USAGE = 2;
 
 function parsePositiveNumber(text: string): number {
   const value = Number(text);
-  if (text.trim() === "" || !Number.isFinite(value) || value <= 0) throw new InvalidArgumentError("expected a number of seconds above 0, e.g. 10 or 0.5.");
+  if (text.trim() === "" || !Number.isFinite(value) || value <= 0)
+    throw new InvalidArgumentError("expected a number of seconds above 0, e.g. 10 or 0.5.");
   return value;
 }
 
 function parsePort(text: string): number {
   const value = Number(text);
-  if (text.trim() === "" || !Number.isInteger(value) || value < 0 || value > 65535) throw new InvalidArgumentError("expected a TCP port from 0 to 65535, e.g. 9464.");
+  if (text.trim() === "" || !Number.isInteger(value) || value < 0 || value > 65535)
+    throw new InvalidArgumentError("expected a TCP port from 0 to 65535, e.g. 9464.");
   return value;
 }
 
 function parseApiCallInterval(text: string): number {
   const value = Number(text);
   if (text.trim() === "" || !Number.isInteger(value) || value < -1 || value === 0) {
-    throw new InvalidArgumentError("expected a whole number of measurements (1 or more), or -1 to report only at the end.");
+    throw new InvalidArgumentError(
+      "expected a whole number of measurements (1 or more), or -1 to report only at the end.",
+    );
   }
   return value;
 }
@@ -95,9 +99,18 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .description("create an experiment on the Code Carbon API and save its experiment_id to ./.codecarbon.config")
     .option("--name <name>", "experiment name", "Code Carbon user test")
     .option("--description <text>", "experiment description", "Code Carbon user test")
-    .option("--project-id <uuid>", "project to create it in (default: project_id from the config, else CodeCarbon's public project)")
+    .option(
+      "--project-id <uuid>",
+      "project to create it in (default: project_id from the config, else CodeCarbon's public project)",
+    )
     .action(async (options: { name: string; description: string; projectId?: string }) => {
-      setStatus(await loadInit().runInit({ name: options.name, description: options.description, ...(options.projectId !== undefined ? { projectId: options.projectId } : {}) }));
+      setStatus(
+        await loadInit().runInit({
+          name: options.name,
+          description: options.description,
+          ...(options.projectId !== undefined ? { projectId: options.projectId } : {}),
+        }),
+      );
     });
 
   program
@@ -114,9 +127,19 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option("--region <region>", "region inside the country, e.g. quebec")
     .option("--output-dir <dir>", "folder of emissions.csv (default: output_dir from the config, else .)")
     .option("--log-level <level>", "debug, info, warning, error or critical", parseLogLevelOption)
-    .option("--prometheus-port <port>", "serve the metrics at http://<host>:<port>/metrics for Prometheus (9464 is usual; 0 picks a free port)", parsePort)
-    .option("--prometheus-host <address>", "address of the /metrics endpoint (default 127.0.0.1; 0.0.0.0 for a remote Prometheus)")
-    .option("--pushgateway <url>", "also push to this Prometheus Pushgateway (host:port or URL), as CodeCarbon's prometheus output")
+    .option(
+      "--prometheus-port <port>",
+      "serve the metrics at http://<host>:<port>/metrics for Prometheus (9464 is usual; 0 picks a free port)",
+      parsePort,
+    )
+    .option(
+      "--prometheus-host <address>",
+      "address of the /metrics endpoint (default 127.0.0.1; 0.0.0.0 for a remote Prometheus)",
+    )
+    .option(
+      "--pushgateway <url>",
+      "also push to this Prometheus Pushgateway (host:port or URL), as CodeCarbon's prometheus output",
+    )
     .option("--otel", "also export OpenTelemetry metrics over OTLP/HTTP (configured by OTEL_EXPORTER_OTLP_* variables)")
     .option("--verbose", "when stderr is not a terminal, print one line per measurement")
     .passThroughOptions()
@@ -139,17 +162,27 @@ function buildProgram(setStatus: (status: number) => void): Command {
       };
       if (options.logLevel !== undefined) setLogLevel(options.logLevel);
       const { monitorCommand, monitorMachine } = loadMonitor();
-      setStatus(command.length === 0 ? await monitorMachine(monitorOptions) : await monitorCommand(command, monitorOptions));
+      setStatus(
+        command.length === 0 ? await monitorMachine(monitorOptions) : await monitorCommand(command, monitorOptions),
+      );
     });
 
   program
     .command("config")
     .description("print the configuration a tracker started here would use (secrets masked)")
-    .option("--show-origin", "say where each value comes from: default, a config file and line, or an environment variable")
+    .option(
+      "--show-origin",
+      "say where each value comes from: default, a config file and line, or an environment variable",
+    )
     .option("--json", "print JSON")
     .action((options: { showOrigin?: boolean; json?: boolean }) => {
       const resolved = resolveConfig();
-      process.stdout.write(loadConfigCommand().renderConfig(resolved, { showOrigin: options.showOrigin === true, json: options.json === true }));
+      process.stdout.write(
+        loadConfigCommand().renderConfig(resolved, {
+          showOrigin: options.showOrigin === true,
+          json: options.json === true,
+        }),
+      );
       setStatus(0);
     });
 
@@ -168,7 +201,9 @@ function buildProgram(setStatus: (status: number) => void): Command {
       setStatus(0);
     });
 
-  const jupyter = program.command("jupyter").description("install or remove the JupyterLab extension (toolbar toggle and live sidebar)");
+  const jupyter = program
+    .command("jupyter")
+    .description("install or remove the JupyterLab extension (toolbar toggle and live sidebar)");
   const target = (command: Command): Command =>
     command
       .option("--user", "the user's Jupyter data folder (default; JUPYTER_DATA_DIR when set)")
@@ -178,16 +213,22 @@ function buildProgram(setStatus: (status: number) => void): Command {
     .option("--symlink", "link instead of copying (for development)")
     .action((options: { user?: boolean; sysPrefix?: boolean; prefix?: string; symlink?: boolean }) => {
       const result = loadJupyterCommand().installExtension(options);
-      process.stdout.write(`Installed the JupyterLab extension codecarbon-jupyterlab ${result.version} in ${result.installedAt}\nRestart JupyterLab (or reload its page) to load it; \`jupyter labextension list\` should list it.\n`);
+      process.stdout.write(
+        `Installed the JupyterLab extension codecarbon-jupyterlab ${result.version} in ${result.installedAt}\nRestart JupyterLab (or reload its page) to load it; \`jupyter labextension list\` should list it.\n`,
+      );
       setStatus(0);
     });
-  target(jupyter.command("uninstall").description("remove the extension installed by `codecarbon jupyter install`")).action(
-    (options: { user?: boolean; sysPrefix?: boolean; prefix?: string }) => {
-      const removed = loadJupyterCommand().uninstallExtension(options);
-      process.stdout.write(removed === null ? "The JupyterLab extension was not installed there; nothing to remove.\n" : `Removed ${removed}\n`);
-      setStatus(0);
-    },
-  );
+  target(
+    jupyter.command("uninstall").description("remove the extension installed by `codecarbon jupyter install`"),
+  ).action((options: { user?: boolean; sysPrefix?: boolean; prefix?: string }) => {
+    const removed = loadJupyterCommand().uninstallExtension(options);
+    process.stdout.write(
+      removed === null
+        ? "The JupyterLab extension was not installed there; nothing to remove.\n"
+        : `Removed ${removed}\n`,
+    );
+    setStatus(0);
+  });
 
   return program;
 }

@@ -147,16 +147,21 @@ export async function monitorMachine(options: MonitorOptions): Promise<number> {
   stopDisplay();
   process.stderr.write(`codecarbon: ${signal} received, stopping.\n`);
   await tracker.stop();
-  printLines(summaryLines({ subject: "monitored this machine", row: tracker.finalEmissionsData, savedTo: savedTo(tracker) }));
+  printLines(
+    summaryLines({ subject: "monitored this machine", row: tracker.finalEmissionsData, savedTo: savedTo(tracker) }),
+  );
   return 0;
 }
 
-type CommandEnd = { kind: "exit"; code: number | null; signal: NodeJS.Signals | null } | { kind: "error"; error: NodeJS.ErrnoException };
+type CommandEnd =
+  | { kind: "exit"; code: number | null; signal: NodeJS.Signals | null }
+  | { kind: "error"; error: NodeJS.ErrnoException };
 
 /** Runs `command` under a process-mode tracker; resolves to the command's exit status. */
 export async function monitorCommand(command: readonly string[], options: MonitorOptions): Promise<number> {
   const [file, ...args] = command;
-  if (file === undefined || file === "") throw new CliError("monitor needs a command after --, e.g. codecarbon monitor -- python train.py", 2);
+  if (file === undefined || file === "")
+    throw new CliError("monitor needs a command after --, e.g. codecarbon monitor -- python train.py", 2);
   const tracker = createTracker(options, true);
   warnAboutApiOffline(options);
 
@@ -205,7 +210,14 @@ export async function monitorCommand(command: readonly string[], options: Monito
     outcome = `failed: ${end.error.message}`;
   }
   await tracker.stop();
-  printLines(summaryLines({ subject: commandLine(command), outcome, row: tracker.finalEmissionsData, savedTo: savedTo(tracker) }));
+  printLines(
+    summaryLines({
+      subject: commandLine(command),
+      outcome,
+      row: tracker.finalEmissionsData,
+      savedTo: savedTo(tracker),
+    }),
+  );
   return status;
 }
 

@@ -41,7 +41,11 @@ export interface StatusWriter {
  * line per measurement when `verbose`, else nothing (logs and CI output stay short).
  * Returns a function that stops the display and clears a drawn line.
  */
-export function showLiveStatus(source: MeasurementSource, stream: StatusWriter, options: { verbose: boolean }): () => void {
+export function showLiveStatus(
+  source: MeasurementSource,
+  stream: StatusWriter,
+  options: { verbose: boolean },
+): () => void {
   const interactive = stream.isTTY === true;
   if (!interactive && !options.verbose) return () => undefined;
   let drawn = false;

@@ -35,7 +35,10 @@ function ok(value: unknown): Coerced {
 }
 
 function problem(what: string, expected?: string): Coerced {
-  return { ok: false, problem: expected === undefined ? { what, showExample: true } : { what, expected, showExample: true } };
+  return {
+    ok: false,
+    problem: expected === undefined ? { what, showExample: true } : { what, expected, showExample: true },
+  };
 }
 
 function invalid(rule: string): Coerced {
@@ -55,9 +58,11 @@ function checkConstraints(value: number | string | boolean, constraints: Constra
     if (constraints.exclusiveMinimum !== undefined && !(value > constraints.exclusiveMinimum)) {
       return invalid(`be greater than ${constraints.exclusiveMinimum}`);
     }
-    if (constraints.minimum !== undefined && !(value >= constraints.minimum)) return invalid(`be at least ${constraints.minimum}`);
+    if (constraints.minimum !== undefined && !(value >= constraints.minimum))
+      return invalid(`be at least ${constraints.minimum}`);
   }
-  if (constraints.forbidden !== undefined && value === constraints.forbidden) return invalid(`not be ${String(constraints.forbidden)}`);
+  if (constraints.forbidden !== undefined && value === constraints.forbidden)
+    return invalid(`not be ${String(constraints.forbidden)}`);
   if (typeof value === "string" && constraints.pattern !== undefined && !constraints.pattern.test(value)) {
     return invalid(`match ${constraints.pattern.source}`);
   }
@@ -76,14 +81,25 @@ function notOneOf(allowed: readonly string[]): string {
 /** `0, 1`, `[0, 1]` and `(0, 1)` all give the items `0` and `1`; quotes around an item are dropped. */
 export function splitListText(text: string): string[] {
   let inner = text.trim();
-  if ((inner.startsWith("[") && inner.endsWith("]")) || (inner.startsWith("(") && inner.endsWith(")"))) inner = inner.slice(1, -1);
+  if ((inner.startsWith("[") && inner.endsWith("]")) || (inner.startsWith("(") && inner.endsWith(")")))
+    inner = inner.slice(1, -1);
   return inner
     .split(",")
-    .map((item) => item.trim().replace(/^(["'])(.*)\1$/, "$2").trim())
+    .map((item) =>
+      item
+        .trim()
+        .replace(/^(["'])(.*)\1$/, "$2")
+        .trim(),
+    )
     .filter((item) => item !== "");
 }
 
-function scalarFromText(text: string, types: readonly ScalarType[], enumValues: readonly string[] | undefined, unit?: string): Coerced {
+function scalarFromText(
+  text: string,
+  types: readonly ScalarType[],
+  enumValues: readonly string[] | undefined,
+  unit?: string,
+): Coerced {
   if (enumValues !== undefined) {
     const match = matchEnum(text, enumValues);
     return match === undefined ? problem(notOneOf(enumValues)) : ok(match);
@@ -137,7 +153,12 @@ function isScalar(value: unknown): value is number | string | boolean {
   return typeof value === "number" || typeof value === "string" || typeof value === "boolean";
 }
 
-function scalarFromCode(value: unknown, types: readonly ScalarType[], enumValues: readonly string[] | undefined, unit?: string): Coerced {
+function scalarFromCode(
+  value: unknown,
+  types: readonly ScalarType[],
+  enumValues: readonly string[] | undefined,
+  unit?: string,
+): Coerced {
   if (typeof value === "string" && types.includes("string")) {
     if (enumValues === undefined) return ok(value);
     const match = matchEnum(value, enumValues);

@@ -99,7 +99,9 @@ export function parseConfigText(text: string): FileContents {
   const firstOther = otherSections[0];
   if (!sawCodecarbon && firstOther !== undefined && problems.length === 0) {
     const caseHint = firstOther.name.toLowerCase() === CONFIG_SECTION ? "; section names are case-sensitive" : "";
-    problems.push(`line ${firstOther.line}: there is no [${CONFIG_SECTION}] section (found [${firstOther.name}]${caseHint})`);
+    problems.push(
+      `line ${firstOther.line}: there is no [${CONFIG_SECTION}] section (found [${firstOther.name}]${caseHint})`,
+    );
   }
   if (problems.length > 0) return { entries: [], problems };
 

@@ -51,11 +51,19 @@ export interface ResolveContext {
   home?: string;
 }
 
-const LAYER_RANK: Readonly<Record<ConfigLayer, number>> = { default: 0, "global-file": 1, "local-file": 2, env: 3, code: 4 };
+const LAYER_RANK: Readonly<Record<ConfigLayer, number>> = {
+  default: 0,
+  "global-file": 1,
+  "local-file": 2,
+  env: 3,
+  code: 4,
+};
 // Named through the generated type, so renaming the schema key breaks the build here.
 const OUTPUT_METHODS_OPTION: keyof TrackerSettings = "outputMethods";
 
-/** Where a value was written, in the words of a message: `~/.codecarbon.config line 3`, `CODECARBON_PUE`, `option pue`. */
+/**
+ * Where a value was written, in the words of a message: `~/.codecarbon.config line 3`, `CODECARBON_PUE`, `option pue`.
+ */
 function placeOf(origin: ConfigOrigin, spec: KeySpec, home: string): string {
   switch (origin.layer) {
     case "global-file":
@@ -74,7 +82,9 @@ function explain(subject: string, problem: Problem, example: string | undefined)
   if (problem.expected !== undefined) {
     return `${subject} ${problem.what} (expected ${problem.expected}${example === undefined ? "" : `, e.g. ${example}`})`;
   }
-  return problem.showExample && example !== undefined ? `${subject} ${problem.what} (e.g. ${example})` : `${subject} ${problem.what}`;
+  return problem.showExample && example !== undefined
+    ? `${subject} ${problem.what} (e.g. ${example})`
+    : `${subject} ${problem.what}`;
 }
 
 function shownText(spec: KeySpec, raw: string): string {
@@ -88,7 +98,10 @@ function shownCode(spec: KeySpec, value: unknown): string {
 
 function unknownKeyWarning(place: string, name: string, known: readonly string[]): string {
   const suggestion = closestName(name, known);
-  const hint = suggestion === undefined ? "see the configuration table in the README for the known keys" : `did you mean \`${suggestion}\`?`;
+  const hint =
+    suggestion === undefined
+      ? "see the configuration table in the README for the known keys"
+      : `did you mean \`${suggestion}\`?`;
   return `${place}: unknown key ${name} is ignored (${hint})`;
 }
 
@@ -183,7 +196,11 @@ export function resolveConfig(options: TrackerOptions = {}, context: ResolveCont
     }
     take(spec, checkCodeValue(spec, value), { layer: "code" }, (problem) => {
       const example = exampleValue(spec);
-      return explain(`${spec.option}: ${shownCode(spec, value)}`, problem, example === undefined ? undefined : `${spec.option}: ${codeForm(example)}`);
+      return explain(
+        `${spec.option}: ${shownCode(spec, value)}`,
+        problem,
+        example === undefined ? undefined : `${spec.option}: ${codeForm(example)}`,
+      );
     });
   }
 
@@ -197,7 +214,9 @@ export function resolveConfig(options: TrackerOptions = {}, context: ResolveCont
     if (target === undefined) continue;
     const place = placeOf(originOf(spec), spec, home);
     if (isSet(target)) {
-      warnings.push(`${place}: ${spec.deprecated ?? `${spec.key} is deprecated.`} It is ignored because ${target.key} is set.`);
+      warnings.push(
+        `${place}: ${spec.deprecated ?? `${spec.key} is deprecated.`} It is ignored because ${target.key} is set.`,
+      );
     } else {
       warnings.push(`${place}: ${spec.deprecated ?? `${spec.key} is deprecated.`}`);
       values.set(target.key, values.get(spec.key));
@@ -212,7 +231,9 @@ export function resolveConfig(options: TrackerOptions = {}, context: ResolveCont
     const outputSet = isSet(outputSpec);
     for (const spec of flagSpecs) {
       const ignored = outputSet ? ` It is ignored because ${outputSpec.key} is set.` : "";
-      warnings.push(`${placeOf(originOf(spec), spec, home)}: ${spec.deprecated ?? `${spec.key} is deprecated.`}${ignored}`);
+      warnings.push(
+        `${placeOf(originOf(spec), spec, home)}: ${spec.deprecated ?? `${spec.key} is deprecated.`}${ignored}`,
+      );
     }
     if (!outputSet) {
       const available = outputSpec.items?.enum ?? [];
@@ -220,17 +241,26 @@ export function resolveConfig(options: TrackerOptions = {}, context: ResolveCont
       for (const spec of specs) {
         if (spec.outputMethod === undefined || values.get(spec.key) !== true) continue;
         if (available.includes(spec.outputMethod)) methods.push(spec.outputMethod);
-        else warnings.push(`${spec.key} asks for the ${spec.outputMethod} output, which this version does not have; it is ignored`);
+        else
+          warnings.push(
+            `${spec.key} asks for the ${spec.outputMethod} output, which this version does not have; it is ignored`,
+          );
       }
-      const strongest = flagSpecs.reduce((best, spec) => (LAYER_RANK[originOf(spec).layer] >= LAYER_RANK[originOf(best).layer] ? spec : best));
+      const strongest = flagSpecs.reduce((best, spec) =>
+        LAYER_RANK[originOf(spec).layer] >= LAYER_RANK[originOf(best).layer] ? spec : best,
+      );
       values.set(outputSpec.key, methods);
-      origins.set(outputSpec.key, { ...originOf(strongest), derivedFrom: flagSpecs.map((spec) => spec.key).join(", ") });
+      origins.set(outputSpec.key, {
+        ...originOf(strongest),
+        derivedFrom: flagSpecs.map((spec) => spec.key).join(", "),
+      });
     }
   }
 
   // Other deprecated keys, set anywhere, at least say so.
   for (const spec of specs) {
-    if (spec.deprecated === undefined || spec.aliasOf !== undefined || spec.outputMethod !== undefined || !isSet(spec)) continue;
+    if (spec.deprecated === undefined || spec.aliasOf !== undefined || spec.outputMethod !== undefined || !isSet(spec))
+      continue;
     warnings.push(`${placeOf(originOf(spec), spec, home)}: ${spec.deprecated}`);
   }
 
@@ -241,7 +271,10 @@ export function resolveConfig(options: TrackerOptions = {}, context: ResolveCont
 
   for (const warning of warnings) log.once("warning", `config: ${warning}`, warning);
   if (problems.length > 0) {
-    throw new ConfigError(onlyCodeProblems ? "ERR_CODECARBON_OPTION_INVALID" : "ERR_CODECARBON_CONFIG_INVALID", problems.join("\n"));
+    throw new ConfigError(
+      onlyCodeProblems ? "ERR_CODECARBON_OPTION_INVALID" : "ERR_CODECARBON_CONFIG_INVALID",
+      problems.join("\n"),
+    );
   }
 
   const settings: Record<string, unknown> = {};

@@ -5,7 +5,10 @@
  */
 import { CONFIG_KEYS } from "./options.generated";
 
-/** `force_carbon_intensity_g_co2e_kwh` → `forceCarbonIntensityGCo2eKwh`: each part after the first starts with a capital. */
+/**
+ * `force_carbon_intensity_g_co2e_kwh` → `forceCarbonIntensityGCo2eKwh`: each part after the first starts with a
+ * capital.
+ */
 export function toCamelCase(snake: string): string {
   return snake.replace(/_+([^_])/g, (_match, next: string) => next.toUpperCase());
 }
@@ -48,7 +51,8 @@ export function closestName(name: string, candidates: readonly string[]): string
   for (const candidate of candidates) {
     const other = candidate.toLowerCase();
     const distance = editDistance(lowered, other);
-    const isPrefix = Math.min(lowered.length, other.length) >= 4 && (lowered.startsWith(other) || other.startsWith(lowered));
+    const isPrefix =
+      Math.min(lowered.length, other.length) >= 4 && (lowered.startsWith(other) || other.startsWith(lowered));
     if ((distance <= maxEdits || isPrefix) && distance < bestDistance) {
       best = candidate;
       bestDistance = distance;

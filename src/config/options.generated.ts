@@ -10,43 +10,52 @@ export interface TrackerSettings {
    */
   projectName: string;
   /**
-   * Experiment id. Experiment UUID, written in the experiment_id column and used by the CodeCarbon API. The default is CodeCarbon's demo experiment.
+   * Experiment id. Experiment UUID, written in the experiment_id column and used by the CodeCarbon API. The
+   * default is CodeCarbon's demo experiment.
    *
-   * Default: `"5b0fa12a-3dd7-45bb-9766-cc326314d9f1"`. File key `experiment_id`, environment variable `CODECARBON_EXPERIMENT_ID`.
+   * Default: `"5b0fa12a-3dd7-45bb-9766-cc326314d9f1"`. File key `experiment_id`, environment variable
+   * `CODECARBON_EXPERIMENT_ID`.
    */
   experimentId: string;
   /**
-   * Experiment name. Experiment name, used in the task CSV file name (emissions_<experiment_name>_<run_id>.csv). It is not a column of emissions.csv.
+   * Experiment name. Experiment name, used in the task CSV file name (emissions_<experiment_name>_<run_id>.csv).
+   * It is not a column of emissions.csv.
    *
    * Default: `"base"`. File key `experiment_name`, environment variable `CODECARBON_EXPERIMENT_NAME`.
    */
   experimentName: string;
   /**
-   * Measurement interval (s). Seconds between two power measurements. Shorter intervals follow the load more closely and cost a little more.
+   * Measurement interval (s). Seconds between two power measurements. Shorter intervals follow the load more
+   * closely and cost a little more.
    *
    * Default: `15`. File key `measure_power_secs`, environment variable `CODECARBON_MEASURE_POWER_SECS`.
    */
   measurePowerSecs: number;
   /**
-   * Measurements per live report. Number of measurements between two live reports to the outputs that stream (api, logger). -1 reports only when the run is flushed or stopped; 1 reports at every measurement.
+   * Measurements per live report. Number of measurements between two live reports to the outputs that stream (api,
+   * logger). -1 reports only when the run is flushed or stopped; 1 reports at every measurement.
    *
    * Default: `8`. File key `api_call_interval`, environment variable `CODECARBON_API_CALL_INTERVAL`.
    */
   apiCallInterval: number;
   /**
-   * API endpoint. Base URL of the CodeCarbon API (BETA), used when output_methods contains api and by codecarbon init. Point it at your own server or a local one for tests.
+   * API endpoint. Base URL of the CodeCarbon API (BETA), used when output_methods contains api and by codecarbon
+   * init. Point it at your own server or a local one for tests.
    *
-   * Default: `"https://api.codecarbon.io"`. File key `api_endpoint`, environment variable `CODECARBON_API_ENDPOINT`.
+   * Default: `"https://api.codecarbon.io"`. File key `api_endpoint`, environment variable
+   * `CODECARBON_API_ENDPOINT`.
    */
   apiEndpoint: string;
   /**
-   * API key. Project token for the CodeCarbon API. Secret: never printed in full. Python CodeCarbon uses the placeholder string "api_key" when unset; here unset is null.
+   * API key. Project token for the CodeCarbon API. Secret: never printed in full. Python CodeCarbon uses the
+   * placeholder string "api_key" when unset; here unset is null.
    *
    * Default: `null`. File key `api_key`, environment variable `CODECARBON_API_KEY`.
    */
   apiKey: string | null;
   /**
-   * API timeout (s). Seconds one call to the CodeCarbon API or to emissions_endpoint may take before it counts as failed and the data waits in the spool for the next try.
+   * API timeout (s). Seconds one call to the CodeCarbon API or to emissions_endpoint may take before it counts as
+   * failed and the data waits in the spool for the next try.
    *
    * Default: `5`. File key `api_timeout_secs`, environment variable `CODECARBON_API_TIMEOUT_SECS`.
    */
@@ -64,7 +73,9 @@ export interface TrackerSettings {
    */
   projectId: string | null;
   /**
-   * Output folder. Folder that receives emissions.csv and the task CSV files. A leading ~ is expanded to the home folder; a relative path is relative to the working directory. A missing folder is created when tracking starts (CodeCarbon refuses a missing folder instead).
+   * Output folder. Folder that receives emissions.csv and the task CSV files. A leading ~ is expanded to the home
+   * folder; a relative path is relative to the working directory. A missing folder is created when tracking starts
+   * (CodeCarbon refuses a missing folder instead).
    *
    * Default: `"."`. File key `output_dir`, environment variable `CODECARBON_OUTPUT_DIR`.
    */
@@ -76,59 +87,75 @@ export interface TrackerSettings {
    */
   outputFile: string;
   /**
-   * Outputs. Where results go: csv (the emissions.csv file), api (the CodeCarbon API at api_endpoint), logger (log lines), prometheus (pushes to the Pushgateway at prometheus_url) and/or otel (OpenTelemetry metrics over OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_* variables). In files and environment variables write a comma-separated list, e.g. csv, api. When it is not set anywhere, it is derived from the deprecated save_to_* keys, as CodeCarbon does.
+   * Outputs. Where results go: csv (the emissions.csv file), api (the CodeCarbon API at api_endpoint), logger (log
+   * lines), prometheus (pushes to the Pushgateway at prometheus_url) and/or otel (OpenTelemetry metrics over
+   * OTLP/HTTP, configured by the standard OTEL_EXPORTER_OTLP_* variables). In files and environment variables
+   * write a comma-separated list, e.g. csv, api. When it is not set anywhere, it is derived from the deprecated
+   * save_to_* keys, as CodeCarbon does.
    *
    * Default: `["csv"]`. File key `output_methods`, environment variable `CODECARBON_OUTPUT_METHODS`.
    */
   outputMethods: Array<"csv" | "api" | "logger" | "prometheus" | "otel">;
   /**
-   * Save to file (deprecated). Adds csv to output_methods when output_methods is not set. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
+   * Save to file (deprecated). Adds csv to output_methods when output_methods is not set. Accepts true/false,
+   * yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
    * Default: `true`. File key `save_to_file`, environment variable `CODECARBON_SAVE_TO_FILE`.
    * @deprecated save_to_file is deprecated: list csv in output_methods instead.
    */
   saveToFile: boolean;
   /**
-   * Save to API (deprecated). Adds api to output_methods when output_methods is not set. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
+   * Save to API (deprecated). Adds api to output_methods when output_methods is not set. Accepts true/false,
+   * yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
    * Default: `false`. File key `save_to_api`, environment variable `CODECARBON_SAVE_TO_API`.
    * @deprecated save_to_api is deprecated: list api in output_methods instead.
    */
   saveToApi: boolean;
   /**
-   * Save to logger (deprecated). Adds logger to output_methods when output_methods is not set. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
+   * Save to logger (deprecated). Adds logger to output_methods when output_methods is not set. Accepts true/false,
+   * yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
    * Default: `false`. File key `save_to_logger`, environment variable `CODECARBON_SAVE_TO_LOGGER`.
    * @deprecated save_to_logger is deprecated: list logger in output_methods instead.
    */
   saveToLogger: boolean;
   /**
-   * Save to Prometheus (deprecated). Adds prometheus to output_methods when output_methods is not set. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
+   * Save to Prometheus (deprecated). Adds prometheus to output_methods when output_methods is not set. Accepts
+   * true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
    * Default: `false`. File key `save_to_prometheus`, environment variable `CODECARBON_SAVE_TO_PROMETHEUS`.
    * @deprecated save_to_prometheus is deprecated: list prometheus in output_methods instead.
    */
   saveToPrometheus: boolean;
   /**
-   * Prometheus Pushgateway. Address of the Prometheus Pushgateway that output_methods prometheus pushes to: host:port (http:// is assumed, as CodeCarbon does) or a URL. Basic auth comes from the PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD environment variables.
+   * Prometheus Pushgateway. Address of the Prometheus Pushgateway that output_methods prometheus pushes to:
+   * host:port (http:// is assumed, as CodeCarbon does) or a URL. Basic auth comes from the PROMETHEUS_USERNAME and
+   * PROMETHEUS_PASSWORD environment variables.
    *
    * Default: `"localhost:9091"`. File key `prometheus_url`, environment variable `CODECARBON_PROMETHEUS_URL`.
    */
   prometheusUrl: string;
   /**
-   * Delete the Pushgateway group at exit. Delete this run's group from the Pushgateway when the tracker stops, as CodeCarbon does, so finished runs do not linger as if they were still running. Set false for short jobs whose last values Prometheus should still scrape.
+   * Delete the Pushgateway group at exit. Delete this run's group from the Pushgateway when the tracker stops, as
+   * CodeCarbon does, so finished runs do not linger as if they were still running. Set false for short jobs whose
+   * last values Prometheus should still scrape.
    *
-   * Default: `true`. File key `prometheus_delete_on_exit`, environment variable `CODECARBON_PROMETHEUS_DELETE_ON_EXIT`.
+   * Default: `true`. File key `prometheus_delete_on_exit`, environment variable
+   * `CODECARBON_PROMETHEUS_DELETE_ON_EXIT`.
    */
   prometheusDeleteOnExit: boolean;
   /**
-   * Prometheus /metrics port. Serve the run's metrics at http://<prometheus_host>:<port>/metrics in the Prometheus text format while a tracker runs (from the sampling thread, so scrapes are answered while your code blocks). null serves nothing; 0 picks a free port (logged). 9464 is the usual choice.
+   * Prometheus /metrics port. Serve the run's metrics at http://<prometheus_host>:<port>/metrics in the Prometheus
+   * text format while a tracker runs (from the sampling thread, so scrapes are answered while your code blocks).
+   * null serves nothing; 0 picks a free port (logged). 9464 is the usual choice.
    *
    * Default: `null`. File key `prometheus_port`, environment variable `CODECARBON_PROMETHEUS_PORT`.
    */
   prometheusPort: number | null;
   /**
-   * Prometheus /metrics address. Address the /metrics endpoint listens on. The default answers only this machine; 0.0.0.0 lets a Prometheus server elsewhere scrape it.
+   * Prometheus /metrics address. Address the /metrics endpoint listens on. The default answers only this machine;
+   * 0.0.0.0 lets a Prometheus server elsewhere scrape it.
    *
    * Default: `"127.0.0.1"`. File key `prometheus_host`, environment variable `CODECARBON_PROMETHEUS_HOST`.
    */
@@ -140,7 +167,9 @@ export interface TrackerSettings {
    */
   emissionsEndpoint: string | null;
   /**
-   * GPU ids. GPUs to measure: indices (0, 1) and/or UUID prefixes (MIG-... or GPU-...). In files and environment variables write 0, 1 or [0, 1]; numbers become integers and UUIDs stay strings. null measures every GPU (CodeCarbon then falls back to CUDA_VISIBLE_DEVICES).
+   * GPU ids. GPUs to measure: indices (0, 1) and/or UUID prefixes (MIG-... or GPU-...). In files and environment
+   * variables write 0, 1 or [0, 1]; numbers become integers and UUIDs stay strings. null measures every GPU
+   * (CodeCarbon then falls back to CUDA_VISIBLE_DEVICES).
    *
    * Default: `null`. File key `gpu_ids`, environment variable `CODECARBON_GPU_IDS`.
    */
@@ -148,48 +177,59 @@ export interface TrackerSettings {
   /**
    * Electricity Maps token. Electricity Maps API token for live carbon intensity. Secret: never printed in full.
    *
-   * Default: `null`. File key `electricitymaps_api_token`, environment variable `CODECARBON_ELECTRICITYMAPS_API_TOKEN`.
+   * Default: `null`. File key `electricitymaps_api_token`, environment variable
+   * `CODECARBON_ELECTRICITYMAPS_API_TOKEN`.
    */
   electricitymapsApiToken: string | null;
   /**
-   * CO2 Signal token (deprecated). Former name of electricitymaps_api_token, used only when that key is unset. Secret: never printed in full.
+   * CO2 Signal token (deprecated). Former name of electricitymaps_api_token, used only when that key is unset.
+   * Secret: never printed in full.
    *
    * Default: `null`. File key `co2_signal_api_token`, environment variable `CODECARBON_CO2_SIGNAL_API_TOKEN`.
    * @deprecated co2_signal_api_token is deprecated: rename it electricitymaps_api_token.
    */
   co2SignalApiToken: string | null;
   /**
-   * Electricity Maps endpoint. Base URL of the Electricity Maps API; the tracker calls <endpoint>/carbon-intensity/latest.
+   * Electricity Maps endpoint. Base URL of the Electricity Maps API; the tracker calls
+   * <endpoint>/carbon-intensity/latest.
    *
-   * Default: `"https://api.electricitymaps.com/v3"`. File key `electricitymaps_endpoint`, environment variable `CODECARBON_ELECTRICITYMAPS_ENDPOINT`.
+   * Default: `"https://api.electricitymaps.com/v3"`. File key `electricitymaps_endpoint`, environment variable
+   * `CODECARBON_ELECTRICITYMAPS_ENDPOINT`.
    */
   electricitymapsEndpoint: string;
   /**
-   * Electricity Maps cache (s). Seconds a live carbon intensity from Electricity Maps is reused before it is asked again (per zone). Electricity Maps updates hourly; 0 asks at every measurement.
+   * Electricity Maps cache (s). Seconds a live carbon intensity from Electricity Maps is reused before it is asked
+   * again (per zone). Electricity Maps updates hourly; 0 asks at every measurement.
    *
-   * Default: `900`. File key `electricitymaps_cache_secs`, environment variable `CODECARBON_ELECTRICITYMAPS_CACHE_SECS`.
+   * Default: `900`. File key `electricitymaps_cache_secs`, environment variable
+   * `CODECARBON_ELECTRICITYMAPS_CACHE_SECS`.
    */
   electricitymapsCacheSecs: number;
   /**
    * Geolocation endpoint. IP geolocation service the online tracker asks first (geojs.io's JSON format).
    *
-   * Default: `"https://get.geojs.io/v1/ip/geo.json"`. File key `geolocation_endpoint`, environment variable `CODECARBON_GEOLOCATION_ENDPOINT`.
+   * Default: `"https://get.geojs.io/v1/ip/geo.json"`. File key `geolocation_endpoint`, environment variable
+   * `CODECARBON_GEOLOCATION_ENDPOINT`.
    */
   geolocationEndpoint: string;
   /**
    * Backup geolocation endpoint. IP geolocation service asked when the first one fails (ipinfo.io's JSON format).
    *
-   * Default: `"https://ipinfo.io/json"`. File key `geolocation_backup_endpoint`, environment variable `CODECARBON_GEOLOCATION_BACKUP_ENDPOINT`.
+   * Default: `"https://ipinfo.io/json"`. File key `geolocation_backup_endpoint`, environment variable
+   * `CODECARBON_GEOLOCATION_BACKUP_ENDPOINT`.
    */
   geolocationBackupEndpoint: string;
   /**
-   * Geolocation timeout (s). Seconds one geolocation call may take; each service is tried twice before the tracker falls back to country_iso_code, or to the world average when none is set.
+   * Geolocation timeout (s). Seconds one geolocation call may take; each service is tried twice before the tracker
+   * falls back to country_iso_code, or to the world average when none is set.
    *
    * Default: `2`. File key `geolocation_timeout_secs`, environment variable `CODECARBON_GEOLOCATION_TIMEOUT_SECS`.
    */
   geolocationTimeoutSecs: number;
   /**
-   * Detect the cloud. Whether the online tracker asks the cloud metadata service (169.254.169.254) which provider and region it runs in. Turn it off on machines you know are not cloud instances: it saves up to a few seconds at the first start.
+   * Detect the cloud. Whether the online tracker asks the cloud metadata service (169.254.169.254) which provider
+   * and region it runs in. Turn it off on machines you know are not cloud instances: it saves up to a few seconds
+   * at the first start.
    *
    * Default: `true`. File key `cloud_detection`, environment variable `CODECARBON_CLOUD_DETECTION`.
    */
@@ -197,17 +237,20 @@ export interface TrackerSettings {
   /**
    * Cloud metadata endpoint. Base URL of the cloud instance metadata service probed for AWS, Azure and GCP.
    *
-   * Default: `"http://169.254.169.254"`. File key `cloud_metadata_endpoint`, environment variable `CODECARBON_CLOUD_METADATA_ENDPOINT`.
+   * Default: `"http://169.254.169.254"`. File key `cloud_metadata_endpoint`, environment variable
+   * `CODECARBON_CLOUD_METADATA_ENDPOINT`.
    */
   cloudMetadataEndpoint: string;
   /**
-   * Tracking mode. machine measures the whole computer; process attributes to this process its share of CPU and RAM.
+   * Tracking mode. machine measures the whole computer; process attributes to this process its share of CPU and
+   * RAM.
    *
    * Default: `"machine"`. File key `tracking_mode`, environment variable `CODECARBON_TRACKING_MODE`.
    */
   trackingMode: "machine" | "process";
   /**
-   * Log level. Lowest level of the tracker's log lines. Files, environment variables and code also accept CodeCarbon's spellings warn and fatal, and numeric levels (10, 20, 30, 40, 50).
+   * Log level. Lowest level of the tracker's log lines. Files, environment variables and code also accept
+   * CodeCarbon's spellings warn and fatal, and numeric levels (10, 20, 30, 40, 50).
    *
    * Default: `"info"`. File key `log_level`, environment variable `CODECARBON_LOG_LEVEL`.
    */
@@ -225,7 +268,8 @@ export interface TrackerSettings {
    */
   loggerPreamble: string;
   /**
-   * Forced CPU power (W). CPU power in watts to use instead of any measurement: it becomes the TDP of the CPU-load model (or of the constant model).
+   * Forced CPU power (W). CPU power in watts to use instead of any measurement: it becomes the TDP of the CPU-load
+   * model (or of the constant model).
    *
    * Default: `null`. File key `force_cpu_power`, environment variable `CODECARBON_FORCE_CPU_POWER`.
    */
@@ -237,73 +281,89 @@ export interface TrackerSettings {
    */
   forceRamPower: number | null;
   /**
-   * PUE. Power usage effectiveness of the data centre: every energy figure is multiplied by it. 1 means no overhead.
+   * PUE. Power usage effectiveness of the data centre: every energy figure is multiplied by it. 1 means no
+   * overhead.
    *
    * Default: `1`. File key `pue`, environment variable `CODECARBON_PUE`.
    */
   pue: number;
   /**
-   * WUE (L/kWh). Water usage effectiveness in litres per kWh: water consumed = wue x energy (the energy already includes the PUE). 0 means no water is counted.
+   * WUE (L/kWh). Water usage effectiveness in litres per kWh: water consumed = wue x energy (the energy already
+   * includes the PUE). 0 means no water is counted.
    *
    * Default: `0`. File key `wue`, environment variable `CODECARBON_WUE`.
    */
   wue: number;
   /**
-   * Forced carbon intensity (gCO2eq/kWh). Carbon intensity in grams of CO2eq per kWh that overrides every other source (country, region, cloud, live). 0 is allowed. CodeCarbon ignores a negative or non-numeric value with a log line; here it is an error.
+   * Forced carbon intensity (gCO2eq/kWh). Carbon intensity in grams of CO2eq per kWh that overrides every other
+   * source (country, region, cloud, live). 0 is allowed. CodeCarbon ignores a negative or non-numeric value with a
+   * log line; here it is an error.
    *
-   * Default: `null`. File key `force_carbon_intensity_g_co2e_kwh`, environment variable `CODECARBON_FORCE_CARBON_INTENSITY_G_CO2E_KWH`.
+   * Default: `null`. File key `force_carbon_intensity_g_co2e_kwh`, environment variable
+   * `CODECARBON_FORCE_CARBON_INTENSITY_G_CO2E_KWH`.
    */
   forceCarbonIntensityGCo2eKwh: number | null;
   /**
-   * Carbon-intensity data. Which bundled carbon-intensity figures to use. latest: Ember's yearly country averages (2024) and Electricity Maps' yearly zone averages (2025) for regions such as Canadian provinces, Australian states, Nordic and US grid zones. codecarbon: the figures of Python CodeCarbon 3.3.0 (country mixes up to 2023, US states from eGRID 2016), to match its results. Cloud regions use CodeCarbon's data in both.
+   * Carbon-intensity data. Which bundled carbon-intensity figures to use. latest: Ember's yearly country averages
+   * (2024) and Electricity Maps' yearly zone averages (2025) for regions such as Canadian provinces, Australian
+   * states, Nordic and US grid zones. codecarbon: the figures of Python CodeCarbon 3.3.0 (country mixes up to
+   * 2023, US states from eGRID 2016), to match its results. Cloud regions use CodeCarbon's data in both.
    *
    * Default: `"latest"`. File key `intensity_data`, environment variable `CODECARBON_INTENSITY_DATA`.
    */
   intensityData: "latest" | "codecarbon";
   /**
-   * Force CPU-load model. Use the CPU-load model (TDP x load) even where a direct measurement such as RAPL is available. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
+   * Force CPU-load model. Use the CPU-load model (TDP x load) even where a direct measurement such as RAPL is
+   * available. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
    * Default: `false`. File key `force_mode_cpu_load`, environment variable `CODECARBON_FORCE_MODE_CPU_LOAD`.
    */
   forceModeCpuLoad: boolean;
   /**
-   * Allow multiple runs. When false, only one tracker may run at a time on this machine (a lock file is taken). Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
+   * Allow multiple runs. When false, only one tracker may run at a time on this machine (a lock file is taken).
+   * Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
    * Default: `true`. File key `allow_multiple_runs`, environment variable `CODECARBON_ALLOW_MULTIPLE_RUNS`.
    */
   allowMultipleRuns: boolean;
   /**
-   * RAPL includes DRAM. Add the RAPL DRAM domains to the CPU energy. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
+   * RAPL includes DRAM. Add the RAPL DRAM domains to the CPU energy. Accepts true/false, yes/no, on/off or 1/0 in
+   * any case (Python CodeCarbon reads only true as true).
    *
    * Default: `false`. File key `rapl_include_dram`, environment variable `CODECARBON_RAPL_INCLUDE_DRAM`.
    */
   raplIncludeDram: boolean;
   /**
-   * RAPL prefers psys. Use the RAPL psys (whole platform) domain instead of the package domains. Accepts true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
+   * RAPL prefers psys. Use the RAPL psys (whole platform) domain instead of the package domains. Accepts
+   * true/false, yes/no, on/off or 1/0 in any case (Python CodeCarbon reads only true as true).
    *
    * Default: `false`. File key `rapl_prefer_psys`, environment variable `CODECARBON_RAPL_PREFER_PSYS`.
    */
   raplPreferPsys: boolean;
   /**
-   * Powercap folder. Root of the Linux powercap tree that holds the RAPL domains. Not a CodeCarbon key: it lets tests and containers point at another tree. A leading ~ is expanded.
+   * Powercap folder. Root of the Linux powercap tree that holds the RAPL domains. Not a CodeCarbon key: it lets
+   * tests and containers point at another tree. A leading ~ is expanded.
    *
    * Default: `"/sys/class/powercap"`. File key `rapl_dir`, environment variable `CODECARBON_RAPL_DIR`.
    */
   raplDir: string;
   /**
-   * Country (ISO 3166 alpha-3). Three-letter country code (e.g. FRA) whose energy mix gives the carbon intensity. Required by OfflineEmissionsTracker; unset means the world average.
+   * Country (ISO 3166 alpha-3). Three-letter country code (e.g. FRA) whose energy mix gives the carbon intensity.
+   * Required by OfflineEmissionsTracker; unset means the world average.
    *
    * Default: `null`. File key `country_iso_code`, environment variable `CODECARBON_COUNTRY_ISO_CODE`.
    */
   countryIsoCode: string | null;
   /**
-   * Region. Region inside the country for a finer carbon intensity: a US state or Canadian province name in full (e.g. new york, quebec) or a Nordic zone (SE1...FI).
+   * Region. Region inside the country for a finer carbon intensity: a US state or Canadian province name in full
+   * (e.g. new york, quebec) or a Nordic zone (SE1...FI).
    *
    * Default: `null`. File key `region`, environment variable `CODECARBON_REGION`.
    */
   region: string | null;
   /**
-   * Cloud provider. Cloud provider (aws, azure, gcp ...) whose regional carbon intensity to use; goes with cloud_region.
+   * Cloud provider. Cloud provider (aws, azure, gcp ...) whose regional carbon intensity to use; goes with
+   * cloud_region.
    *
    * Default: `null`. File key `cloud_provider`, environment variable `CODECARBON_CLOUD_PROVIDER`.
    */
@@ -315,9 +375,11 @@ export interface TrackerSettings {
    */
   cloudRegion: string | null;
   /**
-   * Country (ISO 3166 alpha-2). Two-letter country code, used only to ask Electricity Maps for a country's live intensity.
+   * Country (ISO 3166 alpha-2). Two-letter country code, used only to ask Electricity Maps for a country's live
+   * intensity.
    *
-   * Default: `null`. File key `country_2letter_iso_code`, environment variable `CODECARBON_COUNTRY_2LETTER_ISO_CODE`.
+   * Default: `null`. File key `country_2letter_iso_code`, environment variable
+   * `CODECARBON_COUNTRY_2LETTER_ISO_CODE`.
    */
   country2letterIsoCode: string | null;
 }

@@ -103,7 +103,8 @@ function optionalString(node: JsonObject, keyword: string, where: string): strin
 }
 
 function stringList(value: unknown, where: string): readonly string[] {
-  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === "string")) fail(where, "enum must list strings");
+  if (!Array.isArray(value) || !value.every((v): v is string => typeof v === "string"))
+    fail(where, "enum must list strings");
   return value;
 }
 
@@ -192,14 +193,23 @@ export function readSpecs(schema: unknown): readonly KeySpec[] {
   if (keys.join(",") !== generated.join(",")) {
     fail("root", "keys differ from src/config/options.generated.ts: run node scripts/generate-config-types.js");
   }
-  const specs = keys.map((key) => readSpec(key, properties[key], optionBySnake.get(key) ?? fail(`property "${key}"`, "not generated")));
+  const specs = keys.map((key) =>
+    readSpec(key, properties[key], optionBySnake.get(key) ?? fail(`property "${key}"`, "not generated")),
+  );
   for (const spec of specs) {
-    if (spec.aliasOf !== undefined && !keys.includes(spec.aliasOf)) fail(`property "${spec.key}"`, `x-alias-of names unknown key ${spec.aliasOf}`);
+    if (spec.aliasOf !== undefined && !keys.includes(spec.aliasOf))
+      fail(`property "${spec.key}"`, `x-alias-of names unknown key ${spec.aliasOf}`);
   }
   return specs;
 }
 
-let cached: { readonly list: readonly KeySpec[]; readonly byKey: ReadonlyMap<string, KeySpec>; readonly byOption: ReadonlyMap<string, KeySpec> } | undefined;
+let cached:
+  | {
+      readonly list: readonly KeySpec[];
+      readonly byKey: ReadonlyMap<string, KeySpec>;
+      readonly byOption: ReadonlyMap<string, KeySpec>;
+    }
+  | undefined;
 
 function load(): NonNullable<typeof cached> {
   if (cached === undefined) {

@@ -62,7 +62,8 @@ function* writeFileAtomically(file: string, data: string | Uint8Array): FsProced
         break;
       } catch (error) {
         const delayMs = RENAME_RETRY_DELAYS_MS[attempt];
-        if (process.platform !== "win32" || delayMs === undefined || !RENAME_RETRY_CODES.has(errorCode(error) ?? "")) throw error;
+        if (process.platform !== "win32" || delayMs === undefined || !RENAME_RETRY_CODES.has(errorCode(error) ?? ""))
+          throw error;
         yield* perform(fsSteps.sleep(delayMs));
       }
     }

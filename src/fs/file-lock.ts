@@ -95,7 +95,11 @@ export function tryLockFileSync(lockPath: string, options: FileLockOptions = {})
   return heldLockOf(lockPath, policy, runBlocking(acquire(lockPath, policy, deadline)));
 }
 
-function heldLockOf(lockPath: string, policy: LockPolicy, outcome: { owner: LockOwner } | { heldBy: LockOwner | null }): FileLockAttempt {
+function heldLockOf(
+  lockPath: string,
+  policy: LockPolicy,
+  outcome: { owner: LockOwner } | { heldBy: LockOwner | null },
+): FileLockAttempt {
   if (!("owner" in outcome)) return outcome;
   const { owner } = outcome;
   return {
@@ -156,10 +160,19 @@ async function waitAtMost(promise: Promise<void>, ms: number): Promise<void> {
   }
 }
 
-function* acquire(lockPath: string, policy: LockPolicy, deadline: number): FsProcedure<{ owner: LockOwner } | { heldBy: LockOwner | null }> {
+function* acquire(
+  lockPath: string,
+  policy: LockPolicy,
+  deadline: number,
+): FsProcedure<{ owner: LockOwner } | { heldBy: LockOwner | null }> {
   let pauseMs = 5;
   for (;;) {
-    const owner: LockOwner = { ...currentProcessIdentity(), createdAt: new Date().toISOString(), token: randomUUID(), details: policy.details };
+    const owner: LockOwner = {
+      ...currentProcessIdentity(),
+      createdAt: new Date().toISOString(),
+      token: randomUUID(),
+      details: policy.details,
+    };
     if (yield* tryCreate(lockPath, owner)) return { owner };
     const verdict = yield* breakIfStale(lockPath, policy);
     if (verdict === "free") continue;
@@ -229,7 +242,8 @@ function parseLockOwner(text: string, mtimeMs: number): LockOwner | null {
   const { pid, hostname, processStartTime, createdAt, token } = fields;
   if (typeof pid !== "number" || typeof hostname !== "string") return null;
   const details: Record<string, string> = {};
-  for (const [key, value] of Object.entries(fields)) if (!OWNER_FIELDS.has(key) && typeof value === "string") details[key] = value;
+  for (const [key, value] of Object.entries(fields))
+    if (!OWNER_FIELDS.has(key) && typeof value === "string") details[key] = value;
   return {
     pid,
     hostname,
@@ -278,10 +292,15 @@ function* breakIfStale(lockPath: string, policy: LockPolicy): FsProcedure<"free"
     yield* perform(fsSteps.close(breaker));
     const now = yield* inspect(lockPath);
     if (now === null) return "free";
-    const sameLock = now.stat.ino === judged.stat.ino && now.stat.mtimeMs === judged.stat.mtimeMs && now.owner?.token === judged.owner?.token;
+    const sameLock =
+      now.stat.ino === judged.stat.ino &&
+      now.stat.mtimeMs === judged.stat.mtimeMs &&
+      now.owner?.token === judged.owner?.token;
     if (sameLock && isLockStale(now, policy)) {
       yield* unlinkQuietly(lockPath);
-      const who = now.owner ? `pid ${now.owner.pid} on ${now.owner.hostname}, ${now.owner.createdAt}` : "no readable owner";
+      const who = now.owner
+        ? `pid ${now.owner.pid} on ${now.owner.hostname}, ${now.owner.createdAt}`
+        : "no readable owner";
       log[policy.takeoverLogLevel](`Removed the abandoned lock ${lockPath} (${who}).`);
     }
     return "free";
@@ -300,6 +319,8 @@ function* release(lockPath: string, owner: LockOwner, policy: LockPolicy): FsPro
   if (state?.owner?.token === owner.token) {
     yield* unlinkQuietly(lockPath);
   } else {
-    log[policy.takeoverLogLevel](`The lock ${lockPath} was taken over while this process held it (it was held past the stale limit).`);
+    log[policy.takeoverLogLevel](
+      `The lock ${lockPath} was taken over while this process held it (it was held past the stale limit).`,
+    );
   }
 }

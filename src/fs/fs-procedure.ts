@@ -1,6 +1,7 @@
 /**
  * One file-system procedure, two ways to run it. Some callers must block (`start()` taking the
- * single-run lock, the live feed written from a synchronous path); others must not (CSV writes in a notebook kernel, where an fsync on a slow disk would freeze the
+ * single-run lock, the live feed written from a synchronous path); others must not (CSV writes in a notebook kernel,
+ * where an fsync on a slow disk would freeze the
  * event loop). Writing each procedure twice let the two copies drift apart, so a procedure is
  * written once, as a generator that yields each file-system action (`FsStep`), and
  * `runBlocking` or `runAsync` performs the actions in their blocking or their promise form.
@@ -69,15 +70,51 @@ function sleepBlocking(ms: number): void {
 
 /** The steps the procedures of `src/fs` are made of. */
 export const fsSteps = {
-  open: (file: string, flags: string) => step(() => fs.openSync(file, flags), () => openAsync(file, flags)),
-  close: (fd: number) => step(() => fs.closeSync(fd), () => closeAsync(fd)),
-  fchmod: (fd: number, mode: number) => step(() => fs.fchmodSync(fd, mode), () => fchmodAsync(fd, mode)),
-  fsync: (fd: number) => step(() => fs.fsyncSync(fd), () => fsyncAsync(fd)),
-  writeAll: (fd: number, data: string | Uint8Array) => step(() => fs.writeFileSync(fd, data), () => writeFileAsync(fd, data)),
-  rename: (from: string, to: string) => step(() => fs.renameSync(from, to), () => fsp.rename(from, to)),
-  unlink: (file: string) => step(() => fs.unlinkSync(file), () => fsp.unlink(file)),
-  stat: (file: string) => step(() => fs.statSync(file), () => fsp.stat(file)),
-  readText: (file: string) => step(() => fs.readFileSync(file, "utf8"), () => fsp.readFile(file, "utf8")),
+  open: (file: string, flags: string) =>
+    step(
+      () => fs.openSync(file, flags),
+      () => openAsync(file, flags),
+    ),
+  close: (fd: number) =>
+    step(
+      () => fs.closeSync(fd),
+      () => closeAsync(fd),
+    ),
+  fchmod: (fd: number, mode: number) =>
+    step(
+      () => fs.fchmodSync(fd, mode),
+      () => fchmodAsync(fd, mode),
+    ),
+  fsync: (fd: number) =>
+    step(
+      () => fs.fsyncSync(fd),
+      () => fsyncAsync(fd),
+    ),
+  writeAll: (fd: number, data: string | Uint8Array) =>
+    step(
+      () => fs.writeFileSync(fd, data),
+      () => writeFileAsync(fd, data),
+    ),
+  rename: (from: string, to: string) =>
+    step(
+      () => fs.renameSync(from, to),
+      () => fsp.rename(from, to),
+    ),
+  unlink: (file: string) =>
+    step(
+      () => fs.unlinkSync(file),
+      () => fsp.unlink(file),
+    ),
+  stat: (file: string) =>
+    step(
+      () => fs.statSync(file),
+      () => fsp.stat(file),
+    ),
+  readText: (file: string) =>
+    step(
+      () => fs.readFileSync(file, "utf8"),
+      () => fsp.readFile(file, "utf8"),
+    ),
   sleep: (ms: number) =>
     step(
       () => sleepBlocking(ms),

@@ -25,7 +25,10 @@ export function readProcessStartTime(pid: number): string | null {
   }
   // Field 2 is the command name in parentheses and may itself hold spaces or ')': the fields
   // that follow start after the last ')'. The first of them is field 3, so field 22 is index 19.
-  const afterName = stat.slice(stat.lastIndexOf(")") + 1).trim().split(/\s+/);
+  const afterName = stat
+    .slice(stat.lastIndexOf(")") + 1)
+    .trim()
+    .split(/\s+/);
   const startTime = afterName[19];
   return startTime !== undefined && /^\d+$/.test(startTime) ? startTime : null;
 }

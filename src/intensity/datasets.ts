@@ -113,7 +113,9 @@ export function loadOnce<T>(file: string, parse: (raw: unknown, file: string) =>
   try {
     raw = readJsonOnce(fullPath);
   } catch (error) {
-    throw new IntensityDataError(`codecarbon: cannot read the bundled data file ${fullPath}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new IntensityDataError(
+      `codecarbon: cannot read the bundled data file ${fullPath}: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   const parsed = parse(raw, file);
   loaded.set(file, parsed);
@@ -123,7 +125,8 @@ export function loadOnce<T>(file: string, parse: (raw: unknown, file: string) =>
 export const loadCountries = (): CountriesDataset => loadOnce(INTENSITY_FILES.countries, parseCountries);
 export const loadUsStates = (): UsStatesDataset => loadOnce(INTENSITY_FILES.usStates, parseUsStates);
 export const loadUsStatesLatest = (): UsStatesDataset => loadOnce(INTENSITY_FILES.usStatesLatest, parseUsStates);
-export const loadCanadaProvinces = (): CanadaProvincesDataset => loadOnce(INTENSITY_FILES.canadaProvinces, parseCanadaProvinces);
+export const loadCanadaProvinces = (): CanadaProvincesDataset =>
+  loadOnce(INTENSITY_FILES.canadaProvinces, parseCanadaProvinces);
 export const loadNordicZones = (): NordicZonesDataset => loadOnce(INTENSITY_FILES.nordicZones, parseNordicZones);
 export const loadCloudRegions = (): CloudRegionsDataset => loadOnce(INTENSITY_FILES.cloudRegions, parseCloudRegions);
 
@@ -158,11 +161,16 @@ export function parseUsStates(raw: unknown, file: string): UsStatesDataset {
   const byNameOrCode = new Map<string, UsStateRecord>();
   for (const [name, value] of Object.entries(entries)) {
     const where = `${file} states.${name}`;
-    if (name !== name.toLowerCase() || name.trim() === "") throw shapeError(where, "key is not a lower-case state name");
+    if (name !== name.toLowerCase() || name.trim() === "")
+      throw shapeError(where, "key is not a lower-case state name");
     const entry = objectAt(value, where);
     const code = stringAt(entry["code"], `${where}.code`);
     if (!/^[A-Z]{2}$/.test(code)) throw shapeError(`${where}.code`, "is not an upper-case two-letter code");
-    const record: UsStateRecord = { name, code, intensityGPerKWh: intensityAt(entry["intensityGPerKWh"], `${where}.intensityGPerKWh`) };
+    const record: UsStateRecord = {
+      name,
+      code,
+      intensityGPerKWh: intensityAt(entry["intensityGPerKWh"], `${where}.intensityGPerKWh`),
+    };
     byNameOrCode.set(name, record);
     byNameOrCode.set(code.toLowerCase(), record);
   }
@@ -175,9 +183,13 @@ export function parseCanadaProvinces(raw: unknown, file: string): CanadaProvince
   const provinces = new Map<string, CanadaProvinceRecord>();
   for (const [name, value] of Object.entries(entries)) {
     const where = `${file} provinces.${name}`;
-    if (name !== name.toLowerCase() || name.trim() === "") throw shapeError(where, "key is not a lower-case province name");
+    if (name !== name.toLowerCase() || name.trim() === "")
+      throw shapeError(where, "key is not a lower-case province name");
     const entry = objectAt(value, where);
-    provinces.set(name, { name, intensityGPerKWh: intensityAt(entry["intensityGPerKWh"], `${where}.intensityGPerKWh`) });
+    provinces.set(name, {
+      name,
+      intensityGPerKWh: intensityAt(entry["intensityGPerKWh"], `${where}.intensityGPerKWh`),
+    });
   }
   return { dataset: datasetName(root, file), year: singleYear(root), provinces };
 }
@@ -191,7 +203,8 @@ export function parseNordicZones(raw: unknown, file: string): NordicZonesDataset
     if (!/^[A-Z]{2}[0-9]?$/.test(zone)) throw shapeError(where, "key is not an upper-case bidding-zone id");
     const entry = objectAt(value, where);
     const countryIsoCode = stringAt(entry["countryIsoCode"], `${where}.countryIsoCode`);
-    if (!/^[A-Z]{3}$/.test(countryIsoCode)) throw shapeError(`${where}.countryIsoCode`, "is not an upper-case ISO alpha-3 code");
+    if (!/^[A-Z]{3}$/.test(countryIsoCode))
+      throw shapeError(`${where}.countryIsoCode`, "is not an upper-case ISO alpha-3 code");
     zones.set(zone, {
       zone,
       countryIsoCode,
@@ -230,7 +243,9 @@ export function parseCloudRegions(raw: unknown, file: string): CloudRegionsDatas
 type JsonObject = Record<string, unknown>;
 
 function shapeError(where: string, problem: string): IntensityDataError {
-  return new IntensityDataError(`codecarbon: bundled data ${where} ${problem}; reinstall the package or run \`npm run data\``);
+  return new IntensityDataError(
+    `codecarbon: bundled data ${where} ${problem}; reinstall the package or run \`npm run data\``,
+  );
 }
 
 function objectAt(value: unknown, where: string): JsonObject {
@@ -248,7 +263,8 @@ function optionalStringAt(value: unknown, where: string): string | null {
 }
 
 function intensityAt(value: unknown, where: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw shapeError(where, "is not a non-negative number of gCO2eq/kWh");
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0)
+    throw shapeError(where, "is not a non-negative number of gCO2eq/kWh");
   return value;
 }
 

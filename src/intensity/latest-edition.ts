@@ -24,16 +24,20 @@ function fail(file: string, what: string): never {
   throw new Error(`${file}: ${what}`);
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 export function parseLatestEdition(raw: unknown, file: string): LatestEdition {
   if (!isRecord(raw) || raw["edition"] !== "latest") fail(file, 'not the "latest" edition');
   const source = raw["source"];
-  if (!isRecord(source) || !isRecord(source["countries"]) || !isRecord(source["zones"])) fail(file, "source is missing");
+  if (!isRecord(source) || !isRecord(source["countries"]) || !isRecord(source["zones"]))
+    fail(file, "source is missing");
   const countrySource = source["countries"] as Record<string, unknown>;
   const zoneSource = source["zones"] as Record<string, unknown>;
-  const text = (o: Record<string, unknown>, key: string) => (typeof o[key] === "string" ? (o[key] as string) : fail(file, `source.${key} is missing`));
-  const year = (o: Record<string, unknown>) => (typeof o["year"] === "number" ? o["year"] : fail(file, "source year is missing"));
+  const text = (o: Record<string, unknown>, key: string) =>
+    typeof o[key] === "string" ? (o[key] as string) : fail(file, `source.${key} is missing`);
+  const year = (o: Record<string, unknown>) =>
+    typeof o["year"] === "number" ? o["year"] : fail(file, "source year is missing");
   const countries = new Map<string, number>();
   if (!isRecord(raw["countries"])) fail(file, "countries is missing");
   for (const [code, entry] of Object.entries(raw["countries"] as Record<string, unknown>)) {
@@ -44,7 +48,13 @@ export function parseLatestEdition(raw: unknown, file: string): LatestEdition {
   const zones: LatestEdition["zones"] = new Map();
   if (!isRecord(raw["zones"])) fail(file, "zones is missing");
   for (const [code, entry] of Object.entries(raw["zones"] as Record<string, unknown>)) {
-    if (!isRecord(entry) || typeof entry["intensityGPerKWh"] !== "number" || typeof entry["country"] !== "string" || typeof entry["name"] !== "string") fail(file, `zone ${code} is malformed`);
+    if (
+      !isRecord(entry) ||
+      typeof entry["intensityGPerKWh"] !== "number" ||
+      typeof entry["country"] !== "string" ||
+      typeof entry["name"] !== "string"
+    )
+      fail(file, `zone ${code} is malformed`);
     zones.set(code, { name: entry["name"], country: entry["country"], intensityGPerKWh: entry["intensityGPerKWh"] });
   }
   const aliases: LatestEdition["aliases"] = new Map();
@@ -56,8 +66,15 @@ export function parseLatestEdition(raw: unknown, file: string): LatestEdition {
   const usStateZones: LatestEdition["usStateZones"] = new Map();
   if (!isRecord(raw["usStateZones"])) fail(file, "usStateZones is missing");
   for (const [state, entry] of Object.entries(raw["usStateZones"] as Record<string, unknown>)) {
-    if (!isRecord(entry) || typeof entry["code"] !== "string" || typeof entry["zone"] !== "string" || typeof entry["reason"] !== "string") fail(file, `usStateZones.${state} is malformed`);
-    if (zones.get(entry["zone"])?.country !== "USA") fail(file, `usStateZones.${state} names ${entry["zone"]}, which is not a US zone of the file`);
+    if (
+      !isRecord(entry) ||
+      typeof entry["code"] !== "string" ||
+      typeof entry["zone"] !== "string" ||
+      typeof entry["reason"] !== "string"
+    )
+      fail(file, `usStateZones.${state} is malformed`);
+    if (zones.get(entry["zone"])?.country !== "USA")
+      fail(file, `usStateZones.${state} names ${entry["zone"]}, which is not a US zone of the file`);
     usStateZones.set(state, { code: entry["code"], zone: entry["zone"], reason: entry["reason"] });
   }
   const world = raw["worldAverage"];
@@ -72,7 +89,11 @@ export function parseLatestEdition(raw: unknown, file: string): LatestEdition {
     aliases,
     usStateZones,
     worldGPerKWh: world["intensityGPerKWh"] as number,
-    attributions: [countrySource, zoneSource].map((s) => ({ dataset: text(s, "dataset"), licence: text(s, "licence"), attribution: text(s, "attribution") })),
+    attributions: [countrySource, zoneSource].map((s) => ({
+      dataset: text(s, "dataset"),
+      licence: text(s, "licence"),
+      attribution: text(s, "attribution"),
+    })),
   };
 }
 
@@ -86,7 +107,11 @@ export function plainRegion(region: string): string {
 }
 
 /** The zone a region names in a country (by zone name or code), if any. */
-export function zoneForRegion(edition: LatestEdition, countryIsoCode: string | null, region: string): string | undefined {
+export function zoneForRegion(
+  edition: LatestEdition,
+  countryIsoCode: string | null,
+  region: string,
+): string | undefined {
   const plain = plainRegion(region);
   if (countryIsoCode !== null) return edition.aliases.get(countryIsoCode)?.get(plain);
   // A full zone code says its country itself.

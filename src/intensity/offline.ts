@@ -29,7 +29,10 @@ export interface IntensityQuery {
   forcedGPerKWh?: number | null;
   /** ISO 3166 alpha-3, any case. */
   countryIsoCode?: string | null;
-  /** US state full name or two-letter code (any case), Canadian province name, Nordic zone SE1..FI; in the latest edition also an Electricity Maps zone. */
+  /**
+   * US state full name or two-letter code (any case), Canadian province name, Nordic zone SE1..FI; in the latest
+   * edition also an Electricity Maps zone.
+   */
   region?: string | null;
   /** e.g. "gcp", "aws", "azure". */
   cloudProvider?: string | null;
@@ -39,7 +42,10 @@ export interface IntensityQuery {
   edition?: IntensityEdition;
 }
 
-/** codecarbon: CodeCarbon 3.3.0's figures (OWID/Ember ≤ 2023, eGRID 2016 …); latest: Ember 2024 and Electricity Maps 2025 zones. */
+/**
+ * codecarbon: CodeCarbon 3.3.0's figures (OWID/Ember ≤ 2023, eGRID 2016 …); latest: Ember 2024 and Electricity Maps
+ * 2025 zones.
+ */
 export type IntensityEdition = "codecarbon" | "latest";
 
 export type IntensitySourceKind =
@@ -55,7 +61,10 @@ export type IntensitySourceKind =
 
 export interface IntensitySource {
   kind: IntensitySourceKind;
-  /** Human label, e.g. "Google Cloud Platform region us-central1", "US state illinois (eGRID 2016)", "country FRA (2023)". */
+  /**
+   * Human label, e.g. "Google Cloud Platform region us-central1", "US state illinois (eGRID 2016)", "country FRA
+   * (2023)".
+   */
   label: string;
   /** The dataset the figure comes from, e.g. "CodeCarbon global energy mix (Our World in Data)". */
   dataset: string;
@@ -114,7 +123,9 @@ export function listCountryCodes(): string[] {
  * otherwise exact, misspellings included (Google's Doha region is `me-cenrtal1` in the data).
  */
 export function findCloudRegion(provider: string, region: string): CloudRegionIntensity | undefined {
-  const record = loadCloudRegions().regions.get(cloudRegionKey(provider.trim().toLowerCase(), region.trim().toLowerCase()));
+  const record = loadCloudRegions().regions.get(
+    cloudRegionKey(provider.trim().toLowerCase(), region.trim().toLowerCase()),
+  );
   return record === undefined ? undefined : { ...record };
 }
 
@@ -126,13 +137,23 @@ export function resolveOfflineIntensity(query: IntensityQuery): IntensityResolut
   const reasons: string[] = [];
 
   const forcedGPerKWh = acceptedForcedIntensity(query.forcedGPerKWh, reasons);
-  const cloudRow = cloudProvider === null && cloudRegion === null ? undefined : matchCloudRow(cloudProvider, cloudRegion, reasons);
-  const location = cloudRow !== undefined ? cloudLocation(cloudRow) : privateLocation(countryIsoCode, region, cloudProvider, cloudRegion);
+  const cloudRow =
+    cloudProvider === null && cloudRegion === null ? undefined : matchCloudRow(cloudProvider, cloudRegion, reasons);
+  const location =
+    cloudRow !== undefined
+      ? cloudLocation(cloudRow)
+      : privateLocation(countryIsoCode, region, cloudProvider, cloudRegion);
 
   if (forcedGPerKWh !== null) {
     return {
       intensityGPerKWh: forcedGPerKWh,
-      source: { kind: "forced", label: "forced value (force_carbon_intensity_g_co2e_kwh)", dataset: FORCED_DATASET, year: null, fallbackReason: null },
+      source: {
+        kind: "forced",
+        label: "forced value (force_carbon_intensity_g_co2e_kwh)",
+        dataset: FORCED_DATASET,
+        year: null,
+        fallbackReason: null,
+      },
       location,
     };
   }
@@ -156,7 +177,11 @@ export function resolveOfflineIntensity(query: IntensityQuery): IntensityResolut
     try {
       edition = loadLatestEdition();
     } catch (error) {
-      log.once("error", "intensity.latest-data", `The latest carbon-intensity data is unusable (${errorText(error)}); using the codecarbon edition.`);
+      log.once(
+        "error",
+        "intensity.latest-data",
+        `The latest carbon-intensity data is unusable (${errorText(error)}); using the codecarbon edition.`,
+      );
       reasons.push("the latest edition could not be loaded");
     }
     if (edition !== undefined) return resolveLatest(edition, countryIsoCode, region, reasons, location);
@@ -166,9 +191,18 @@ export function resolveOfflineIntensity(query: IntensityQuery): IntensityResolut
 }
 
 /** The latest edition: US state or Electricity Maps zone → Ember country → Ember world average. */
-function resolveLatest(edition: LatestEdition, countryIsoCode: string | null, region: string | null, reasons: string[], location: IntensityLocation): IntensityResolution {
+function resolveLatest(
+  edition: LatestEdition,
+  countryIsoCode: string | null,
+  region: string | null,
+  reasons: string[],
+  location: IntensityLocation,
+): IntensityResolution {
   if (region !== null) {
-    const state = countryIsoCode === "USA" ? resolveLatestUsState(edition, region, loadUsStateFigures(reasons), reasons) : undefined;
+    const state =
+      countryIsoCode === "USA"
+        ? resolveLatestUsState(edition, region, loadUsStateFigures(reasons), reasons)
+        : undefined;
     if (state !== undefined) return { ...state, location };
     const zoneCode = zoneForRegion(edition, countryIsoCode, region);
     const zone = zoneCode === undefined ? undefined : edition.zones.get(zoneCode);
@@ -189,10 +223,16 @@ function resolveLatest(edition: LatestEdition, countryIsoCode: string | null, re
     }
     if (countryIsoCode === "USA") {
       const reason = `region '${region}' is neither a US state nor an Electricity Maps zone of USA`;
-      log.once("warning", `intensity.us-region:${region}`, `${capitalise(reason)} (a state's full name or two-letter code, or a zone such as US-CAL-CISO); using the USA country figure.`);
+      log.once(
+        "warning",
+        `intensity.us-region:${region}`,
+        `${capitalise(reason)} (a state's full name or two-letter code, or a zone such as US-CAL-CISO); using the USA country figure.`,
+      );
       reasons.push(reason);
     } else {
-      reasons.push(`region '${region}' is not an Electricity Maps zone${countryIsoCode === null ? "" : ` of ${countryIsoCode}`}`);
+      reasons.push(
+        `region '${region}' is not an Electricity Maps zone${countryIsoCode === null ? "" : ` of ${countryIsoCode}`}`,
+      );
     }
   }
   const country = countryIsoCode === null ? undefined : edition.countries.get(countryIsoCode);
@@ -211,7 +251,11 @@ function resolveLatest(edition: LatestEdition, countryIsoCode: string | null, re
     };
   }
   reasons.push(countryIsoCode === null ? "no country given" : `country '${countryIsoCode}' is not in the data`);
-  log.once("warning", countryIsoCode === null ? "intensity.no-country" : `intensity.unknown-country:${countryIsoCode}`, `No carbon-intensity figure for ${countryIsoCode ?? "an unknown country"}; using the world average of ${edition.worldGPerKWh} gCO2eq/kWh (Ember ${edition.countryYear}).`);
+  log.once(
+    "warning",
+    countryIsoCode === null ? "intensity.no-country" : `intensity.unknown-country:${countryIsoCode}`,
+    `No carbon-intensity figure for ${countryIsoCode ?? "an unknown country"}; using the world average of ${edition.worldGPerKWh} gCO2eq/kWh (Ember ${edition.countryYear}).`,
+  );
   return {
     intensityGPerKWh: edition.worldGPerKWh,
     source: {
@@ -239,12 +283,19 @@ function loadUsStateFigures(reasons: string[]): UsStateFigures {
     try {
       return loader();
     } catch (error) {
-      log.once("error", `intensity.us-states:${what}`, `The ${what} are unusable (${errorText(error)}); using the next best US state figure.`);
+      log.once(
+        "error",
+        `intensity.us-states:${what}`,
+        `The ${what} are unusable (${errorText(error)}); using the next best US state figure.`,
+      );
       reasons.push(`the ${what} could not be loaded`);
       return undefined;
     }
   };
-  return { newer: load(loadUsStatesLatest, "newer eGRID state figures"), codecarbon: load(loadUsStates, "eGRID 2016 state figures") };
+  return {
+    newer: load(loadUsStatesLatest, "newer eGRID state figures"),
+    codecarbon: load(loadUsStates, "eGRID 2016 state figures"),
+  };
 }
 
 /**
@@ -253,7 +304,12 @@ function loadUsStateFigures(reasons: string[]): UsStateFigures {
  * (2) the state's newer eGRID figure; (3) its eGRID 2016 figure, the codecarbon edition's.
  * Undefined when `region` names no state (the caller then tries it as a zone).
  */
-export function resolveLatestUsState(edition: LatestEdition, region: string, figures: UsStateFigures, reasons: string[]): Omit<IntensityResolution, "location"> | undefined {
+export function resolveLatestUsState(
+  edition: LatestEdition,
+  region: string,
+  figures: UsStateFigures,
+  reasons: string[],
+): Omit<IntensityResolution, "location"> | undefined {
   const { newer, codecarbon } = figures;
   const state = newer?.byNameOrCode.get(region) ?? codecarbon?.byNameOrCode.get(region);
   if (state === undefined) return undefined;
@@ -291,7 +347,12 @@ export function resolveLatestUsState(edition: LatestEdition, region: string, fig
 
 type Resolved = Omit<IntensityResolution, "location">;
 
-function resolvePrivateInfrastructure(countryIsoCode: string | null, region: string | null, reasons: string[], location: IntensityLocation): IntensityResolution {
+function resolvePrivateInfrastructure(
+  countryIsoCode: string | null,
+  region: string | null,
+  reasons: string[],
+  location: IntensityLocation,
+): IntensityResolution {
   const regional = region === null ? undefined : resolveRegion(countryIsoCode, region, reasons);
   const resolved = regional ?? resolveCountry(countryIsoCode, reasons);
   return { ...resolved, location };
@@ -309,7 +370,11 @@ function resolveRegion(countryIsoCode: string | null, region: string, reasons: s
     if (NORDIC_COUNTRIES.has(countryIsoCode)) return resolveNordicZone(countryIsoCode, region, reasons);
   } catch (error) {
     const message = errorText(error);
-    log.once("error", `intensity.region-data:${countryIsoCode}`, `Regional carbon-intensity data for ${countryIsoCode} is unusable (${message}); using the country figure.`);
+    log.once(
+      "error",
+      `intensity.region-data:${countryIsoCode}`,
+      `Regional carbon-intensity data for ${countryIsoCode} is unusable (${message}); using the country figure.`,
+    );
     reasons.push(`regional data for ${countryIsoCode} could not be loaded`);
     return undefined;
   }
@@ -322,7 +387,11 @@ function resolveUsState(region: string, reasons: string[]): Resolved | undefined
   const state = states.byNameOrCode.get(region);
   if (state === undefined) {
     const reason = `region '${region}' is not a US state`;
-    log.once("warning", `intensity.us-state:${region}`, `${capitalise(reason)} (full name or two-letter code); using the USA country figure.`);
+    log.once(
+      "warning",
+      `intensity.us-state:${region}`,
+      `${capitalise(reason)} (full name or two-letter code); using the USA country figure.`,
+    );
     reasons.push(reason);
     return undefined;
   }
@@ -392,26 +461,41 @@ function resolveCountry(countryIsoCode: string | null, reasons: string[]): Resol
   try {
     countries = loadCountries();
   } catch (error) {
-    log.once("error", "intensity.country-data", `Country carbon-intensity data is unusable (${errorText(error)}); using the world average.`);
+    log.once(
+      "error",
+      "intensity.country-data",
+      `Country carbon-intensity data is unusable (${errorText(error)}); using the world average.`,
+    );
     reasons.push("country data could not be loaded");
     return worldAverage(WORLD_AVERAGE_G_PER_KWH, reasons);
   }
   if (countryIsoCode === null) {
     reasons.push("no country given");
-    log.once("warning", "intensity.no-country", `No country is known; using the world average of ${countries.worldAverageGPerKWh} gCO2eq/kWh.`);
+    log.once(
+      "warning",
+      "intensity.no-country",
+      `No country is known; using the world average of ${countries.worldAverageGPerKWh} gCO2eq/kWh.`,
+    );
     return worldAverage(countries.worldAverageGPerKWh, reasons);
   }
   const country = countries.countries.get(countryIsoCode);
   if (country === undefined) {
     reasons.push(`country '${countryIsoCode}' is not in the data`);
-    log.once("warning", `intensity.unknown-country:${countryIsoCode}`, `No carbon-intensity data for country '${countryIsoCode}'; using the world average of ${countries.worldAverageGPerKWh} gCO2eq/kWh.`);
+    log.once(
+      "warning",
+      `intensity.unknown-country:${countryIsoCode}`,
+      `No carbon-intensity data for country '${countryIsoCode}'; using the world average of ${countries.worldAverageGPerKWh} gCO2eq/kWh.`,
+    );
     return worldAverage(countries.worldAverageGPerKWh, reasons);
   }
   if (country.basis === "world-average") {
     reasons.push(`the generation mix of ${countryIsoCode} does not add up to its total`);
     return worldAverage(country.intensityGPerKWh, reasons);
   }
-  const details = [country.year === null ? null : String(country.year), country.basis === "generation-mix" ? "from its generation mix" : null].filter((d) => d !== null);
+  const details = [
+    country.year === null ? null : String(country.year),
+    country.basis === "generation-mix" ? "from its generation mix" : null,
+  ].filter((d) => d !== null);
   return {
     intensityGPerKWh: country.intensityGPerKWh,
     source: {
@@ -427,7 +511,13 @@ function resolveCountry(countryIsoCode: string | null, reasons: string[]): Resol
 function worldAverage(intensityGPerKWh: number, reasons: string[]): Resolved {
   return {
     intensityGPerKWh,
-    source: { kind: "world-average", label: "world average", dataset: WORLD_AVERAGE_DATASET, year: null, fallbackReason: reasonText(reasons) },
+    source: {
+      kind: "world-average",
+      label: "world average",
+      dataset: WORLD_AVERAGE_DATASET,
+      year: null,
+      fallbackReason: reasonText(reasons),
+    },
   };
 }
 
@@ -449,7 +539,11 @@ function acceptedForcedIntensity(value: number | null | undefined, reasons: stri
  * Only providers that publish per-region figures have rows (Google Cloud). AWS, Azure and
  * unknown regions fall through to the private-infrastructure path, as CodeCarbon does.
  */
-function matchCloudRow(provider: string | null, region: string | null, reasons: string[]): CloudRegionRecord | undefined {
+function matchCloudRow(
+  provider: string | null,
+  region: string | null,
+  reasons: string[],
+): CloudRegionRecord | undefined {
   if (provider === null || region === null) {
     reasons.push(`cloud ${provider === null ? "provider" : "region"} not given, so no cloud region can be matched`);
     return undefined;
@@ -458,13 +552,21 @@ function matchCloudRow(provider: string | null, region: string | null, reasons: 
   try {
     row = loadCloudRegions().regions.get(cloudRegionKey(provider, region));
   } catch (error) {
-    log.once("error", "intensity.cloud-data", `Cloud-region carbon-intensity data is unusable (${errorText(error)}); treating the machine as private infrastructure.`);
+    log.once(
+      "error",
+      "intensity.cloud-data",
+      `Cloud-region carbon-intensity data is unusable (${errorText(error)}); treating the machine as private infrastructure.`,
+    );
     reasons.push("cloud-region data could not be loaded");
     return undefined;
   }
   if (row === undefined) {
     const reason = `no carbon-intensity data for cloud provider '${provider}' region '${region}'`;
-    log.once("warning", `intensity.cloud-row:${provider}/${region}`, `${capitalise(reason)}; using the country data instead.`);
+    log.once(
+      "warning",
+      `intensity.cloud-row:${provider}/${region}`,
+      `${capitalise(reason)}; using the country data instead.`,
+    );
     reasons.push(reason);
   }
   return row;
@@ -487,7 +589,12 @@ function cloudLocation(row: CloudRegionRecord): IntensityLocation {
  * An unmatched provider/region is still recorded as given, so the CSV shows what was configured,
  * but on_cloud stays false because the figure came from the country data.
  */
-function privateLocation(countryIsoCode: string | null, region: string | null, cloudProvider: string | null, cloudRegion: string | null): IntensityLocation {
+function privateLocation(
+  countryIsoCode: string | null,
+  region: string | null,
+  cloudProvider: string | null,
+  cloudRegion: string | null,
+): IntensityLocation {
   return {
     countryName: countryIsoCode === null ? null : countryNameOrNull(countryIsoCode),
     countryIsoCode,

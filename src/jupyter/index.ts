@@ -65,7 +65,10 @@ export async function codecarbonKernel(input: unknown): Promise<KernelReply> {
         const tracker = request.offline ? new OfflineEmissionsTracker(options) : new EmissionsTracker(options);
         tracker.start();
         lastTracker = tracker;
-        return reply(tracker.isRunning, tracker.isRunning ? undefined : "the tracker did not start (see the log above)");
+        return reply(
+          tracker.isRunning,
+          tracker.isRunning ? undefined : "the tracker did not start (see the log above)",
+        );
       }
       case "stop": {
         const tracker = kernelTracker();
@@ -98,8 +101,15 @@ export async function runKernelCommand(json: string): Promise<void> {
 export function showEmissions(value: EmissionsTracker | EmissionsData): string {
   if (value instanceof EmissionsTracker) return value.display();
   // Loaded on use: importing the package stays cheap outside notebooks.
-  const { figuresFromRow, summaryHtml, summaryText, tslabDisplay } = require("../notebook/display") as typeof import("../notebook/display");
-  const input = { figures: figuresFromRow(value), sources: [], intensityGPerKWh: null, intensitySource: null, state: "stopped" as const };
+  const { figuresFromRow, summaryHtml, summaryText, tslabDisplay } =
+    require("../notebook/display") as typeof import("../notebook/display");
+  const input = {
+    figures: figuresFromRow(value),
+    sources: [],
+    intensityGPerKWh: null,
+    intensitySource: null,
+    state: "stopped" as const,
+  };
   const tslab = tslabDisplay();
   if (tslab) {
     tslab.html(summaryHtml(input));

@@ -164,7 +164,13 @@ function readOsCpus(cpuTimes: () => os.CpuInfo[]): CounterSnapshot | null {
   if (cpus.length === 0) return null;
   const fields = OS_TIME_KEYS.map((key) => sum(cpus.map((cpu) => cpu.times[key])));
   if (fields.some((value) => !Number.isFinite(value))) return null;
-  return { source: "os-cpus", fields, idleFields: OS_IDLE_FIELDS, nestedFields: [], minimumWindow: OS_TICK_MS * cpus.length };
+  return {
+    source: "os-cpus",
+    fields,
+    idleFields: OS_IDLE_FIELDS,
+    nestedFields: [],
+    minimumWindow: OS_TICK_MS * cpus.length,
+  };
 }
 
 function sum(values: readonly number[]): number {

@@ -112,7 +112,8 @@ export function cpuTableNames(): string[] {
  * NEL and the Unicode spaces. JavaScript's `\s` differs (it has U+FEFF, lacks U+001C–U+001F and
  * U+0085), so the class is spelled out.
  */
-const PYTHON_WHITESPACE = "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+const PYTHON_WHITESPACE =
+  "\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 /** " @ 2.60GHz" and the like; `\p{Nd}` because Python's `\d` takes any decimal digit. */
 const CLOCK_SUFFIX = new RegExp(` @[${PYTHON_WHITESPACE}]*\\p{Nd}+\\.\\p{Nd}+GHz`, "gu");
 
@@ -135,7 +136,13 @@ const ASCII_SEPARATORS = /[^a-z0-9]+/;
 function tokenSet(text: string): Set<string> {
   // Table names are ASCII: a plain split is several times faster than the Unicode regex, and
   // indexing the 4,900 names happens on every tracker start.
-  if (ASCII_ONLY.test(text)) return new Set(text.toLowerCase().split(ASCII_SEPARATORS).filter((t) => t !== ""));
+  if (ASCII_ONLY.test(text))
+    return new Set(
+      text
+        .toLowerCase()
+        .split(ASCII_SEPARATORS)
+        .filter((t) => t !== ""),
+    );
   const tokens = new Set<string>();
   for (const match of text.matchAll(WORD)) tokens.add(lowerEachCharacter(match[0]));
   return tokens;
@@ -214,7 +221,8 @@ function parseTable(parsed: unknown, file: string): TdpMatch[] {
   const models = typeof parsed === "object" && parsed !== null ? (parsed as { models?: unknown }).models : undefined;
   if (!Array.isArray(models) || models.length === 0) throw new Error(`cpu-tdp: ${file} has no "models" list`);
   return models.map((entry: unknown, i): TdpMatch => {
-    if (!Array.isArray(entry) || entry.length !== 2) throw new Error(`cpu-tdp: ${file} models[${i}] is not a [name, tdpW] pair`);
+    if (!Array.isArray(entry) || entry.length !== 2)
+      throw new Error(`cpu-tdp: ${file} models[${i}] is not a [name, tdpW] pair`);
     const [name, tdpW] = entry as [unknown, unknown];
     if (typeof name !== "string" || name === "") throw new Error(`cpu-tdp: ${file} models[${i}] has no name`);
     if (tdpW !== null && (typeof tdpW !== "number" || !Number.isFinite(tdpW) || tdpW < 0)) {

@@ -10,7 +10,10 @@ export function describeSource(source: PowerSource): string {
     case "rapl":
       return `CPU from RAPL (${source.domains.join(", ")})`;
     case "tdp":
-      return `CPU from TDP ${formatSignificant(source.tdpW)} W × ${source.loadModel} load` + (source.matchedName ? ` (${source.matchedName})` : ` (${source.tdpOrigin})`);
+      return (
+        `CPU from TDP ${formatSignificant(source.tdpW)} W × ${source.loadModel} load` +
+        (source.matchedName ? ` (${source.matchedName})` : ` (${source.tdpOrigin})`)
+      );
     case "forced":
       return `${source.device.toUpperCase()} forced at ${formatSignificant(source.powerW)} W`;
     case "dimm-model":
@@ -21,4 +24,3 @@ export function describeSource(source: PowerSource): string {
       return `GPU ${source.gpuIndices.join(",")} from NVIDIA power draw`;
   }
 }
-

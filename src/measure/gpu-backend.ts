@@ -23,4 +23,3 @@ export interface GpuBackend {
   readonly vendor: string;
   probe(env: NodeJS.ProcessEnv): Promise<GpuProbe>;
 }
-

@@ -43,7 +43,16 @@ export interface NvidiaSmiOptions {
 export type NvidiaEnergyReader = GpuReader;
 
 const ENERGY_FIELD = "total_energy_consumption";
-const QUERY_FIELDS = ["index", "uuid", "name", "memory.total", "power.limit", ENERGY_FIELD, "power.draw", "utilization.gpu"] as const;
+const QUERY_FIELDS = [
+  "index",
+  "uuid",
+  "name",
+  "memory.total",
+  "power.limit",
+  ENERGY_FIELD,
+  "power.draw",
+  "utilization.gpu",
+] as const;
 const FORMAT_ARG = "--format=csv,noheader,nounits";
 const DEFAULT_TIMEOUT_MS = 5000;
 const MAX_OUTPUT_BYTES = 1024 * 1024;
@@ -67,17 +76,31 @@ function queryArgs(withEnergyField: boolean): string[] {
 }
 
 function firstLine(text: string): string {
-  return text.split(/\r?\n/).map((l) => l.trim()).find((l) => l.length > 0) ?? "";
+  return (
+    text
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? ""
+  );
 }
 
-function runNvidiaSmi(args: string[], options: NvidiaSmiOptions): Promise<{ ok: true; stdout: string } | { ok: false; reason: string; notFound: boolean }> {
+function runNvidiaSmi(
+  args: string[],
+  options: NvidiaSmiOptions,
+): Promise<{ ok: true; stdout: string } | { ok: false; reason: string; notFound: boolean }> {
   const command = options.command ?? "nvidia-smi";
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   return new Promise((resolve) => {
     execFile(
       command,
       args,
-      { env: options.env ?? process.env, timeout: timeoutMs, maxBuffer: MAX_OUTPUT_BYTES, windowsHide: true, encoding: "utf8" },
+      {
+        env: options.env ?? process.env,
+        timeout: timeoutMs,
+        maxBuffer: MAX_OUTPUT_BYTES,
+        windowsHide: true,
+        encoding: "utf8",
+      },
       (error, stdout, stderr) => {
         if (error === null) {
           resolve({ ok: true, stdout });
@@ -91,7 +114,10 @@ function runNvidiaSmi(args: string[], options: NvidiaSmiOptions): Promise<{ ok: 
         } else {
           // nvidia-smi prints its own errors on stdout ("NVIDIA-SMI has failed because …").
           const detail = firstLine(stdout) || firstLine(stderr) || error.message;
-          const status = typeof code === "number" ? `exited with code ${code}` : `failed (${String(code ?? error.signal ?? "error")})`;
+          const status =
+            typeof code === "number"
+              ? `exited with code ${code}`
+              : `failed (${String(code ?? error.signal ?? "error")})`;
           resolve({ ok: false, reason: `${command} ${status}: ${detail}`, notFound: false });
         }
       },
@@ -150,20 +176,29 @@ function parseRows(stdout: string, withEnergyField: boolean): GpuSample[] {
  * Runs the query, first with the energy field, and without it when that attempt fails but a plain
  * query works (drivers that do not know the field). `energyField` says which form answered.
  */
-async function queryGpus(options: NvidiaSmiOptions, tryEnergyField: boolean): Promise<QueryResult & { energyField: boolean }> {
+async function queryGpus(
+  options: NvidiaSmiOptions,
+  tryEnergyField: boolean,
+): Promise<QueryResult & { energyField: boolean }> {
   if (tryEnergyField) {
     const full = await runNvidiaSmi(queryArgs(true), options);
     if (full.ok) return { ok: true, samples: parseRows(full.stdout, true), energyField: true };
     if (full.notFound) return { ...full, energyField: true };
     const reduced = await runNvidiaSmi(queryArgs(false), options);
     if (reduced.ok) {
-      log.once("info", "nvidia-no-energy-field", `nvidia-smi does not answer ${ENERGY_FIELD} (${full.reason}); GPU energy integrates power.draw.`);
+      log.once(
+        "info",
+        "nvidia-no-energy-field",
+        `nvidia-smi does not answer ${ENERGY_FIELD} (${full.reason}); GPU energy integrates power.draw.`,
+      );
       return { ok: true, samples: parseRows(reduced.stdout, false), energyField: false };
     }
     return { ...full, energyField: true };
   }
   const reduced = await runNvidiaSmi(queryArgs(false), options);
-  return reduced.ok ? { ok: true, samples: parseRows(reduced.stdout, false), energyField: false } : { ...reduced, energyField: false };
+  return reduced.ok
+    ? { ok: true, samples: parseRows(reduced.stdout, false), energyField: false }
+    : { ...reduced, energyField: false };
 }
 
 /** Lists the NVIDIA GPUs through nvidia-smi; `ok: false` says why there is none to measure. */
@@ -171,16 +206,14 @@ export async function probeNvidia(options: NvidiaSmiOptions = {}): Promise<Nvidi
   const result = await queryGpus(options, true);
   if (!result.ok) return { ok: false, reason: result.reason };
   if (result.samples.length === 0) return { ok: false, reason: "nvidia-smi lists no GPU" };
-  const gpus = result.samples.map(
-    (s): NvidiaGpu => ({
-      index: s.index,
-      uuid: s.uuid,
-      name: s.name,
-      memoryTotalMiB: s.memoryTotalMiB,
-      powerLimitW: s.powerLimitW,
-      hasEnergyCounter: s.energyMJ !== null,
-    }),
-  );
+  const gpus = result.samples.map((s): NvidiaGpu => ({
+    index: s.index,
+    uuid: s.uuid,
+    name: s.name,
+    memoryTotalMiB: s.memoryTotalMiB,
+    powerLimitW: s.powerLimitW,
+    hasEnergyCounter: s.energyMJ !== null,
+  }));
   return { ok: true, gpus, hasEnergyCounter: gpus.every((g) => g.hasEnergyCounter === true) };
 }
 
@@ -194,7 +227,11 @@ interface GpuTrack {
 }
 
 /** Energy reader for the selected GPU indices; `gpus` is the probe's list. */
-export function createNvidiaReader(gpus: NvidiaGpu[], selectedIndices: number[], options: NvidiaSmiOptions = {}): NvidiaEnergyReader {
+export function createNvidiaReader(
+  gpus: NvidiaGpu[],
+  selectedIndices: number[],
+  options: NvidiaSmiOptions = {},
+): NvidiaEnergyReader {
   const known = new Set(gpus.map((g) => g.index));
   const indices = [...new Set(selectedIndices)].filter((i) => known.has(i)).sort((a, b) => a - b);
   const tracks: GpuTrack[] = indices.map((index) => ({
@@ -211,14 +248,19 @@ export function createNvidiaReader(gpus: NvidiaGpu[], selectedIndices: number[],
 
   const sourceNow = (): PowerSource => ({
     device: "gpu",
-    method: tracks.length > 0 && tracks.every((t) => t.usesCounter) ? "nvidia-smi-energy-counter" : "nvidia-smi-power-draw",
+    method:
+      tracks.length > 0 && tracks.every((t) => t.usesCounter) ? "nvidia-smi-energy-counter" : "nvidia-smi-power-draw",
     gpuIndices: [...indices],
   });
 
   const sample = async (): Promise<Map<number, GpuSample> | null> => {
     const result = await queryGpus(options, energyFieldAnswers);
     if (!result.ok) {
-      log.once("warning", `nvidia-read-failed:${result.reason}`, `GPU energy: ${result.reason}; an interval without a reading counts 0 and is caught up at the next one.`);
+      log.once(
+        "warning",
+        `nvidia-read-failed:${result.reason}`,
+        `GPU energy: ${result.reason}; an interval without a reading counts 0 and is caught up at the next one.`,
+      );
       return null;
     }
     energyFieldAnswers = result.energyField;
@@ -239,19 +281,35 @@ export function createNvidiaReader(gpus: NvidiaGpu[], selectedIndices: number[],
     track.usesCounter = current.energyMJ !== null;
     if (current.energyMJ !== null && previous !== null) {
       if (current.energyMJ >= previous) return (current.energyMJ - previous) / 1000;
-      log.once("warning", `nvidia-counter-reset:${track.index}`, `GPU ${track.index}: the energy counter went backwards (driver reloaded?); integrating power.draw for that interval.`);
+      log.once(
+        "warning",
+        `nvidia-counter-reset:${track.index}`,
+        `GPU ${track.index}: the energy counter went backwards (driver reloaded?); integrating power.draw for that interval.`,
+      );
     }
     if (current.powerW !== null) {
       if (current.energyMJ === null) {
-        log.once("info", `nvidia-power-draw:${track.index}`, `GPU ${track.index}: no energy counter; integrating power.draw.`);
+        log.once(
+          "info",
+          `nvidia-power-draw:${track.index}`,
+          `GPU ${track.index}: no energy counter; integrating power.draw.`,
+        );
       }
-      return ((track.lastPowerW ?? current.powerW) + current.powerW) / 2 * elapsedS;
+      return (((track.lastPowerW ?? current.powerW) + current.powerW) / 2) * elapsedS;
     }
     if (track.lastPowerW !== null) {
-      log.once("warning", `nvidia-power-stale:${track.index}`, `GPU ${track.index}: power.draw stopped answering; using its last value.`);
+      log.once(
+        "warning",
+        `nvidia-power-stale:${track.index}`,
+        `GPU ${track.index}: power.draw stopped answering; using its last value.`,
+      );
       return track.lastPowerW * elapsedS;
     }
-    log.once("warning", `nvidia-nothing:${track.index}`, `GPU ${track.index} reports neither an energy counter nor power.draw; its energy counts as 0.`);
+    log.once(
+      "warning",
+      `nvidia-nothing:${track.index}`,
+      `GPU ${track.index} reports neither an energy counter nor power.draw; its energy counts as 0.`,
+    );
     return null;
   };
 
@@ -279,7 +337,12 @@ export function createNvidiaReader(gpus: NvidiaGpu[], selectedIndices: number[],
         const elapsedS = track.pendingS + intervalS;
         const current = samples?.get(track.index);
         if (current === undefined) {
-          if (samples !== null) log.once("warning", `nvidia-missing:${track.index}`, `GPU ${track.index} is missing from nvidia-smi's answer; its energy is caught up when it returns.`);
+          if (samples !== null)
+            log.once(
+              "warning",
+              `nvidia-missing:${track.index}`,
+              `GPU ${track.index} is missing from nvidia-smi's answer; its energy is caught up when it returns.`,
+            );
           track.pendingS = elapsedS;
           continue;
         }

@@ -77,7 +77,11 @@ export interface HardwarePlan {
   gpuUtilisation: () => number | null;
 }
 
-export async function planHardware(settings: HardwareSettings, facts: SystemFacts, env: NodeJS.ProcessEnv = process.env): Promise<HardwarePlan> {
+export async function planHardware(
+  settings: HardwareSettings,
+  facts: SystemFacts,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<HardwarePlan> {
   const loadSampler = new SharedLoadSampler();
   const processSampler = settings.trackingMode === "process" ? createProcessTreeSampler() : undefined;
   const readers: EnergyReader[] = [];
@@ -88,11 +92,23 @@ export async function planHardware(settings: HardwareSettings, facts: SystemFact
   let cpuReader: EnergyReader | undefined = undefined;
   let socketCount = 1;
   if (settings.forceCpuPower === null && process.platform === "linux") {
-    const probe = probeRapl({ root: settings.raplDir, includeDram: settings.raplIncludeDram, preferPsys: settings.raplPreferPsys });
+    const probe = probeRapl({
+      root: settings.raplDir,
+      includeDram: settings.raplIncludeDram,
+      preferPsys: settings.raplPreferPsys,
+    });
     if (probe.ok && !settings.forceModeCpuLoad) {
-      cpuReader = createRaplReader(probe.domains, { root: settings.raplDir, includeDram: settings.raplIncludeDram, preferPsys: settings.raplPreferPsys });
+      cpuReader = createRaplReader(probe.domains, {
+        root: settings.raplDir,
+        includeDram: settings.raplIncludeDram,
+        preferPsys: settings.raplPreferPsys,
+      });
     } else if (!probe.ok) {
-      log.once("info", `rapl-unavailable:${probe.reason}`, `RAPL is not available (${probe.reason}); estimating CPU power from its TDP and load.`);
+      log.once(
+        "info",
+        `rapl-unavailable:${probe.reason}`,
+        `RAPL is not available (${probe.reason}); estimating CPU power from its TDP and load.`,
+      );
     }
   }
   if (cpuReader === undefined) {

@@ -42,7 +42,8 @@ export interface TdpCpuReaderOptions {
 export function createTdpCpuReader(options: TdpCpuReaderOptions): EnergyReader {
   const { tdp, mode } = options;
   const tdpW = tdp.tdpW;
-  const logicalCpuCount = Number.isFinite(options.logicalCpuCount) && options.logicalCpuCount >= 1 ? options.logicalCpuCount : 1;
+  const logicalCpuCount =
+    Number.isFinite(options.logicalCpuCount) && options.logicalCpuCount >= 1 ? options.logicalCpuCount : 1;
   const source: PowerSource = {
     device: "cpu",
     method: "tdp",
@@ -83,14 +84,17 @@ export function createTdpCpuReader(options: TdpCpuReaderOptions): EnergyReader {
       lastCpuSeconds = cpuSeconds;
       // load % = usedS / seconds × 100, so the wall time cancels out of power × seconds; a
       // zero-length interval (a read right after a tick) charges the same energy directly.
-      return seconds > 0 ? processLoadPowerW(tdpW, (usedS / seconds) * 100, logicalCpuCount) * seconds : (tdpW * usedS) / logicalCpuCount;
+      return seconds > 0
+        ? processLoadPowerW(tdpW, (usedS / seconds) * 100, logicalCpuCount) * seconds
+        : (tdpW * usedS) / logicalCpuCount;
     },
   });
 }
 
 /** A constant power the user set (`force_cpu_power`, `force_ram_power`). */
 export function createForcedPowerReader(device: "cpu" | "ram", powerW: number): EnergyReader {
-  if (!Number.isFinite(powerW) || powerW < 0) throw new RangeError(`forced ${device} power must be a finite number of watts ≥ 0, got ${powerW}`);
+  if (!Number.isFinite(powerW) || powerW < 0)
+    throw new RangeError(`forced ${device} power must be a finite number of watts ≥ 0, got ${powerW}`);
   const source: PowerSource = { device, method: "forced", powerW };
   return {
     device,
@@ -169,7 +173,11 @@ interface PowerModel {
 }
 
 /** Turns a sampled power model into a reader that integrates over ticks and reads. */
-function integratingReader(device: "cpu" | "ram", source: PowerSource | (() => PowerSource), model: PowerModel): EnergyReader {
+function integratingReader(
+  device: "cpu" | "ram",
+  source: PowerSource | (() => PowerSource),
+  model: PowerModel,
+): EnergyReader {
   let energyWs = 0;
   let tickedS = 0;
   let lastPowerW = 0;

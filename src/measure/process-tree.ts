@@ -100,7 +100,10 @@ function readStatTimes(procRoot: string, pid: number): StatTimes | null {
   // The command name sits in parentheses and may itself hold spaces and parentheses.
   const nameEnd = text.lastIndexOf(")");
   if (nameEnd < 0) return null;
-  const fields = text.slice(nameEnd + 1).trim().split(/\s+/);
+  const fields = text
+    .slice(nameEnd + 1)
+    .trim()
+    .split(/\s+/);
   const at = (i: number): number | null => {
     const value = Number(fields[i]);
     return fields[i] !== undefined && Number.isFinite(value) && value >= 0 ? value : null;
@@ -151,7 +154,11 @@ function childrenOf(procRoot: string, pid: number): number[] {
     const text = readSmallFile(file);
     if (text === null) {
       if (!fs.existsSync(file)) {
-        log.once("debug", "proc-children-missing", `${file} does not exist (kernel without CONFIG_PROC_CHILDREN?); child processes are not measured.`);
+        log.once(
+          "debug",
+          "proc-children-missing",
+          `${file} does not exist (kernel without CONFIG_PROC_CHILDREN?); child processes are not measured.`,
+        );
       }
       continue;
     }

@@ -29,7 +29,9 @@ import { MICROJOULES_PER_KWH, wattsFromKwhOver } from "../units";
 import { log } from "../log";
 
 export interface RaplOptions {
-  /** Directory scanned for `intel-rapl*` zones; default `/sys/class/powercap` (then `/sys/devices/virtual/powercap`). */
+  /**
+   * Directory scanned for `intel-rapl*` zones; default `/sys/class/powercap` (then `/sys/devices/virtual/powercap`).
+   */
   root?: string;
   includeDram?: boolean;
   preferPsys?: boolean;
@@ -169,7 +171,9 @@ function removeDuplicates(zones: ReadableZone[], readFile: (file: string) => str
   for (const candidate of [...zones].sort((a, b) => providerRank(a.zone.provider) - providerRank(b.zone.provider))) {
     const seenProvider = providerByName.get(candidate.qualifiedName);
     if (seenProvider !== undefined && seenProvider !== candidate.zone.provider) {
-      log.debug(`RAPL: ${candidate.zone.id} (${candidate.qualifiedName}) is also exposed through ${seenProvider}; using that one.`);
+      log.debug(
+        `RAPL: ${candidate.zone.id} (${candidate.qualifiedName}) is also exposed through ${seenProvider}; using that one.`,
+      );
       continue;
     }
     providerByName.set(candidate.qualifiedName, candidate.zone.provider);
@@ -257,7 +261,8 @@ export function probeRapl(options: RaplOptions = {}): RaplProbe {
       readCounter(energyFile, readFile);
     } catch (error) {
       // A main domain is a package or psys, or a top-level zone ending in ":0" whose name is unknown.
-      const isMain = kind === "package" || kind === "psys" || (kind === "other" && zone.depth === 1 && zone.id.endsWith(":0"));
+      const isMain =
+        kind === "package" || kind === "psys" || (kind === "other" && zone.depth === 1 && zone.id.endsWith(":0"));
       unreadable.push({ file: energyFile, kind, isMain, denied: isPermissionError(error), error });
       continue;
     }
@@ -278,11 +283,16 @@ export function probeRapl(options: RaplOptions = {}): RaplProbe {
   if (options.preferPsys === true && psys.length > 0) selected = psys;
   else if (packages.length > 0) selected = options.includeDram === true ? [...packages, ...dram] : packages;
   else if (psys.length > 0) {
-    log.once("warning", "rapl-psys-fallback", "RAPL: no readable package zone; using the psys (platform) zone, which covers more than the CPU.");
+    log.once(
+      "warning",
+      "rapl-psys-fallback",
+      "RAPL: no readable package zone; using the psys (platform) zone, which covers more than the CPU.",
+    );
     selected = psys;
   } else {
     const deniedMain = unreadable.filter((u) => u.denied && u.isMain).map((u) => u.file);
-    if (deniedMain.length > 0) return { ok: false, reason: `permission denied: ${deniedMain.join(", ")}, ${CHMOD_HINT}` };
+    if (deniedMain.length > 0)
+      return { ok: false, reason: `permission denied: ${deniedMain.join(", ")}, ${CHMOD_HINT}` };
     return { ok: false, reason: `no readable package or psys zone under ${existingRoots.join(" or ")}` };
   }
 
@@ -292,19 +302,27 @@ export function probeRapl(options: RaplOptions = {}): RaplProbe {
   if (options.includeDram === true) wanted.add("dram");
   for (const u of unreadable) {
     if (!wanted.has(u.kind) || (u.kind === "other" && !u.isMain)) continue;
-    if (u.denied) log.once("warning", `rapl-denied:${u.file}`, `RAPL: permission denied on ${u.file}; measuring without it (${CHMOD_HINT}).`);
-    else log.once("warning", `rapl-unreadable:${u.file}`, `RAPL: cannot read ${u.file} (${String(u.error)}); measuring without it.`);
+    if (u.denied)
+      log.once(
+        "warning",
+        `rapl-denied:${u.file}`,
+        `RAPL: permission denied on ${u.file}; measuring without it (${CHMOD_HINT}).`,
+      );
+    else
+      log.once(
+        "warning",
+        `rapl-unreadable:${u.file}`,
+        `RAPL: cannot read ${u.file} (${String(u.error)}); measuring without it.`,
+      );
   }
 
-  const domains = removeDuplicates(selected, readFile).map(
-    (z): RaplDomain => ({
-      path: z.zone.dir,
-      name: z.qualifiedName,
-      kind: z.kind,
-      maxEnergyUJ: readMaxEnergy(z.zone.dir, readFile),
-      provider: z.zone.provider,
-    }),
-  );
+  const domains = removeDuplicates(selected, readFile).map((z): RaplDomain => ({
+    path: z.zone.dir,
+    name: z.qualifiedName,
+    kind: z.kind,
+    maxEnergyUJ: readMaxEnergy(z.zone.dir, readFile),
+    provider: z.zone.provider,
+  }));
   log.debug(`RAPL: measuring ${domains.map((d) => `${d.name} (${d.provider})`).join(", ")}.`);
   return { ok: true, domains };
 }
@@ -335,7 +353,11 @@ export function createRaplReader(domains: RaplDomain[], options: RaplOptions = {
     try {
       return readCounter(file, readFile);
     } catch (error) {
-      log.once("warning", `rapl-read-failed:${file}`, `RAPL: cannot read ${file} (${String(error)}); that zone counts 0 until it reads again.`);
+      log.once(
+        "warning",
+        `rapl-read-failed:${file}`,
+        `RAPL: cannot read ${file} (${String(error)}); that zone counts 0 until it reads again.`,
+      );
       return null;
     }
   };

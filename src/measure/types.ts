@@ -23,7 +23,14 @@ export type PowerSource =
       loadModel: "machine" | "process";
     }
   | { device: "cpu" | "ram"; method: "forced"; powerW: number }
-  | { device: "ram"; method: "dimm-model"; sizeGiB: number; dimmCount: number; arm: boolean; mode: "machine" | "process" }
+  | {
+      device: "ram";
+      method: "dimm-model";
+      sizeGiB: number;
+      dimmCount: number;
+      arm: boolean;
+      mode: "machine" | "process";
+    }
   | { device: "gpu"; method: "nvidia-smi-energy-counter" | "nvidia-smi-power-draw"; gpuIndices: number[] };
 
 /** How a reader gets its energy: a hardware counter read at both ends of each interval, or a power model. */

@@ -110,8 +110,11 @@ function describeFailure(error: unknown): string {
   for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) innermost = cause;
   const code = (innermost as NodeJS.ErrnoException).code;
   const proxyStatus = /Proxy response \((\d+)\)/.exec(innermost.message)?.[1];
-  if (proxyStatus !== undefined) return `the proxy answered HTTP ${proxyStatus}${proxyStatus === "407" ? " (proxy authentication required: put user:password in the proxy URL)" : ""}`;
-  return typeof code === "string" && !innermost.message.includes(code) ? `${code}: ${innermost.message}` : innermost.message;
+  if (proxyStatus !== undefined)
+    return `the proxy answered HTTP ${proxyStatus}${proxyStatus === "407" ? " (proxy authentication required: put user:password in the proxy URL)" : ""}`;
+  return typeof code === "string" && !innermost.message.includes(code)
+    ? `${code}: ${innermost.message}`
+    : innermost.message;
 }
 
 export async function httpRequest(request: HttpRequest, options: HttpOptions = {}): Promise<HttpResponse> {
@@ -145,7 +148,10 @@ export async function httpRequest(request: HttpRequest, options: HttpOptions = {
         try {
           return JSON.parse(text) as unknown;
         } catch {
-          throw new HttpError("ERR_CODECARBON_HTTP_BODY", `${where} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+          throw new HttpError(
+            "ERR_CODECARBON_HTTP_BODY",
+            `${where} answered ${response.status} with a body that is not JSON: ${text.slice(0, 200)}`,
+          );
         }
       },
     };

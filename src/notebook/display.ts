@@ -52,7 +52,9 @@ function facts(input: SummaryInput): [string, string][] {
     ["Power", `CPU ${fixed(r.powerW.cpu, 3)} W · GPU ${fixed(r.powerW.gpu, 3)} W · RAM ${fixed(r.powerW.ram, 3)} W`],
     [
       "Carbon intensity",
-      input.intensityGPerKWh === null ? "not known yet" : `${fixed(input.intensityGPerKWh, 4)} g CO2eq/kWh${input.intensitySource ? ` (${input.intensitySource})` : ""}`,
+      input.intensityGPerKWh === null
+        ? "not known yet"
+        : `${fixed(input.intensityGPerKWh, 4)} g CO2eq/kWh${input.intensitySource ? ` (${input.intensitySource})` : ""}`,
     ],
     ["Equivalent", `${fixed(carMetres(r.emissionsKg), 3)} m driven by an average car (${CAR_KG_PER_KM} kg/km)`],
   ];
@@ -68,7 +70,10 @@ export function summaryText(input: SummaryInput): string {
 
 export function summaryHtml(input: SummaryInput): string {
   const cells = facts(input)
-    .map(([k, v]) => `<tr><th style="text-align:left;padding-right:1em">${escapeHtml(k)}</th><td style="text-align:left">${escapeHtml(v)}</td></tr>`)
+    .map(
+      ([k, v]) =>
+        `<tr><th style="text-align:left;padding-right:1em">${escapeHtml(k)}</th><td style="text-align:left">${escapeHtml(v)}</td></tr>`,
+    )
     .join("");
   return `<div class="codecarbon-summary"><strong>codecarbon</strong> <em>${escapeHtml(input.state)}</em><table>${cells}</table></div>`;
 }

@@ -111,7 +111,8 @@ class DeltaCarry {
     if (rows.length === 0 || durationS <= 0 || durationS < minimumS) return null;
     this.pending = [];
     const sum = (pick: (r: EmissionsData) => number) => rows.reduce((total, r) => total + pick(r), 0);
-    const timeMean = (pick: (r: EmissionsData) => number) => (durationS > 0 ? sum((r) => pick(r) * r.duration) / durationS : 0);
+    const timeMean = (pick: (r: EmissionsData) => number) =>
+      durationS > 0 ? sum((r) => pick(r) * r.duration) / durationS : 0;
     const emissions = sum((r) => r.emissions);
     return {
       timestamp: localIsoTimestamp(),
@@ -161,12 +162,22 @@ export function createNetworkOutputs(settings: TrackerSettings, context: Network
       if (delta !== null) carry.add(delta);
       const point = carry.take(final ? 0 : 1);
       if (point === null) {
-        if (!final) log.once("debug", "api-short-delta", "A report shorter than 1 s is carried into the next upload (the API counts whole seconds).");
+        if (!final)
+          log.once(
+            "debug",
+            "api-short-delta",
+            "A report shorter than 1 s is carried into the next upload (the API counts whole seconds).",
+          );
         return;
       }
       const items: NewSpoolItem[] = [];
       if (!runQueued) {
-        items.push({ kind: "run", runKey: context.runId, endpoint, body: runCreateBody(settings.experimentId, context.runFacts()) });
+        items.push({
+          kind: "run",
+          runKey: context.runId,
+          endpoint,
+          body: runCreateBody(settings.experimentId, context.runFacts()),
+        });
         runQueued = true;
       }
       items.push({ kind: "emission", runKey: context.runId, endpoint, body: point });

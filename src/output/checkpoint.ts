@@ -181,7 +181,11 @@ export async function recoverOrphanedRuns(outputDir: string): Promise<Array<{ ru
 function isClaimantGone(match: RegExpExecArray): boolean {
   const [, , pid, startTime, hostname] = match;
   if (hostname !== safeHostname(os.hostname())) return false;
-  return isLocalProcessGone({ pid: Number(pid), hostname: os.hostname(), processStartTime: startTime === "none" ? null : (startTime ?? null) });
+  return isLocalProcessGone({
+    pid: Number(pid),
+    hostname: os.hostname(),
+    processStartTime: startTime === "none" ? null : (startTime ?? null),
+  });
 }
 
 /** Takes the checkpoint's lock for this process; null when another holds it (or the folder is gone). */
@@ -266,7 +270,11 @@ export async function recoverRun(outputDir: string, runId: string): Promise<Emis
  * Writes a claimed checkpoint's rows and removes it. On failure the checkpoint stays where it
  * is and the claim is given up, so that a later run tries again.
  */
-async function recoverClaimed(file: string, claim: HeldFileLock, outputDir: string): Promise<{ runId: string; file: string; row: EmissionsData } | null> {
+async function recoverClaimed(
+  file: string,
+  claim: HeldFileLock,
+  outputDir: string,
+): Promise<{ runId: string; file: string; row: EmissionsData } | null> {
   try {
     // Read again: under the claim this is the latest content, and the checkpoint is gone when
     // another recovery wrote it since it was first read.
@@ -311,10 +319,15 @@ async function removeIfOlderThan(file: string, ageMs: number): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Validation: a checkpoint may come from another version, another host or a damaged disk.
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 /** A row's cells: each a string, a finite number or null (a missing column reads as null). */
-function validateCells(value: unknown, columns: readonly string[], what: string): Record<string, CsvCellValue> | string {
+function validateCells(
+  value: unknown,
+  columns: readonly string[],
+  what: string,
+): Record<string, CsvCellValue> | string {
   if (!isRecord(value)) return `${what} is not an object`;
   const cells: Record<string, CsvCellValue> = {};
   for (const column of columns) {
@@ -333,7 +346,8 @@ function validateCheckpoint(value: unknown): RunCheckpoint | string {
   if (typeof runId !== "string" || runId === "") return "runId is missing";
   if (typeof pid !== "number" || !Number.isInteger(pid)) return "pid is not an integer";
   if (typeof hostname !== "string") return "hostname is missing";
-  if (processStartTime !== null && typeof processStartTime !== "string") return "processStartTime is neither a string nor null";
+  if (processStartTime !== null && typeof processStartTime !== "string")
+    return "processStartTime is neither a string nor null";
   if (typeof updatedAt !== "string") return "updatedAt is missing";
   if (taskFile !== null && typeof taskFile !== "string") return "taskFile is neither a string nor null";
   if (!isRecord(target)) return "target is missing";

@@ -38,7 +38,10 @@ const MAX_BACKUP_INDEX = 10_000;
  * `update` mode the row with the same `run_id` is replaced when there is exactly one.
  * Returns the file written and the backup made, if any. Rejects on I/O errors (the caller logs).
  */
-export async function writeEmissionsRow(row: EmissionsData, target: CsvTarget): Promise<{ file: string; backup: string | null }> {
+export async function writeEmissionsRow(
+  row: EmissionsData,
+  target: CsvTarget,
+): Promise<{ file: string; backup: string | null }> {
   const file = path.join(target.outputDir, target.outputFile);
   return withFileLock(file, async () => {
     const existing = await readTextIfExists(file);
@@ -55,7 +58,9 @@ export async function writeEmissionsRow(row: EmissionsData, target: CsvTarget): 
     }
     if (!hasSameColumns(header, CSV_COLUMNS)) {
       const backup = await backUp(file);
-      log.warning(`The CSV format has changed: the old emissions file ${file} was backed up to ${backup}, and a new one started.`);
+      log.warning(
+        `The CSV format has changed: the old emissions file ${file} was backed up to ${backup}, and a new one started.`,
+      );
       await writeFreshFile(file, row);
       return { file, backup };
     }
@@ -75,7 +80,9 @@ export async function writeEmissionsRow(row: EmissionsData, target: CsvTarget): 
         return { file, backup: null };
       }
       if (matching.length > 1) {
-        log.warning(`${file} has ${matching.length} rows with run_id ${row.run_id}; appending a new row instead of updating one.`);
+        log.warning(
+          `${file} has ${matching.length} rows with run_id ${row.run_id}; appending a new row instead of updating one.`,
+        );
       }
     }
     // The existing bytes are kept as they are; only the new row is formatted.
@@ -90,7 +97,10 @@ export async function writeEmissionsRow(row: EmissionsData, target: CsvTarget): 
  * columns that are empty in every row are kept: a stable shape is easier to read back.
  */
 export async function writeTaskRows(rows: TaskEmissionsData[], file: string): Promise<void> {
-  const lines = [formatCsvRecord(TASK_CSV_COLUMNS), ...rows.map((row) => formatCsvRecord(cellsFor(row, TASK_CSV_COLUMNS)))];
+  const lines = [
+    formatCsvRecord(TASK_CSV_COLUMNS),
+    ...rows.map((row) => formatCsvRecord(cellsFor(row, TASK_CSV_COLUMNS))),
+  ];
   await withFileLock(file, () => writeFileAtomic(file, lines.join("\n") + "\n"));
 }
 
@@ -125,7 +135,9 @@ async function readTextIfExists(file: string): Promise<string | null> {
 /** Column order is ignored, as CodeCarbon does; a duplicated or missing column is a mismatch. */
 function hasSameColumns(header: readonly string[], expected: readonly string[]): boolean {
   const names = new Set(header);
-  return header.length === expected.length && names.size === header.length && expected.every((column) => names.has(column));
+  return (
+    header.length === expected.length && names.size === header.length && expected.every((column) => names.has(column))
+  );
 }
 
 /**

@@ -20,7 +20,11 @@ export function taskFileFor(settings: Pick<TrackerSettings, "outputDir" | "exper
 }
 
 export function createCsvSink(settings: TrackerSettings, runId: string): OutputSink {
-  const target: CsvTarget = { outputDir: settings.outputDir, outputFile: settings.outputFile, onCsvWrite: settings.onCsvWrite };
+  const target: CsvTarget = {
+    outputDir: settings.outputDir,
+    outputFile: settings.outputFile,
+    onCsvWrite: settings.onCsvWrite,
+  };
   const taskFile = taskFileFor(settings, runId);
   const checkpoints = new CheckpointWriter(settings.outputDir, runId);
   const identity = currentProcessIdentity();
@@ -41,7 +45,11 @@ export function createCsvSink(settings: TrackerSettings, runId: string): OutputS
         updatedAt: new Date().toISOString(),
       });
     } catch (error) {
-      log.once("warning", "checkpoint", `Could not write the run checkpoint in ${settings.outputDir}: ${String(error)}`);
+      log.once(
+        "warning",
+        "checkpoint",
+        `Could not write the run checkpoint in ${settings.outputDir}: ${String(error)}`,
+      );
     }
   };
 
@@ -63,8 +71,9 @@ export function createCsvSink(settings: TrackerSettings, runId: string): OutputS
     },
     exit: async (final) => {
       if (final !== undefined) {
-        await appendProvenance(provenanceFile(settings.outputDir, settings.outputFile), final.provenance).catch((error: unknown) =>
-          log.once("warning", "provenance", `Could not write the run's provenance beside the CSV: ${String(error)}`),
+        await appendProvenance(provenanceFile(settings.outputDir, settings.outputFile), final.provenance).catch(
+          (error: unknown) =>
+            log.once("warning", "provenance", `Could not write the run's provenance beside the CSV: ${String(error)}`),
         );
       }
       checkpoints.close();

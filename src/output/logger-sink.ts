@@ -5,7 +5,8 @@ import type { EmissionsData } from "./emissions-data";
 import type { OutputSink } from "./sink";
 
 export function createLoggerSink(settings: TrackerSettings): OutputSink {
-  const line = (row: EmissionsData) => `${settings.loggerPreamble ? `[${settings.loggerPreamble}] ` : ""}${JSON.stringify(row)}`;
+  const line = (row: EmissionsData) =>
+    `${settings.loggerPreamble ? `[${settings.loggerPreamble}] ` : ""}${JSON.stringify(row)}`;
   return {
     name: "logger",
     out: async (total) => log.info(line(total)),

@@ -15,7 +15,6 @@ import { formatSignificant } from "../protocol/format";
 
 export const PROVENANCE_FORMAT_VERSION = 1;
 
-
 /** A device's power source as the measuring code recorded it, with a line for people. */
 export type PowerProvenance = PowerSource & { description: string; basis: PowerBasis };
 
@@ -41,7 +40,13 @@ export interface RunProvenance {
   intensity: IntensityProvenance;
 }
 
-export function buildProvenance(runId: string, sources: readonly PowerSource[], intensityGPerKWh: number, source: IntensitySource, now: Date = new Date()): RunProvenance {
+export function buildProvenance(
+  runId: string,
+  sources: readonly PowerSource[],
+  intensityGPerKWh: number,
+  source: IntensitySource,
+  now: Date = new Date(),
+): RunProvenance {
   return {
     format_version: PROVENANCE_FORMAT_VERSION,
     run_id: runId,
@@ -60,7 +65,10 @@ export function buildProvenance(runId: string, sources: readonly PowerSource[], 
   };
 }
 
-/** For the one-line start/stop log: `CPU from RAPL (package-0); …; 44.18 gCO2eq/kWh from country FRA (Ember 2024) [latest]`. */
+/**
+ * For the one-line start/stop log: `CPU from RAPL (package-0); …; 44.18 gCO2eq/kWh from country FRA (Ember 2024)
+ * [latest]`.
+ */
 export function formatProvenanceLine(record: RunProvenance): string {
   const i = record.intensity;
   const tags = [i.edition, i.zone === null ? null : `zone ${i.zone}`].filter((tag): tag is string => tag !== null);
@@ -117,7 +125,10 @@ function parseRecord(line: string): RunProvenance | undefined {
     typeof candidate["run_id"] === "string" &&
     typeof candidate["timestamp"] === "string" &&
     Array.isArray(candidate["power_sources"]) &&
-    candidate["power_sources"].every((p: unknown) => typeof p === "object" && p !== null && typeof (p as Record<string, unknown>)["method"] === "string") &&
+    candidate["power_sources"].every(
+      (p: unknown) =>
+        typeof p === "object" && p !== null && typeof (p as Record<string, unknown>)["method"] === "string",
+    ) &&
     typeof intensity === "object" &&
     intensity !== null &&
     typeof (intensity as Record<string, unknown>)["intensity_g_per_kwh"] === "number" &&
@@ -137,4 +148,3 @@ async function readTextIfExists(file: string): Promise<string> {
     throw error;
   }
 }
-

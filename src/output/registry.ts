@@ -48,9 +48,16 @@ const OUTPUT_METHOD_SINKS: Record<OutputMethod, SinkFactory> = {
   // The API and emissions_endpoint share one spool and uploader.
   api: (context) => networkSinks(context, true),
   prometheus: ({ settings, runId, env }) =>
-    load<typeof import("./fleet/pushgateway")>("./fleet/pushgateway").createPushgatewaySink(settings, { runId, ...(env ? { env } : {}) }),
+    load<typeof import("./fleet/pushgateway")>("./fleet/pushgateway").createPushgatewaySink(settings, {
+      runId,
+      ...(env ? { env } : {}),
+    }),
   otel: ({ settings, latestRow, packageVersion, env }) =>
-    load<typeof import("./fleet/otel")>("./fleet/otel").createOtelSink(settings, { currentRow: latestRow, packageVersion, ...(env ? { env } : {}) }),
+    load<typeof import("./fleet/otel")>("./fleet/otel").createOtelSink(settings, {
+      currentRow: latestRow,
+      packageVersion,
+      ...(env ? { env } : {}),
+    }),
 };
 
 /** An output: when a run wants it and how it is made. Rooms above this one (the notebook) bring their own. */
@@ -99,7 +106,11 @@ export function createSinks(context: SinkContext, extra: readonly OutputEntry[] 
       sinks.push(...(Array.isArray(made) ? made : [made]));
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      log.once("warning", `sink-create:${output.name}`, `The ${output.name} output could not start (${reason}); the other outputs go on.`);
+      log.once(
+        "warning",
+        `sink-create:${output.name}`,
+        `The ${output.name} output could not start (${reason}); the other outputs go on.`,
+      );
     }
   }
   return sinks;

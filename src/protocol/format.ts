@@ -71,5 +71,7 @@ export function formatIntensity(gPerKWh: number | null, source: string | null): 
 /** A familiar equivalent: distance driven by an average car for the same emissions. */
 export function carEquivalent(kg: number): string {
   const metres = carMetres(kg);
-  return metres < 1000 ? `${formatSignificant(metres, 3, true)} m by car` : `${formatSignificant(metres / 1000, 3, true)} km by car`;
+  return metres < 1000
+    ? `${formatSignificant(metres, 3, true)} m by car`
+    : `${formatSignificant(metres / 1000, 3, true)} km by car`;
 }

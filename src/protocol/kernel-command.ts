@@ -42,10 +42,13 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 export function parseKernelRequest(input: unknown): KernelRequest {
   if (!isObject(input)) throw new Error("the request must be an object");
   if (input["version"] !== KERNEL_API_VERSION) {
-    throw new Error(`unsupported request version ${JSON.stringify(input["version"])}; this package speaks version ${KERNEL_API_VERSION}`);
+    throw new Error(
+      `unsupported request version ${JSON.stringify(input["version"])}; this package speaks version ${KERNEL_API_VERSION}`,
+    );
   }
   const action = input["action"];
-  if (action !== "start" && action !== "stop" && action !== "status") throw new Error(`unknown action ${JSON.stringify(action)}`);
+  if (action !== "start" && action !== "stop" && action !== "status")
+    throw new Error(`unknown action ${JSON.stringify(action)}`);
   const settings = input["settings"];
   if (settings !== undefined && !isObject(settings)) throw new Error("settings must be an object");
   return {

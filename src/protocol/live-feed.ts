@@ -19,7 +19,9 @@ export function feedRelativePath(kernelId: string): string {
   return `${LIVE_FEED_FOLDER}/${kernelId}.json`;
 }
 
-/** The feed of a kernel, beside its notebook: both paths are the contents API's (posix, relative to the server root). */
+/**
+ * The feed of a kernel, beside its notebook: both paths are the contents API's (posix, relative to the server root).
+ */
 export function feedPathFor(notebookPath: string, kernelId: string): string {
   return joinPath(parentFolder(notebookPath), feedRelativePath(kernelId));
 }
@@ -96,7 +98,16 @@ function parsePoint(raw: unknown): LiveFeedPoint | null {
   const { t, s, cpuW, gpuW, ramW, kWh, kg, g } = raw;
   if (!isString(t) || ![s, cpuW, gpuW, ramW, kWh, kg].every(isFiniteNumber)) return null;
   if (g !== null && !isFiniteNumber(g)) return null;
-  return { t, s: s as number, cpuW: cpuW as number, gpuW: gpuW as number, ramW: ramW as number, kWh: kWh as number, kg: kg as number, g };
+  return {
+    t,
+    s: s as number,
+    cpuW: cpuW as number,
+    gpuW: gpuW as number,
+    ramW: ramW as number,
+    kWh: kWh as number,
+    kg: kg as number,
+    g,
+  };
 }
 
 export function parseLiveFeed(text: string): FeedParse {
@@ -108,14 +119,38 @@ export function parseLiveFeed(text: string): FeedParse {
   }
   if (!isObject(raw)) return { ok: false, reason: "the feed is not an object" };
   if (raw["version"] !== LIVE_FEED_VERSION) {
-    return { ok: false, reason: `feed version ${JSON.stringify(raw["version"])} is not ${LIVE_FEED_VERSION}: update the codecarbon package in the kernel or the extension` };
+    return {
+      ok: false,
+      reason: `feed version ${JSON.stringify(raw["version"])} is not ${LIVE_FEED_VERSION}: update the codecarbon package in the kernel or the extension`,
+    };
   }
-  const { kernelId, runId, projectName, pid, state, startedAt, updatedAt, measurePowerSecs, sources, intensity, totals, points } = raw;
-  if (![kernelId, runId, projectName, startedAt, updatedAt].every(isString)) return { ok: false, reason: "the feed lacks its ids or times" };
-  if (state !== "running" && state !== "stopped") return { ok: false, reason: `unknown feed state ${JSON.stringify(state)}` };
-  if (!isFiniteNumber(pid) || !isFiniteNumber(measurePowerSecs) || measurePowerSecs <= 0) return { ok: false, reason: "the feed's pid or interval is not a number" };
-  if (!Array.isArray(sources) || !sources.every(isString)) return { ok: false, reason: "the feed's sources are not a list of words" };
-  if (!isObject(intensity) || (intensity["gPerKWh"] !== null && !isFiniteNumber(intensity["gPerKWh"])) || (intensity["source"] !== null && !isString(intensity["source"]))) {
+  const {
+    kernelId,
+    runId,
+    projectName,
+    pid,
+    state,
+    startedAt,
+    updatedAt,
+    measurePowerSecs,
+    sources,
+    intensity,
+    totals,
+    points,
+  } = raw;
+  if (![kernelId, runId, projectName, startedAt, updatedAt].every(isString))
+    return { ok: false, reason: "the feed lacks its ids or times" };
+  if (state !== "running" && state !== "stopped")
+    return { ok: false, reason: `unknown feed state ${JSON.stringify(state)}` };
+  if (!isFiniteNumber(pid) || !isFiniteNumber(measurePowerSecs) || measurePowerSecs <= 0)
+    return { ok: false, reason: "the feed's pid or interval is not a number" };
+  if (!Array.isArray(sources) || !sources.every(isString))
+    return { ok: false, reason: "the feed's sources are not a list of words" };
+  if (
+    !isObject(intensity) ||
+    (intensity["gPerKWh"] !== null && !isFiniteNumber(intensity["gPerKWh"])) ||
+    (intensity["source"] !== null && !isString(intensity["source"]))
+  ) {
     return { ok: false, reason: "the feed's intensity is malformed" };
   }
   if (!isObject(totals) || ![totals["durationS"], totals["energyKWh"], totals["emissionsKg"]].every(isFiniteNumber)) {
@@ -143,7 +178,11 @@ export function parseLiveFeed(text: string): FeedParse {
       measurePowerSecs,
       sources: sources as string[],
       intensity: { gPerKWh: intensity["gPerKWh"] as number | null, source: intensity["source"] as string | null },
-      totals: { durationS: totals["durationS"] as number, energyKWh: totals["energyKWh"] as number, emissionsKg: totals["emissionsKg"] as number },
+      totals: {
+        durationS: totals["durationS"] as number,
+        energyKWh: totals["energyKWh"] as number,
+        emissionsKg: totals["emissionsKg"] as number,
+      },
       points: parsedPoints,
       csv: isString(csv) ? csv : null,
     },

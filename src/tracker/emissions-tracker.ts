@@ -122,11 +122,14 @@ export class EmissionsTracker {
       this.client = client;
       this.latestSample = undefined;
       // A notebook shows the running totals when the tracker is displayed: keep the latest.
-      if (this.measurementListeners.size > 0 || notebook) client.watchMeasurements((sample) => this.emitMeasurement(sample));
+      if (this.measurementListeners.size > 0 || notebook)
+        client.watchMeasurements((sample) => this.emitMeasurement(sample));
       if (notebook) {
         // Said now, while the cell that started the tracker is still running: anything printed
         // later would land in another cell. The power sources come with the stop line.
-        log.info(`Tracking started (run ${runId.slice(0, 8)}, every ${this.settings.measurePowerSecs} s${this.csvTarget()}).`);
+        log.info(
+          `Tracking started (run ${runId.slice(0, 8)}, every ${this.settings.measurePowerSecs} s${this.csvTarget()}).`,
+        );
       }
       client.ready.then(
         (description) => {
@@ -174,7 +177,9 @@ export class EmissionsTracker {
       row = (await recoverRun(this.settings.outputDir, this.runId ?? "").catch(() => null)) ?? undefined;
       log.error(
         `Stopping the tracker failed (${errorText(failure)}).` +
-          (row ? " The run's last checkpoint was written to the CSV instead." : " No measurement of this run was saved."),
+          (row
+            ? " The run's last checkpoint was written to the CSV instead."
+            : " No measurement of this run was saved."),
       );
     }
     this.client = undefined;
@@ -185,7 +190,8 @@ export class EmissionsTracker {
     this.finalEmissions = row?.emissions;
     this.notebook?.release(this);
     if (row) {
-      const sources = this.notebook !== null && this.description ? `${describeSources(this.description, this.settings)}; ` : "";
+      const sources =
+        this.notebook !== null && this.description ? `${describeSources(this.description, this.settings)}; ` : "";
       log.info(`Tracking stopped: ${sources}${summariseRun(row, this.settings)}.`);
     }
     return this.finalEmissions;
@@ -216,7 +222,9 @@ export class EmissionsTracker {
   }
 
   private csvTarget(): string {
-    return csvFile(this.settings) === null ? "" : ` → ${this.settings.outputDir === "." ? "" : `${this.settings.outputDir}/`}${this.settings.outputFile}`;
+    return csvFile(this.settings) === null
+      ? ""
+      : ` → ${this.settings.outputDir === "." ? "" : `${this.settings.outputDir}/`}${this.settings.outputFile}`;
   }
 
   /** Writes a row with the totals so far and keeps tracking; returns the kg CO2eq so far. */
@@ -253,7 +261,9 @@ export class EmissionsTracker {
       return undefined;
     }
     try {
-      const result = await this.client.request(name === undefined ? { type: "stop-task" } : { type: "stop-task", name });
+      const result = await this.client.request(
+        name === undefined ? { type: "stop-task" } : { type: "stop-task", name },
+      );
       return result ?? undefined;
     } catch (error) {
       log.error(`stopTask() failed: ${errorText(error)}`);
@@ -323,7 +333,8 @@ export class EmissionsTracker {
   [inspect.custom](): string {
     if (this.notebook !== null) {
       // Right after start() (a first cell's last expression) there is nothing to show yet.
-      if (this.summary() === undefined) return `EmissionsTracker (${this.state}${this.runId ? `, run ${this.runId.slice(0, 8)}` : ""})`;
+      if (this.summary() === undefined)
+        return `EmissionsTracker (${this.state}${this.runId ? `, run ${this.runId.slice(0, 8)}` : ""})`;
       const shown = this.display();
       if (shown === "") return `EmissionsTracker (${this.state}${this.runId ? `, run ${this.runId.slice(0, 8)}` : ""})`;
       return shown;

@@ -70,6 +70,22 @@ export class MeasurementBuilder {
     this.baselineLagS = Math.max(0, baselineLagS);
   }
 
+  /** Whether a reader follows load changes between measurements (see RunClock's sub-samples). */
+  get subSamples(): boolean {
+    return this.hardware.readers.some((r) => r.tick !== undefined);
+  }
+
+  /** One sub-sample of every load model, over the `intervalS` since the previous one. */
+  subSample(intervalS: number): void {
+    for (const reader of this.hardware.readers) {
+      try {
+        reader.tick?.(intervalS);
+      } catch (error) {
+        log.once("warning", `tick:${reader.device}`, `Sampling ${reader.device} failed: ${String(error)}`);
+      }
+    }
+  }
+
   utilisationMeans(): UtilisationMeans {
     return this.utilisation.means(this.hardware.loadSampler.meanPercent());
   }
@@ -82,7 +98,9 @@ export class MeasurementBuilder {
   /** Reads every device over `interval` and adds it to the run, priced at `intensityGPerKWh` (null: not known yet). */
   async take(interval: Interval, intensityGPerKWh: number | null): Promise<Measurement> {
     const first = this.accumulator.snapshot().measurementCount === 0;
-    const readings = await Promise.all(this.hardware.readers.map((reader) => this.read(reader, interval.intervalS, first)));
+    const readings = await Promise.all(
+      this.hardware.readers.map((reader) => this.read(reader, interval.intervalS, first)),
+    );
     this.hardware.loadSampler.refresh();
     this.utilisation.addRam();
     const gpuPercent = this.hardware.gpuUtilisation();
@@ -107,7 +125,11 @@ export class MeasurementBuilder {
     };
   }
 
-  private async read(reader: MeasuredHardware["readers"][number], intervalS: number, first: boolean): Promise<DeviceEnergy> {
+  private async read(
+    reader: MeasuredHardware["readers"][number],
+    intervalS: number,
+    first: boolean,
+  ): Promise<DeviceEnergy> {
     const device: DeviceKind = reader.device;
     try {
       const reading = await reader.read(intervalS);
@@ -115,7 +137,8 @@ export class MeasurementBuilder {
       // Counters started a little after start(); extend the first interval's energy at the
       // measured power so the run has no gap at its beginning.
       const lag = this.baselineLagS;
-      if (first && readerKind(reader.source) === "counter" && intervalS > lag && lag > 0) energyKWh *= intervalS / (intervalS - lag);
+      if (first && readerKind(reader.source) === "counter" && intervalS > lag && lag > 0)
+        energyKWh *= intervalS / (intervalS - lag);
       return { device, energyKWh };
     } catch (error) {
       log.once("warning", `read:${device}`, `Reading ${device} power failed (${String(error)}); counting 0 for now.`);

@@ -87,7 +87,12 @@ export function localTimestamp(date: Date = new Date()): string {
  * instead; with a regular cadence the two agree, and ours stays right when intervals differ
  * (the short first interval, a final measurement at stop).
  */
-export function buildEmissionsRow(meta: RunMeta, totals: RunTotals, utilisation: UtilisationMeans, now = new Date()): EmissionsData {
+export function buildEmissionsRow(
+  meta: RunMeta,
+  totals: RunTotals,
+  utilisation: UtilisationMeans,
+  now = new Date(),
+): EmissionsData {
   const duration = totals.durationS;
   const energy = totals.cpuEnergyKWh + totals.gpuEnergyKWh + totals.ramEnergyKWh;
   return {
@@ -132,7 +137,13 @@ export function buildEmissionsRow(meta: RunMeta, totals: RunTotals, utilisation:
   };
 }
 
-export function buildTaskRow(taskName: string, meta: RunMeta, delta: RunTotals, utilisation: UtilisationMeans, now = new Date()): TaskEmissionsData {
+export function buildTaskRow(
+  taskName: string,
+  meta: RunMeta,
+  delta: RunTotals,
+  utilisation: UtilisationMeans,
+  now = new Date(),
+): TaskEmissionsData {
   const { experiment_id: _e, pue: _p, wue: _w, ...rest } = buildEmissionsRow(meta, delta, utilisation, now);
   return { task_name: taskName, ...rest };
 }

@@ -7,8 +7,8 @@
  */
 import type { TrackerSettings } from "../config/options.generated";
 import type { GeoLocation } from "../intensity/online";
-import { offlineIntensityProvider, resolveFromSettings, type IntensityProvider, type LocatedResolution } from "../intensity/provider";
-import { log } from "../log";
+import { createIntensityProvider, type LocatingProvider } from "../intensity/create-provider";
+import { resolveFromSettings, type LocatedResolution } from "../intensity/provider";
 import { planHardware, type HardwarePlan } from "../measure/hardware";
 import { readSystemFacts } from "../measure/system-info";
 import { liveFeedOutput, type LiveFeedTarget } from "../notebook/live-feed-sink";
@@ -35,8 +35,6 @@ export interface RunInit {
   knownLocation: GeoLocation | null;
   liveFeed: LiveFeedTarget | null;
 }
-
-type LocatingProvider = IntensityProvider & { location?(): GeoLocation | null };
 
 export class Run {
   private readonly clock: RunClock;
@@ -66,7 +64,7 @@ export class Run {
     const s = init.settings;
     const recovery = prepareOutputFolder(s);
     const facts = readSystemFacts();
-    const intensity = createIntensityProvider(init);
+    const intensity = createIntensityProvider(init.mode, s, init.knownLocation);
     const [plan] = await Promise.all([planHardware(s, facts), recovery]);
     // Until the online lookup answers, the CSV location is what the settings say.
     const location = intensity.current() ?? resolveFromSettings(s);
@@ -74,7 +72,7 @@ export class Run {
     await Promise.all(plan.readers.map((r) => r.start()));
     const baselineLagS = secondsBetween(BigInt(init.startHr), process.hrtime.bigint());
     const run = new Run(init, plan, intensity, new MeasurementBuilder(plan, meta, baselineLagS));
-    const ticks = plan.readers.some((r) => r.tick !== undefined) ? () => run.tick() : undefined;
+    const ticks = run.builder.subSamples ? () => run.stopped || run.builder.subSample(run.clock.endTick()) : undefined;
     run.clock.start(() => void run.enqueue(() => run.measure()).catch(() => undefined), ticks);
     // The first measurement is taken at once (as CodeCarbon does): it covers the start-up and
     // puts a checkpoint on disk straight away.
@@ -95,7 +93,11 @@ export class Run {
     return {
       hardware: this.plan.hardware,
       sources: this.plan.sources,
-      intensity: { intensityGPerKWh: intensity.intensityGPerKWh, source: intensity.source, location: intensity.location },
+      intensity: {
+        intensityGPerKWh: intensity.intensityGPerKWh,
+        source: intensity.source,
+        location: intensity.location,
+      },
       geoLocation: this.intensity.location?.() ?? null,
     };
   }
@@ -103,18 +105,6 @@ export class Run {
   /** Calls `listener` after every measurement (the tracker relays them to the user's thread on request). */
   onMeasurement(listener: (sample: MeasurementSample) => void): void {
     this.listeners.push(listener);
-  }
-
-  private tick(): void {
-    if (this.stopped) return;
-    const intervalS = this.clock.endTick();
-    for (const reader of this.plan.readers) {
-      try {
-        reader.tick?.(intervalS);
-      } catch (error) {
-        log.once("warning", `tick:${reader.device}`, `Sampling ${reader.device} failed: ${String(error)}`);
-      }
-    }
   }
 
   /** Runs `task` after every task queued before it: measurements never overlap. */
@@ -125,7 +115,10 @@ export class Run {
   }
 
   private async measure(): Promise<EmissionsData> {
-    const measurement = await this.builder.take(this.clock.endInterval(), this.intensity.current()?.intensityGPerKWh ?? null);
+    const measurement = await this.builder.take(
+      this.clock.endInterval(),
+      this.intensity.current()?.intensityGPerKWh ?? null,
+    );
     this.latest = measurement;
     this.sinks.measured(measurement);
     for (const listener of this.listeners) listener(measurement.sample);
@@ -167,7 +160,12 @@ export class Run {
       await this.report("out");
       await this.sinks.tasks(this.tasks.finished());
       const intensity = this.intensity.current() ?? resolveFromSettings(this.init.settings);
-      const provenance = buildProvenance(this.init.runId, this.plan.sources, intensity.intensityGPerKWh, intensity.source);
+      const provenance = buildProvenance(
+        this.init.runId,
+        this.plan.sources,
+        intensity.intensityGPerKWh,
+        intensity.source,
+      );
       await this.sinks.exit(provenance);
       return { ...row, provenance };
     });
@@ -184,11 +182,4 @@ export class Run {
       return result;
     });
   }
-}
-
-function createIntensityProvider(init: RunInit): LocatingProvider {
-  if (init.mode === "offline") return offlineIntensityProvider(init.settings);
-  // Loaded only by online runs: geolocation and Electricity Maps bring the HTTP client along.
-  const { createOnlineIntensityProvider } = require("../intensity/online") as typeof import("../intensity/online");
-  return createOnlineIntensityProvider(init.settings, { knownLocation: init.knownLocation });
 }

@@ -47,7 +47,13 @@ async function main(): Promise<void> {
     };
     answer().then(
       (value) => send({ type: "reply", id: request.id, ok: true, value }),
-      (error: unknown) => send({ type: "reply", id: request.id, ok: false, message: error instanceof Error ? error.message : String(error) }),
+      (error: unknown) =>
+        send({
+          type: "reply",
+          id: request.id,
+          ok: false,
+          message: error instanceof Error ? error.message : String(error),
+        }),
     );
   });
 }

@@ -21,13 +21,28 @@ interface LockContent extends ProcessIdentity {
  * A lock without a readable owner (CodeCarbon's own lock file is empty) is taken over at once;
  * `start()` never waits for another run.
  */
-const SINGLE_RUN_POLICY: FileLockOptions = { timeoutMs: 0, staleMs: Infinity, unreadableGraceMs: 0, takeoverLogLevel: "debug" };
+const SINGLE_RUN_POLICY: FileLockOptions = {
+  timeoutMs: 0,
+  staleMs: Infinity,
+  unreadableGraceMs: 0,
+  takeoverLogLevel: "debug",
+};
 
 /** Takes the lock for `runId`; returns a release function, or the holder when another run has it. */
-export function acquireSingleRunLock(runId: string, file = lockFilePath()): { release: () => void } | { heldBy: LockContent } {
+export function acquireSingleRunLock(
+  runId: string,
+  file = lockFilePath(),
+): { release: () => void } | { heldBy: LockContent } {
   const attempt = tryLockFileSync(file, { ...SINGLE_RUN_POLICY, details: { runId } });
   if ("held" in attempt) return { release: () => attempt.held.releaseSync() };
   const holder = attempt.heldBy;
   if (holder === null) return { heldBy: { ...currentProcessIdentity(), runId: "unknown" } };
-  return { heldBy: { pid: holder.pid, hostname: holder.hostname, processStartTime: holder.processStartTime, runId: holder.details["runId"] ?? "unknown" } };
+  return {
+    heldBy: {
+      pid: holder.pid,
+      hostname: holder.hostname,
+      processStartTime: holder.processStartTime,
+      runId: holder.details["runId"] ?? "unknown",
+    },
+  };
 }

@@ -24,4 +24,3 @@ export function summariseRun(row: EmissionsData, settings: TrackerSettings): str
   const where = file === null ? "" : ` → ${file}`;
   return `${formatSignificant(row.duration)} s, ${formatSignificant(row.energy_consumed * 1000)} Wh, ${formatSignificant(row.emissions * 1000)} gCO2eq${where}`;
 }
-

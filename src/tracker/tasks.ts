@@ -43,7 +43,9 @@ export class TaskBook {
   async stop(name?: string): Promise<TaskEmissionsData | null> {
     const task = this.tasks.find((t) => t.result === null && (name === undefined || t.name === name));
     if (!task) {
-      log.warning(name === undefined ? "stopTask(): no task is running." : `stopTask(): no running task named "${name}".`);
+      log.warning(
+        name === undefined ? "stopTask(): no task is running." : `stopTask(): no running task named "${name}".`,
+      );
       return null;
     }
     return this.finish(task);

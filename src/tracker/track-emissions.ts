@@ -34,7 +34,9 @@ export function trackEmissions(first?: unknown, second?: unknown): unknown {
   const options = (first ?? {}) as TrackEmissionsOptions;
   return (method: unknown, context: unknown) => {
     if (typeof method !== "function" || !isMethodContext(context)) {
-      throw new TypeError("@trackEmissions(...) decorates class methods; use trackEmissions(fn, options) for plain functions.");
+      throw new TypeError(
+        "@trackEmissions(...) decorates class methods; use trackEmissions(fn, options) for plain functions.",
+      );
     }
     return wrap(method as (...args: unknown[]) => unknown, options);
   };
@@ -50,7 +52,11 @@ function createTracker(options: TrackEmissionsOptions): EmissionsTracker {
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as { then?: unknown }).then === "function";
+  return (
+    (typeof value === "object" || typeof value === "function") &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === "function"
+  );
 }
 
 function wrap(fn: (...args: unknown[]) => unknown, options: TrackEmissionsOptions): (...args: unknown[]) => unknown {

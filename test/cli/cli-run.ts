@@ -40,10 +40,16 @@ export function startCli(args: readonly string[], sandbox: Sandbox, extraEnv: No
   let stderr = "";
   child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<ChildResult>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<ChildResult>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done, output: () => ({ stdout, stderr }) };
 }
 
-export function runCli(args: readonly string[], sandbox: Sandbox, extraEnv: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
+export function runCli(
+  args: readonly string[],
+  sandbox: Sandbox,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<ChildResult> {
   return startCli(args, sandbox, extraEnv).done;
 }

@@ -8,7 +8,9 @@ import { buildRaplTree, type RaplTree } from "../helpers/rapl-tree";
 import { installFakeNvidiaSmi, twoGpuState, type FakeNvidiaSmi } from "../helpers/fake-nvidia-smi";
 import { runCli } from "./cli-run";
 
-const version = (JSON.parse(fs.readFileSync(path.resolve(__dirname, "..", "..", "..", "package.json"), "utf8")) as { version: string }).version;
+const version = (
+  JSON.parse(fs.readFileSync(path.resolve(__dirname, "..", "..", "..", "package.json"), "utf8")) as { version: string }
+).version;
 
 let sandbox: Sandbox;
 before(() => {
@@ -28,11 +30,22 @@ describe("version and help", () => {
   test("--help lists the commands; each command has its own --help", async () => {
     const top = await runCli(["--help"], sandbox);
     assert.equal(top.code, 0);
-    for (const command of ["init", "monitor", "config", "detect"]) assert.match(top.stdout, new RegExp(`^  ${command}\\b`, "m"));
+    for (const command of ["init", "monitor", "config", "detect"])
+      assert.match(top.stdout, new RegExp(`^  ${command}\\b`, "m"));
 
     const expected: Record<string, string[]> = {
       init: ["--name", "--description", "--project-id"],
-      monitor: ["--measure-power-secs", "--api-call-interval", "--no-api", "--offline", "--country-iso-code", "--region", "--output-dir", "--log-level", "-- <command>"],
+      monitor: [
+        "--measure-power-secs",
+        "--api-call-interval",
+        "--no-api",
+        "--offline",
+        "--country-iso-code",
+        "--region",
+        "--output-dir",
+        "--log-level",
+        "-- <command>",
+      ],
       config: ["--show-origin", "--json"],
       detect: ["--json"],
     };
@@ -58,8 +71,14 @@ describe("version and help", () => {
 
 describe("config", () => {
   test("--show-origin says which file, line or variable each value comes from", async () => {
-    fs.writeFileSync(path.join(sandbox.home, ".codecarbon.config"), "[codecarbon]\nproject_name = from-home\npue = 1.1\n");
-    fs.writeFileSync(path.join(sandbox.cwd, ".codecarbon.config"), "[codecarbon]\n# local\npue = 1.3\napi_key = cpt_abcdefghijklmnop1234\n");
+    fs.writeFileSync(
+      path.join(sandbox.home, ".codecarbon.config"),
+      "[codecarbon]\nproject_name = from-home\npue = 1.1\n",
+    );
+    fs.writeFileSync(
+      path.join(sandbox.cwd, ".codecarbon.config"),
+      "[codecarbon]\n# local\npue = 1.3\napi_key = cpt_abcdefghijklmnop1234\n",
+    );
     try {
       const result = await runCli(["config", "--show-origin"], sandbox, { CODECARBON_MEASURE_POWER_SECS: "2.5" });
       assert.equal(result.code, 0, result.stderr);
@@ -76,10 +95,18 @@ describe("config", () => {
       assert.ok(plain.stdout.split("\n").includes("pue=1.3"));
       assert.ok(!plain.stdout.includes("file:"));
 
-      const json = await runCli(["config", "--json", "--show-origin"], sandbox, { CODECARBON_MEASURE_POWER_SECS: "2.5" });
-      const parsed = JSON.parse(json.stdout) as Record<string, { value: unknown; origin: { layer: string; file?: string; line?: number; variable?: string } }>;
+      const json = await runCli(["config", "--json", "--show-origin"], sandbox, {
+        CODECARBON_MEASURE_POWER_SECS: "2.5",
+      });
+      const parsed = JSON.parse(json.stdout) as Record<
+        string,
+        { value: unknown; origin: { layer: string; file?: string; line?: number; variable?: string } }
+      >;
       assert.deepEqual(parsed["pue"], { value: 1.3, origin: { layer: "local-file", file: localFile, line: 3 } });
-      assert.deepEqual(parsed["measure_power_secs"], { value: 2.5, origin: { layer: "env", variable: "CODECARBON_MEASURE_POWER_SECS" } });
+      assert.deepEqual(parsed["measure_power_secs"], {
+        value: 2.5,
+        origin: { layer: "env", variable: "CODECARBON_MEASURE_POWER_SECS" },
+      });
       assert.equal(parsed["api_key"]?.value, "cpt_…1234");
     } finally {
       fs.rmSync(path.join(sandbox.home, ".codecarbon.config"));
@@ -111,7 +138,11 @@ describe("detect", () => {
   });
 
   test("reports the RAPL package domains of the configured tree and the GPUs chosen by gpu_ids", async () => {
-    const result = await runCli(["detect"], sandbox, { ...nvidia.env, CODECARBON_RAPL_DIR: rapl.root, CODECARBON_GPU_IDS: "1" });
+    const result = await runCli(["detect"], sandbox, {
+      ...nvidia.env,
+      CODECARBON_RAPL_DIR: rapl.root,
+      CODECARBON_GPU_IDS: "1",
+    });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout, /^Detected hardware\n/);
     assert.match(result.stdout, /^ {2}CPU: {2}.+\(\d+ threads?, \d+ sockets?\)$/m);
@@ -120,8 +151,15 @@ describe("detect", () => {
     assert.ok(result.stdout.includes(`  CPU:  RAPL package domains package-0 (${rapl.root})`), result.stdout);
     assert.match(result.stdout, /^ {2}GPU: {2}nvidia-smi .*GPU 1$/m);
 
-    const json = await runCli(["detect", "--json"], sandbox, { ...nvidia.env, CODECARBON_RAPL_DIR: rapl.root, CODECARBON_GPU_IDS: "1" });
-    const report = JSON.parse(json.stdout) as { hardware: { gpu_count: number; gpu_ids: number[] | null }; power: Array<{ device: string; source: { method: string } | null }> };
+    const json = await runCli(["detect", "--json"], sandbox, {
+      ...nvidia.env,
+      CODECARBON_RAPL_DIR: rapl.root,
+      CODECARBON_GPU_IDS: "1",
+    });
+    const report = JSON.parse(json.stdout) as {
+      hardware: { gpu_count: number; gpu_ids: number[] | null };
+      power: Array<{ device: string; source: { method: string } | null }>;
+    };
     assert.equal(report.hardware.gpu_count, 2);
     assert.deepEqual(report.hardware.gpu_ids, [1]);
     assert.deepEqual(
@@ -137,9 +175,16 @@ describe("detect", () => {
   test("force_cpu_power replaces RAPL and says why; no nvidia-smi means no GPU, with the reason", async () => {
     const emptyBin = path.join(sandbox.dir, "empty-bin");
     fs.mkdirSync(emptyBin, { recursive: true });
-    const result = await runCli(["detect"], sandbox, { PATH: emptyBin, CODECARBON_RAPL_DIR: rapl.root, CODECARBON_FORCE_CPU_POWER: "65" });
+    const result = await runCli(["detect"], sandbox, {
+      PATH: emptyBin,
+      CODECARBON_RAPL_DIR: rapl.root,
+      CODECARBON_FORCE_CPU_POWER: "65",
+    });
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(result.stdout.includes("  CPU:  force_cpu_power: 65 W used as the TDP, × machine CPU load"), result.stdout);
+    assert.ok(
+      result.stdout.includes("  CPU:  force_cpu_power: 65 W used as the TDP, × machine CPU load"),
+      result.stdout,
+    );
     assert.ok(result.stdout.includes("RAPL not used: force_cpu_power is set"));
     assert.match(result.stdout, /^ {2}GPU: {2}none$/m);
     assert.match(result.stdout, /^ {8}no GPU: .*nvidia-smi/m);
@@ -152,7 +197,9 @@ describe("detect", () => {
     fs.mkdirSync(emptyBin, { recursive: true });
     const result = await runCli(["detect", "--json"], sandbox, { PATH: emptyBin, CODECARBON_RAPL_DIR: noRapl });
     assert.equal(result.code, 0, result.stderr);
-    const report = JSON.parse(result.stdout) as { power: Array<{ device: string; source: { method: string } | null; notes: string[] }> };
+    const report = JSON.parse(result.stdout) as {
+      power: Array<{ device: string; source: { method: string } | null; notes: string[] }>;
+    };
     const cpu = report.power.find((p) => p.device === "cpu");
     assert.equal(cpu?.source?.method, "tdp");
     assert.match(cpu?.notes[0] ?? "", /^no RAPL: /);

@@ -31,11 +31,17 @@ describe("setIniValue", () => {
   test("a missing key goes after the section's last key, before blank lines and the next section", () => {
     const before = "[codecarbon]\n# comment\nlog_level = info\n\n# about other\n[other]\nx = 1\n";
     const after = setIniValue(before, "codecarbon", "experiment_id", ID);
-    assert.equal(after, `[codecarbon]\n# comment\nlog_level = info\nexperiment_id = ${ID}\n\n# about other\n[other]\nx = 1\n`);
+    assert.equal(
+      after,
+      `[codecarbon]\n# comment\nlog_level = info\nexperiment_id = ${ID}\n\n# about other\n[other]\nx = 1\n`,
+    );
   });
 
   test("a section without keys gets the key right after its header", () => {
-    assert.equal(setIniValue("[codecarbon]\n\n; nothing yet\n", "codecarbon", "experiment_id", ID), `[codecarbon]\nexperiment_id = ${ID}\n\n; nothing yet\n`);
+    assert.equal(
+      setIniValue("[codecarbon]\n\n; nothing yet\n", "codecarbon", "experiment_id", ID),
+      `[codecarbon]\nexperiment_id = ${ID}\n\n; nothing yet\n`,
+    );
   });
 
   test("a commented-out key is left alone and a real line is added", () => {
@@ -44,13 +50,22 @@ describe("setIniValue", () => {
   });
 
   test("a file without the section gets it appended, also when the last line has no newline", () => {
-    assert.equal(setIniValue("[other]\na = 1\n", "codecarbon", "experiment_id", ID), `[other]\na = 1\n[codecarbon]\nexperiment_id = ${ID}\n`);
-    assert.equal(setIniValue("[other]\na = 1", "codecarbon", "experiment_id", ID), `[other]\na = 1\n[codecarbon]\nexperiment_id = ${ID}\n`);
+    assert.equal(
+      setIniValue("[other]\na = 1\n", "codecarbon", "experiment_id", ID),
+      `[other]\na = 1\n[codecarbon]\nexperiment_id = ${ID}\n`,
+    );
+    assert.equal(
+      setIniValue("[other]\na = 1", "codecarbon", "experiment_id", ID),
+      `[other]\na = 1\n[codecarbon]\nexperiment_id = ${ID}\n`,
+    );
   });
 
   test("CRLF line endings, a missing final newline and a byte-order mark are kept", () => {
     const before = "\uFEFF[codecarbon]\r\nlog_level = info\r\npue = 1.2";
-    assert.equal(setIniValue(before, "codecarbon", "experiment_id", ID), `\uFEFF[codecarbon]\r\nlog_level = info\r\npue = 1.2\r\nexperiment_id = ${ID}`);
+    assert.equal(
+      setIniValue(before, "codecarbon", "experiment_id", ID),
+      `\uFEFF[codecarbon]\r\nlog_level = info\r\npue = 1.2\r\nexperiment_id = ${ID}`,
+    );
   });
 
   test("the result reads back with the configuration reader", () => {

@@ -35,7 +35,9 @@ beforeEach(() => {
 });
 
 function experimentBodies(): Array<Record<string, unknown>> {
-  return api.accepted.filter((r) => r.method === "POST" && r.path === "/experiments").map((r) => JSON.parse(r.body) as Record<string, unknown>);
+  return api.accepted
+    .filter((r) => r.method === "POST" && r.path === "/experiments")
+    .map((r) => JSON.parse(r.body) as Record<string, unknown>);
 }
 
 const localConfig = () => path.join(sandbox.cwd, ".codecarbon.config");
@@ -55,7 +57,10 @@ describe("codecarbon init", () => {
     const id = new RegExp(`^\\[codecarbon\\]\\nexperiment_id = (${UUID})\\n$`).exec(written)?.[1];
     assert.ok(id !== undefined, written);
     assert.ok(result.stdout.includes(id));
-    assert.ok(!result.stdout.includes("test-token") && !result.stderr.includes("test-token"), "the token is never printed");
+    assert.ok(
+      !result.stdout.includes("test-token") && !result.stderr.includes("test-token"),
+      "the token is never printed",
+    );
   });
 
   test("updates an existing file: only the experiment_id line changes; project_id comes from the config", async () => {
@@ -90,7 +95,10 @@ describe("codecarbon init", () => {
     const result = await runCli(["init", "--project-id", "99999999-8888-4777-8666-555555555555"], sandbox, apiEnv);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(experimentBodies()[0]?.["project_id"], "99999999-8888-4777-8666-555555555555");
-    assert.match(fs.readFileSync(localConfig(), "utf8"), /^\[codecarbon\]\nlog_level = warning\nexperiment_id = [0-9a-f-]{36}\n$/);
+    assert.match(
+      fs.readFileSync(localConfig(), "utf8"),
+      /^\[codecarbon\]\nlog_level = warning\nexperiment_id = [0-9a-f-]{36}\n$/,
+    );
   });
 
   test("403: says a project token is needed and how to set it, exit 1, file untouched", async () => {

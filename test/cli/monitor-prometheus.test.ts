@@ -9,7 +9,19 @@ test("monitor --prometheus-port serves /metrics while it runs and stops cleanly 
   const sandbox = makeSandbox();
   try {
     const port = await freePort();
-    const running = startCli(["monitor", "--offline", "--country-iso-code", "FRA", "--measure-power-secs", "0.5", "--prometheus-port", String(port)], sandbox);
+    const running = startCli(
+      [
+        "monitor",
+        "--offline",
+        "--country-iso-code",
+        "FRA",
+        "--measure-power-secs",
+        "0.5",
+        "--prometheus-port",
+        String(port),
+      ],
+      sandbox,
+    );
     // A failed assertion must not leave the monitor running after the test.
     const stopMonitor = () => {
       if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill("SIGKILL");
@@ -18,7 +30,10 @@ test("monitor --prometheus-port serves /metrics while it runs and stops cleanly 
     let body = "";
     const deadline = Date.now() + 20_000;
     while (Date.now() < deadline && !/codecarbon_energy_joules_total\{[^}]*device="cpu"[^}]*\} [1-9]/.test(body)) {
-      body = await fetch(`http://127.0.0.1:${port}/metrics`).then((r) => r.text(), () => "");
+      body = await fetch(`http://127.0.0.1:${port}/metrics`).then(
+        (r) => r.text(),
+        () => "",
+      );
       await new Promise((r) => setTimeout(r, 250));
     }
     assert.match(body, /codecarbon_energy_joules_total\{[^}]*country="FRA"[^}]*device="cpu"[^}]*\} [1-9]/);
@@ -35,7 +50,10 @@ test("monitor --prometheus-port serves /metrics while it runs and stops cleanly 
 test("--prometheus-port refuses what is not a port", async () => {
   const sandbox = makeSandbox();
   try {
-    const result = await startCli(["monitor", "--offline", "--country-iso-code", "FRA", "--prometheus-port", "http"], sandbox).done;
+    const result = await startCli(
+      ["monitor", "--offline", "--country-iso-code", "FRA", "--prometheus-port", "http"],
+      sandbox,
+    ).done;
     assert.equal(result.code, 2);
     assert.match(result.stderr, /expected a TCP port from 0 to 65535/);
   } finally {

@@ -24,7 +24,10 @@ function freshOutputDir(name: string): string {
 
 describe("monitor: refusals", () => {
   test("--offline without a country exits 1 and says what is missing", async () => {
-    const result = await runCli(["monitor", "--offline", "--no-api", "--", NODE, "-e", "console.log('never')"], sandbox);
+    const result = await runCli(
+      ["monitor", "--offline", "--no-api", "--", NODE, "-e", "console.log('never')"],
+      sandbox,
+    );
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^codecarbon: Country ISO code is required for offline mode: pass --country-iso-code/m);
     assert.ok(!result.stdout.includes("never"), "the command does not run");
@@ -41,7 +44,10 @@ describe("monitor: refusals", () => {
   });
 
   test("an unknown country is a configuration error, exit 1", async () => {
-    const result = await runCli(["monitor", "--no-api", "--offline", "--country-iso-code", "XXZ", "--", NODE, "-e", ""], sandbox);
+    const result = await runCli(
+      ["monitor", "--no-api", "--offline", "--country-iso-code", "XXZ", "--", NODE, "-e", ""],
+      sandbox,
+    );
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^codecarbon: .*"XXZ" is not a known ISO 3166-1 alpha-3 country code/m);
   });
@@ -50,8 +56,12 @@ describe("monitor: refusals", () => {
 describe("monitor -- <command>", () => {
   test("the command's output passes through, its exit status is returned, and a process-mode row is written", async () => {
     const outputDir = freshOutputDir("out-command");
-    const script = "console.log('hello from the command'); setTimeout(() => process.exit(Number(process.argv[1])), 500)";
-    const ok = await runCli([...OFFLINE_FRA, "--output-dir", outputDir, "--verbose", "--", NODE, "-e", script, "0"], sandbox);
+    const script =
+      "console.log('hello from the command'); setTimeout(() => process.exit(Number(process.argv[1])), 500)";
+    const ok = await runCli(
+      [...OFFLINE_FRA, "--output-dir", outputDir, "--verbose", "--", NODE, "-e", script, "0"],
+      sandbox,
+    );
     assert.equal(ok.code, 0, ok.stderr);
     assert.equal(ok.stdout, "hello from the command\n");
     const failing = await runCli([...OFFLINE_FRA, "--output-dir", outputDir, "--", NODE, "-e", script, "3"], sandbox);
@@ -68,7 +78,10 @@ describe("monitor -- <command>", () => {
       assert.ok(Number(row["energy_consumed"]) > 0);
     }
     // The summary goes to stderr, after the command ended.
-    assert.match(failing.stderr, /\(exit status 3\)\n {2}Duration: .*\n {2}Energy: {4}[\d.]+ Wh\n {2}Emissions: [\d.]+ g CO2eq\n {2}Saved to: {2}(.+)\n/);
+    assert.match(
+      failing.stderr,
+      /\(exit status 3\)\n {2}Duration: .*\n {2}Energy: {4}[\d.]+ Wh\n {2}Emissions: [\d.]+ g CO2eq\n {2}Saved to: {2}(.+)\n/,
+    );
     assert.ok(failing.stderr.includes(`Saved to:  ${csv}\n`));
     // Not a terminal: status lines only with --verbose.
     assert.match(ok.stderr, /^codecarbon: [\d.]+ W · [\d.]+ Wh · [\d.]+ gCO2eq · [\d.]+ g\/h · /m);
@@ -77,7 +90,10 @@ describe("monitor -- <command>", () => {
 
   test("a command that is not found exits 127 and writes no row", async () => {
     const outputDir = freshOutputDir("out-missing");
-    const result = await runCli([...OFFLINE_FRA, "--output-dir", outputDir, "--", "codecarbon-no-such-command-xyz", "--flag"], sandbox);
+    const result = await runCli(
+      [...OFFLINE_FRA, "--output-dir", outputDir, "--", "codecarbon-no-such-command-xyz", "--flag"],
+      sandbox,
+    );
     assert.equal(result.code, 127);
     assert.match(result.stderr, /^codecarbon: command not found: codecarbon-no-such-command-xyz$/m);
     assert.equal(fs.existsSync(path.join(outputDir, "emissions.csv")), false);
@@ -85,7 +101,18 @@ describe("monitor -- <command>", () => {
 
   test("a command killed by a signal gives 128 + the signal number", async () => {
     const outputDir = freshOutputDir("out-killed");
-    const result = await runCli([...OFFLINE_FRA, "--output-dir", outputDir, "--", NODE, "-e", "process.kill(process.pid, 'SIGTERM'); setInterval(() => {}, 1000)"], sandbox);
+    const result = await runCli(
+      [
+        ...OFFLINE_FRA,
+        "--output-dir",
+        outputDir,
+        "--",
+        NODE,
+        "-e",
+        "process.kill(process.pid, 'SIGTERM'); setInterval(() => {}, 1000)",
+      ],
+      sandbox,
+    );
     assert.equal(result.code, 143, result.stderr);
     assert.match(result.stderr, /\(killed by SIGTERM\)/);
     assert.equal(readCsvRows(path.join(outputDir, "emissions.csv")).length, 1);
@@ -93,7 +120,8 @@ describe("monitor -- <command>", () => {
 
   test("SIGINT is forwarded: a command that handles it ends with its own status, one that does not gives 130", async () => {
     const outputDir = freshOutputDir("out-sigint");
-    const handles = "process.on('SIGINT', () => { console.log('command got SIGINT'); process.exit(5); }); console.log('ready'); setInterval(() => {}, 1000)";
+    const handles =
+      "process.on('SIGINT', () => { console.log('command got SIGINT'); process.exit(5); }); console.log('ready'); setInterval(() => {}, 1000)";
     const handled = startCli([...OFFLINE_FRA, "--output-dir", outputDir, "--", NODE, "-e", handles], sandbox);
     await waitFor(() => (handled.output().stdout.includes("ready") ? true : undefined), "the command to start");
     handled.child.kill("SIGINT");
@@ -101,7 +129,18 @@ describe("monitor -- <command>", () => {
     assert.equal(first.code, 5, first.stderr);
     assert.equal(first.stdout, "ready\ncommand got SIGINT\n");
 
-    const plain = startCli([...OFFLINE_FRA, "--output-dir", outputDir, "--", NODE, "-e", "console.log('ready'); setInterval(() => {}, 1000)"], sandbox);
+    const plain = startCli(
+      [
+        ...OFFLINE_FRA,
+        "--output-dir",
+        outputDir,
+        "--",
+        NODE,
+        "-e",
+        "console.log('ready'); setInterval(() => {}, 1000)",
+      ],
+      sandbox,
+    );
     await waitFor(() => (plain.output().stdout.includes("ready") ? true : undefined), "the command to start");
     plain.child.kill("SIGINT");
     const second = await plain.done;
@@ -122,7 +161,17 @@ describe("monitor online with the API", () => {
         CODECARBON_COUNTRY_ISO_CODE: "FRA",
       };
       // Over a second: the API refuses emissions shorter than one whole second.
-      const args = ["monitor", "--measure-power-secs", "0.3", "--output-dir", outputDir, "--", NODE, "-e", "setTimeout(() => {}, 1500)"];
+      const args = [
+        "monitor",
+        "--measure-power-secs",
+        "0.3",
+        "--output-dir",
+        outputDir,
+        "--",
+        NODE,
+        "-e",
+        "setTimeout(() => {}, 1500)",
+      ];
       const result = await runCli(args, sandbox, env);
       assert.equal(result.code, 0, result.stderr);
       const routes = api.accepted.map((r) => `${r.method} ${r.path}`);
@@ -141,7 +190,10 @@ describe("monitor without a command", () => {
   test("tracks the machine until SIGINT, then writes the row, prints the summary and exits 0", async () => {
     const outputDir = freshOutputDir("out-machine");
     const running = startCli([...OFFLINE_FRA, "--output-dir", outputDir], sandbox);
-    await waitFor(() => (running.output().stderr.includes("press Ctrl-C to stop") ? true : undefined), "monitoring to start");
+    await waitFor(
+      () => (running.output().stderr.includes("press Ctrl-C to stop") ? true : undefined),
+      "monitoring to start",
+    );
     running.child.kill("SIGINT");
     const result = await running.done;
     assert.equal(result.code, 0, result.stderr);
@@ -156,7 +208,10 @@ describe("monitor without a command", () => {
   test("SIGTERM stops it the same way", async () => {
     const outputDir = freshOutputDir("out-machine-term");
     const running = startCli([...OFFLINE_FRA, "--output-dir", outputDir], sandbox);
-    await waitFor(() => (running.output().stderr.includes("press Ctrl-C to stop") ? true : undefined), "monitoring to start");
+    await waitFor(
+      () => (running.output().stderr.includes("press Ctrl-C to stop") ? true : undefined),
+      "monitoring to start",
+    );
     running.child.kill("SIGTERM");
     const result = await running.done;
     assert.equal(result.code, 0, result.stderr);

@@ -1,7 +1,13 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { formatDuration } from "../../src/protocol/format";
-import { showLiveStatus, statusText, summaryLines, type MeasurementSource, type StatusWriter } from "../../src/cli/status";
+import {
+  showLiveStatus,
+  statusText,
+  summaryLines,
+  type MeasurementSource,
+  type StatusWriter,
+} from "../../src/cli/status";
 import type { MeasurementSample } from "../../src/output/sink";
 import type { EmissionsData } from "../../src/output/emissions-data";
 
@@ -53,7 +59,8 @@ describe("status line", () => {
     source.emit(sample(20));
     stop();
     assert.equal(out.chunks.length, 3);
-    for (const chunk of out.chunks) assert.ok(chunk.startsWith("\r\x1b[2K") && !chunk.includes("\n"), JSON.stringify(chunk));
+    for (const chunk of out.chunks)
+      assert.ok(chunk.startsWith("\r\x1b[2K") && !chunk.includes("\n"), JSON.stringify(chunk));
     assert.equal(out.chunks[2], "\r\x1b[2K");
     assert.equal(source.listeners.size, 0);
   });
@@ -88,16 +95,22 @@ describe("status line", () => {
 describe("summary", () => {
   test("gives duration, energy in Wh, emissions in g and the CSV path", () => {
     const row = { duration: 12.5, energy_consumed: 0.0021, emissions: 0.000118 } as EmissionsData;
-    assert.deepEqual(summaryLines({ subject: "node x.js", outcome: "exit status 0", row, savedTo: "/w/emissions.csv" }), [
-      "codecarbon: node x.js (exit status 0)",
-      "  Duration:  12.5 s",
-      "  Energy:    2.1 Wh",
-      "  Emissions: 0.118 g CO2eq",
-      "  Saved to:  /w/emissions.csv",
-    ]);
+    assert.deepEqual(
+      summaryLines({ subject: "node x.js", outcome: "exit status 0", row, savedTo: "/w/emissions.csv" }),
+      [
+        "codecarbon: node x.js (exit status 0)",
+        "  Duration:  12.5 s",
+        "  Energy:    2.1 Wh",
+        "  Emissions: 0.118 g CO2eq",
+        "  Saved to:  /w/emissions.csv",
+      ],
+    );
   });
 
   test("says N/A when nothing was saved", () => {
-    assert.deepEqual(summaryLines({ subject: "x", row: undefined, savedTo: null }), ["codecarbon: x", "  Emissions: N/A (no measurement was saved)"]);
+    assert.deepEqual(summaryLines({ subject: "x", row: undefined, savedTo: null }), [
+      "codecarbon: x",
+      "  Emissions: N/A (no measurement was saved)",
+    ]);
   });
 });

@@ -17,7 +17,10 @@ beforeEach(() => {
 });
 afterEach(() => box.cleanup());
 
-function runChild(script: string, extraEnv: NodeJS.ProcessEnv): { status: number | null; stdout: string; stderr: string } {
+function runChild(
+  script: string,
+  extraEnv: NodeJS.ProcessEnv,
+): { status: number | null; stdout: string; stderr: string } {
   const env: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(process.env)) {
     if (!name.toUpperCase().startsWith("CODECARBON_")) env[name] = value;
@@ -45,7 +48,11 @@ test("a child process resolves its real HOME file, working-directory file and en
   assert.equal(output.settings["projectName"], "from-home");
   assert.equal(output.settings["outputDir"], path.join(box.home, "emissions"));
   assert.equal(output.settings["measurePowerSecs"], 20);
-  assert.deepEqual(output.origins["measurePowerSecs"], { layer: "local-file", file: fs.realpathSync(box.localFile), line: 2 });
+  assert.deepEqual(output.origins["measurePowerSecs"], {
+    layer: "local-file",
+    file: fs.realpathSync(box.localFile),
+    line: 2,
+  });
   assert.deepEqual(output.settings["gpuIds"], [2, "GPU-abc"]);
   assert.deepEqual(output.origins["gpuIds"], { layer: "env", variable: "CODECARBON_GPU_IDS" });
   assert.equal(output.settings["pue"], 1.3);
@@ -63,5 +70,8 @@ test("a child process with a malformed config file fails with the file and line"
   );
   assert.equal(result.status, 3);
   const localShown = fs.realpathSync(box.localFile);
-  assert.equal(result.stderr, `ConfigError ERR_CODECARBON_CONFIG_INVALID: ${localShown} line 1: pue comes before any section; put a [codecarbon] line above it`);
+  assert.equal(
+    result.stderr,
+    `ConfigError ERR_CODECARBON_CONFIG_INVALID: ${localShown} line 1: pue comes before any section; put a [codecarbon] line above it`,
+  );
 });

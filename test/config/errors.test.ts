@@ -35,8 +35,14 @@ describe("bad values in a config file name the file, the line, the value and wha
   });
 
   test("a number out of range", () => {
-    assert.equal(globalFileError("measure_power_secs = 0"), '~/.codecarbon.config line 2: measure_power_secs = "0" is not valid (must be greater than 0)');
-    assert.equal(globalFileError("pue = 0.9"), '~/.codecarbon.config line 2: pue = "0.9" is not valid (must be at least 1)');
+    assert.equal(
+      globalFileError("measure_power_secs = 0"),
+      '~/.codecarbon.config line 2: measure_power_secs = "0" is not valid (must be greater than 0)',
+    );
+    assert.equal(
+      globalFileError("pue = 0.9"),
+      '~/.codecarbon.config line 2: pue = "0.9" is not valid (must be at least 1)',
+    );
     assert.equal(
       globalFileError("force_carbon_intensity_g_co2e_kwh = -1"),
       '~/.codecarbon.config line 2: force_carbon_intensity_g_co2e_kwh = "-1" is not valid (must be at least 0)',
@@ -44,7 +50,10 @@ describe("bad values in a config file name the file, the line, the value and wha
   });
 
   test("an empty value for a key that cannot be null", () => {
-    assert.equal(globalFileError("wue ="), '~/.codecarbon.config line 2: wue = "" is empty (expected a number of litres per kWh, e.g. wue = 1.8)');
+    assert.equal(
+      globalFileError("wue ="),
+      '~/.codecarbon.config line 2: wue = "" is empty (expected a number of litres per kWh, e.g. wue = 1.8)',
+    );
   });
 
   test("integers", () => {
@@ -52,8 +61,14 @@ describe("bad values in a config file name the file, the line, the value and wha
       globalFileError("api_call_interval = 1.5"),
       '~/.codecarbon.config line 2: api_call_interval = "1.5" is not an integer (expected a whole number, e.g. api_call_interval = 8)',
     );
-    assert.equal(globalFileError("api_call_interval = 0"), '~/.codecarbon.config line 2: api_call_interval = "0" is not valid (must not be 0)');
-    assert.equal(globalFileError("api_call_interval = -2"), '~/.codecarbon.config line 2: api_call_interval = "-2" is not valid (must be at least -1)');
+    assert.equal(
+      globalFileError("api_call_interval = 0"),
+      '~/.codecarbon.config line 2: api_call_interval = "0" is not valid (must not be 0)',
+    );
+    assert.equal(
+      globalFileError("api_call_interval = -2"),
+      '~/.codecarbon.config line 2: api_call_interval = "-2" is not valid (must be at least -1)',
+    );
   });
 
   test("booleans", () => {
@@ -79,17 +94,26 @@ describe("bad values in a config file name the file, the line, the value and wha
       globalFileError("output_methods = csv, s3"),
       '~/.codecarbon.config line 2: output_methods = "csv, s3" has "s3", which is not one of csv, api, logger, prometheus, otel (e.g. output_methods = csv, logger)',
     );
-    assert.equal(globalFileError("gpu_ids = 0, -1"), '~/.codecarbon.config line 2: gpu_ids = "0, -1" has "-1", which is not valid (must be at least 0)');
+    assert.equal(
+      globalFileError("gpu_ids = 0, -1"),
+      '~/.codecarbon.config line 2: gpu_ids = "0, -1" has "-1", which is not valid (must be at least 0)',
+    );
   });
 
   test("patterns", () => {
-    assert.equal(globalFileError("country_iso_code = FRANCE"), '~/.codecarbon.config line 2: country_iso_code = "FRANCE" is not valid (must match ^[A-Za-z]{3}$)');
+    assert.equal(
+      globalFileError("country_iso_code = FRANCE"),
+      '~/.codecarbon.config line 2: country_iso_code = "FRANCE" is not valid (must match ^[A-Za-z]{3}$)',
+    );
   });
 
   test("the local file is named by its path", () => {
     sandbox.box.writeLocal(section("pue = x"));
     const error = errorOf();
-    assert.equal(error.message, `${sandbox.box.localFile} line 2: pue = "x" is not a number (expected a number, e.g. pue = 1.2)`);
+    assert.equal(
+      error.message,
+      `${sandbox.box.localFile} line 2: pue = "x" is not a number (expected a number, e.g. pue = 1.2)`,
+    );
   });
 
   test("every problem is reported at once", () => {
@@ -107,21 +131,33 @@ describe("bad values in a config file name the file, the line, the value and wha
 describe("malformed files are refused with the line to fix", () => {
   test("a file without a section header names the first key line", () => {
     sandbox.box.writeGlobal("measure_power_secs = 10\n");
-    assert.equal(errorOf().message, "~/.codecarbon.config line 1: measure_power_secs comes before any section; put a [codecarbon] line above it");
+    assert.equal(
+      errorOf().message,
+      "~/.codecarbon.config line 1: measure_power_secs comes before any section; put a [codecarbon] line above it",
+    );
     sandbox.box.writeGlobal("# settings\n\npue = 1.2\n[codecarbon]\n");
-    assert.equal(errorOf().message, "~/.codecarbon.config line 3: pue comes before any section; put a [codecarbon] line above it");
+    assert.equal(
+      errorOf().message,
+      "~/.codecarbon.config line 3: pue comes before any section; put a [codecarbon] line above it",
+    );
   });
 
   test("a file whose only section is not [codecarbon]", () => {
     sandbox.box.writeGlobal("[CodeCarbon]\npue = 1.2\n");
-    assert.equal(errorOf().message, "~/.codecarbon.config line 1: there is no [codecarbon] section (found [CodeCarbon]; section names are case-sensitive)");
+    assert.equal(
+      errorOf().message,
+      "~/.codecarbon.config line 1: there is no [codecarbon] section (found [CodeCarbon]; section names are case-sensitive)",
+    );
     sandbox.box.writeGlobal("# old\n[tracker]\npue = 1.2\n");
     assert.equal(errorOf().message, "~/.codecarbon.config line 2: there is no [codecarbon] section (found [tracker])");
   });
 
   test("a line that is not key = value", () => {
     sandbox.box.writeGlobal(section("pue: 1.2"));
-    assert.equal(errorOf().message, '~/.codecarbon.config line 2: "pue: 1.2" is not a key = value line (this reader takes key = value, not key: value)');
+    assert.equal(
+      errorOf().message,
+      '~/.codecarbon.config line 2: "pue: 1.2" is not a key = value line (this reader takes key = value, not key: value)',
+    );
     sandbox.box.writeGlobal(section("just words"));
     assert.equal(errorOf().message, '~/.codecarbon.config line 2: "just words" is not a key = value line');
     sandbox.box.writeGlobal(section("= 3"));
@@ -140,7 +176,10 @@ describe("malformed files are refused with the line to fix", () => {
 
   test("a config path that cannot be read", () => {
     fs.mkdirSync(sandbox.box.localFile);
-    assert.match(errorOf().message, new RegExp(`^${sandbox.box.localFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} cannot be read \\(`));
+    assert.match(
+      errorOf().message,
+      new RegExp(`^${sandbox.box.localFile.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} cannot be read \\(`),
+    );
   });
 });
 
@@ -163,15 +202,42 @@ describe("bad values in environment variables and code", () => {
 
   test("code options of the wrong type", () => {
     const wrong = (options: Record<string, unknown>) => errorOf(options as TrackerOptions).message;
-    assert.equal(wrong({ measurePowerSecs: "fast" }), 'measurePowerSecs: "fast" is not a number (expected a number of seconds, e.g. measurePowerSecs: 15)');
-    assert.equal(wrong({ measurePowerSecs: Number.NaN }), "measurePowerSecs: NaN is not a number (expected a number of seconds, e.g. measurePowerSecs: 15)");
-    assert.equal(wrong({ apiCallInterval: 2.5 }), "apiCallInterval: 2.5 is not an integer (expected a whole number, e.g. apiCallInterval: 8)");
-    assert.equal(wrong({ saveToFile: "yes" }), 'saveToFile: "yes" is not a boolean (expected true or false, e.g. saveToFile: true)');
-    assert.equal(wrong({ projectName: null }), 'projectName: null is not a string (expected a string, e.g. projectName: "codecarbon")');
-    assert.equal(wrong({ trackingMode: "thread" }), 'trackingMode: "thread" is not one of machine, process (e.g. trackingMode: "machine")');
-    assert.equal(wrong({ outputMethods: "csv" }), 'outputMethods: "csv" is not a list (expected an array, e.g. outputMethods: ["csv","logger"])');
-    assert.equal(wrong({ outputMethods: ["csv", "s3"] }), 'outputMethods: ["csv","s3"] has "s3", which is not one of csv, api, logger, prometheus, otel (e.g. outputMethods: ["csv","logger"])');
-    assert.equal(wrong({ gpuIds: [0, 1.5] }), "gpuIds: [0,1.5] has 1.5, which is not an integer (expected a whole number, e.g. gpuIds: [0,1])");
+    assert.equal(
+      wrong({ measurePowerSecs: "fast" }),
+      'measurePowerSecs: "fast" is not a number (expected a number of seconds, e.g. measurePowerSecs: 15)',
+    );
+    assert.equal(
+      wrong({ measurePowerSecs: Number.NaN }),
+      "measurePowerSecs: NaN is not a number (expected a number of seconds, e.g. measurePowerSecs: 15)",
+    );
+    assert.equal(
+      wrong({ apiCallInterval: 2.5 }),
+      "apiCallInterval: 2.5 is not an integer (expected a whole number, e.g. apiCallInterval: 8)",
+    );
+    assert.equal(
+      wrong({ saveToFile: "yes" }),
+      'saveToFile: "yes" is not a boolean (expected true or false, e.g. saveToFile: true)',
+    );
+    assert.equal(
+      wrong({ projectName: null }),
+      'projectName: null is not a string (expected a string, e.g. projectName: "codecarbon")',
+    );
+    assert.equal(
+      wrong({ trackingMode: "thread" }),
+      'trackingMode: "thread" is not one of machine, process (e.g. trackingMode: "machine")',
+    );
+    assert.equal(
+      wrong({ outputMethods: "csv" }),
+      'outputMethods: "csv" is not a list (expected an array, e.g. outputMethods: ["csv","logger"])',
+    );
+    assert.equal(
+      wrong({ outputMethods: ["csv", "s3"] }),
+      'outputMethods: ["csv","s3"] has "s3", which is not one of csv, api, logger, prometheus, otel (e.g. outputMethods: ["csv","logger"])',
+    );
+    assert.equal(
+      wrong({ gpuIds: [0, 1.5] }),
+      "gpuIds: [0,1.5] has 1.5, which is not an integer (expected a whole number, e.g. gpuIds: [0,1])",
+    );
   });
 
   test("only code problems give ERR_CODECARBON_OPTION_INVALID; any file or env problem gives ERR_CODECARBON_CONFIG_INVALID", () => {

@@ -19,18 +19,114 @@ interface LayerCase {
 }
 
 const CASES: LayerCase[] = [
-  { key: "measure_power_secs", option: "measurePowerSecs", defaultValue: 15, global: ["10", 10], local: ["20.5", 20.5], env: ["3e1", 30], code: 40 },
-  { key: "api_call_interval", option: "apiCallInterval", defaultValue: 8, global: ["2", 2], local: ["-1", -1], env: ["+5", 5], code: 1 },
-  { key: "force_mode_cpu_load", option: "forceModeCpuLoad", defaultValue: false, global: ["yes", true], local: ["Off", false], env: ["TRUE", true], code: false },
-  { key: "allow_multiple_runs", option: "allowMultipleRuns", defaultValue: true, global: ["0", false], local: ["on", true], env: ["no", false], code: true },
-  { key: "project_name", option: "projectName", defaultValue: "codecarbon", global: ["global project", "global project"], local: ["local", "local"], env: ["from env", "from env"], code: "from code" },
-  { key: "tracking_mode", option: "trackingMode", defaultValue: "machine", global: ["Process", "process"], local: ["machine", "machine"], env: ["PROCESS", "process"], code: "machine" },
-  { key: "log_level", option: "logLevel", defaultValue: "info", global: ["warn", "warning"], local: ["10", "debug"], env: ["FATAL", "critical"], code: "error" },
-  { key: "gpu_ids", option: "gpuIds", defaultValue: null, global: ["0, 1", [0, 1]], local: ["[2, GPU-4e81ab]", [2, "GPU-4e81ab"]], env: ["(3)", [3]], code: ["MIG-1"] },
-  { key: "output_methods", option: "outputMethods", defaultValue: ["csv"], global: ["logger", ["logger"]], local: ["CSV, logger", ["csv", "logger"]], env: ["[csv]", ["csv"]], code: ["logger"] },
-  { key: "force_cpu_power", option: "forceCpuPower", defaultValue: null, global: ["65", 65], local: ["", null], env: ["95.5", 95.5], code: null },
-  { key: "country_iso_code", option: "countryIsoCode", defaultValue: null, global: ["FRA", "FRA"], local: ["null", null], env: ["CAN", "CAN"], code: "DEU" },
-  { key: "force_carbon_intensity_g_co2e_kwh", option: "forceCarbonIntensityGCo2eKwh", defaultValue: null, global: ["123.4", 123.4], local: ["0", 0], env: ["None", null], code: 50 },
+  {
+    key: "measure_power_secs",
+    option: "measurePowerSecs",
+    defaultValue: 15,
+    global: ["10", 10],
+    local: ["20.5", 20.5],
+    env: ["3e1", 30],
+    code: 40,
+  },
+  {
+    key: "api_call_interval",
+    option: "apiCallInterval",
+    defaultValue: 8,
+    global: ["2", 2],
+    local: ["-1", -1],
+    env: ["+5", 5],
+    code: 1,
+  },
+  {
+    key: "force_mode_cpu_load",
+    option: "forceModeCpuLoad",
+    defaultValue: false,
+    global: ["yes", true],
+    local: ["Off", false],
+    env: ["TRUE", true],
+    code: false,
+  },
+  {
+    key: "allow_multiple_runs",
+    option: "allowMultipleRuns",
+    defaultValue: true,
+    global: ["0", false],
+    local: ["on", true],
+    env: ["no", false],
+    code: true,
+  },
+  {
+    key: "project_name",
+    option: "projectName",
+    defaultValue: "codecarbon",
+    global: ["global project", "global project"],
+    local: ["local", "local"],
+    env: ["from env", "from env"],
+    code: "from code",
+  },
+  {
+    key: "tracking_mode",
+    option: "trackingMode",
+    defaultValue: "machine",
+    global: ["Process", "process"],
+    local: ["machine", "machine"],
+    env: ["PROCESS", "process"],
+    code: "machine",
+  },
+  {
+    key: "log_level",
+    option: "logLevel",
+    defaultValue: "info",
+    global: ["warn", "warning"],
+    local: ["10", "debug"],
+    env: ["FATAL", "critical"],
+    code: "error",
+  },
+  {
+    key: "gpu_ids",
+    option: "gpuIds",
+    defaultValue: null,
+    global: ["0, 1", [0, 1]],
+    local: ["[2, GPU-4e81ab]", [2, "GPU-4e81ab"]],
+    env: ["(3)", [3]],
+    code: ["MIG-1"],
+  },
+  {
+    key: "output_methods",
+    option: "outputMethods",
+    defaultValue: ["csv"],
+    global: ["logger", ["logger"]],
+    local: ["CSV, logger", ["csv", "logger"]],
+    env: ["[csv]", ["csv"]],
+    code: ["logger"],
+  },
+  {
+    key: "force_cpu_power",
+    option: "forceCpuPower",
+    defaultValue: null,
+    global: ["65", 65],
+    local: ["", null],
+    env: ["95.5", 95.5],
+    code: null,
+  },
+  {
+    key: "country_iso_code",
+    option: "countryIsoCode",
+    defaultValue: null,
+    global: ["FRA", "FRA"],
+    local: ["null", null],
+    env: ["CAN", "CAN"],
+    code: "DEU",
+  },
+  {
+    key: "force_carbon_intensity_g_co2e_kwh",
+    option: "forceCarbonIntensityGCo2eKwh",
+    defaultValue: null,
+    global: ["123.4", 123.4],
+    local: ["0", 0],
+    env: ["None", null],
+    code: 50,
+  },
 ];
 
 const ENV_PREFIX = "CODECARBON_";
@@ -40,10 +136,17 @@ describe("each layer overrides the one below, key by key", () => {
 
   const globalText = section(...CASES.map((c) => `${c.key} = ${c.global[0]}`));
   const localText = section(...CASES.map((c) => `${c.key}=${c.local[0]}`));
-  const env: NodeJS.ProcessEnv = Object.fromEntries(CASES.map((c) => [`${ENV_PREFIX}${c.key.toUpperCase()}`, c.env[0]]));
+  const env: NodeJS.ProcessEnv = Object.fromEntries(
+    CASES.map((c) => [`${ENV_PREFIX}${c.key.toUpperCase()}`, c.env[0]]),
+  );
   const code = Object.fromEntries(CASES.map((c) => [c.option, c.code])) as TrackerOptions;
 
-  function check(stage: string, options: TrackerOptions, envVars: NodeJS.ProcessEnv, expected: (c: LayerCase) => [unknown, ConfigLayer]): void {
+  function check(
+    stage: string,
+    options: TrackerOptions,
+    envVars: NodeJS.ProcessEnv,
+    expected: (c: LayerCase) => [unknown, ConfigLayer],
+  ): void {
     const resolved = resolveConfig(options, { env: envVars, cwd: sandbox.box.cwd, home: sandbox.box.home });
     for (const c of CASES) {
       const [value, layer] = expected(c);
@@ -83,9 +186,16 @@ describe("each layer overrides the one below, key by key", () => {
   test("a layer that does not set a key leaves the lower layer's value", () => {
     sandbox.box.writeGlobal(globalText);
     sandbox.box.writeLocal(section("pue = 1.3"));
-    const resolved = resolveConfig({ wue: 1.5, measurePowerSecs: undefined }, { env: { CODECARBON_PROJECT_NAME: "env project" }, cwd: sandbox.box.cwd, home: sandbox.box.home });
+    const resolved = resolveConfig(
+      { wue: 1.5, measurePowerSecs: undefined },
+      { env: { CODECARBON_PROJECT_NAME: "env project" }, cwd: sandbox.box.cwd, home: sandbox.box.home },
+    );
     assert.equal(resolved.settings.measurePowerSecs, 10);
-    assert.deepEqual(resolved.origins.measurePowerSecs, { layer: "global-file", file: sandbox.box.globalFile, line: 2 });
+    assert.deepEqual(resolved.origins.measurePowerSecs, {
+      layer: "global-file",
+      file: sandbox.box.globalFile,
+      line: 2,
+    });
     assert.equal(resolved.settings.pue, 1.3);
     assert.deepEqual(resolved.origins.pue, { layer: "local-file", file: sandbox.box.localFile, line: 2 });
     assert.equal(resolved.settings.projectName, "env project");
@@ -97,7 +207,10 @@ describe("each layer overrides the one below, key by key", () => {
   });
 
   test("null in code clears a nullable value set by a lower layer", () => {
-    const resolved = resolveConfig({ forceCpuPower: null }, { env: { CODECARBON_FORCE_CPU_POWER: "95" }, cwd: sandbox.box.cwd, home: sandbox.box.home });
+    const resolved = resolveConfig(
+      { forceCpuPower: null },
+      { env: { CODECARBON_FORCE_CPU_POWER: "95" }, cwd: sandbox.box.cwd, home: sandbox.box.home },
+    );
     assert.equal(resolved.settings.forceCpuPower, null);
     assert.equal(resolved.origins.forceCpuPower.layer, "code");
   });
@@ -106,21 +219,36 @@ describe("each layer overrides the one below, key by key", () => {
 describe("files, environment and code details", () => {
   const sandbox = useConfigSandbox();
 
-  const resolve = (options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}) => resolveConfig(options, { env, cwd: sandbox.box.cwd, home: sandbox.box.home });
+  const resolve = (options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}) =>
+    resolveConfig(options, { env, cwd: sandbox.box.cwd, home: sandbox.box.home });
 
   test("file keys are case-insensitive, values keep everything after the first =, comment lines are skipped", () => {
     sandbox.box.writeGlobal(
-      ["# a comment", "; another comment", "[codecarbon]", "Measure_Power_Secs=5", "project_name= no/space= problem2", "  # indented comment", "output_file = a=b.csv"].join("\n"),
+      [
+        "# a comment",
+        "; another comment",
+        "[codecarbon]",
+        "Measure_Power_Secs=5",
+        "project_name= no/space= problem2",
+        "  # indented comment",
+        "output_file = a=b.csv",
+      ].join("\n"),
     );
     const resolved = resolve();
     assert.equal(resolved.settings.measurePowerSecs, 5);
-    assert.deepEqual(resolved.origins.measurePowerSecs, { layer: "global-file", file: sandbox.box.globalFile, line: 4 });
+    assert.deepEqual(resolved.origins.measurePowerSecs, {
+      layer: "global-file",
+      file: sandbox.box.globalFile,
+      line: 4,
+    });
     assert.equal(resolved.settings.projectName, "no/space= problem2");
     assert.equal(resolved.settings.outputFile, "a=b.csv");
   });
 
   test("values are read by the ini package: quotes are removed and `;` starts an inline comment", () => {
-    sandbox.box.writeGlobal(section('project_name = "my project"', "experiment_name = run ; trailing note", "region = 'quebec'"));
+    sandbox.box.writeGlobal(
+      section('project_name = "my project"', "experiment_name = run ; trailing note", "region = 'quebec'"),
+    );
     const resolved = resolve();
     assert.equal(resolved.settings.projectName, "my project");
     assert.equal(resolved.settings.experimentName, "run");

@@ -7,7 +7,8 @@ import { section, useConfigSandbox } from "./config-sandbox";
 
 const sandbox = useConfigSandbox();
 
-const resolve = (options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}) => resolveConfig(options, { env, cwd: sandbox.box.cwd, home: sandbox.box.home });
+const resolve = (options: TrackerOptions = {}, env: NodeJS.ProcessEnv = {}) =>
+  resolveConfig(options, { env, cwd: sandbox.box.cwd, home: sandbox.box.home });
 
 describe("unknown keys warn once, with the closest known key", () => {
   test("in files, the environment and code", () => {
@@ -43,8 +44,15 @@ describe("deprecated keys", () => {
     sandbox.box.writeGlobal(section("save_to_logger = true"));
     const resolved = resolve();
     assert.deepEqual(resolved.settings.outputMethods, ["csv", "logger"]);
-    assert.deepEqual(resolved.origins.outputMethods, { layer: "global-file", file: sandbox.box.globalFile, line: 2, derivedFrom: "save_to_logger" });
-    assert.deepEqual(resolved.warnings, ["~/.codecarbon.config line 2: save_to_logger is deprecated: list logger in output_methods instead."]);
+    assert.deepEqual(resolved.origins.outputMethods, {
+      layer: "global-file",
+      file: sandbox.box.globalFile,
+      line: 2,
+      derivedFrom: "save_to_logger",
+    });
+    assert.deepEqual(resolved.warnings, [
+      "~/.codecarbon.config line 2: save_to_logger is deprecated: list logger in output_methods instead.",
+    ]);
   });
 
   test("the strongest layer among the flags is the origin, and false flags remove outputs", () => {
@@ -53,19 +61,26 @@ describe("deprecated keys", () => {
     assert.deepEqual(resolved.settings.outputMethods, ["logger"]);
     assert.deepEqual(resolved.origins.outputMethods, { layer: "code", derivedFrom: "save_to_file, save_to_logger" });
     assert.equal(resolved.warnings.length, 2);
-    assert.equal(resolved.warnings[0], "option saveToFile: save_to_file is deprecated: list csv in output_methods instead.");
+    assert.equal(
+      resolved.warnings[0],
+      "option saveToFile: save_to_file is deprecated: list csv in output_methods instead.",
+    );
   });
 
   test("save_to_api adds the api output", () => {
     const resolved = resolve({}, { CODECARBON_SAVE_TO_API: "yes" });
     assert.deepEqual(resolved.settings.outputMethods, ["csv", "api"]);
-    assert.deepEqual(resolved.warnings, ["CODECARBON_SAVE_TO_API: save_to_api is deprecated: list api in output_methods instead."]);
+    assert.deepEqual(resolved.warnings, [
+      "CODECARBON_SAVE_TO_API: save_to_api is deprecated: list api in output_methods instead.",
+    ]);
   });
 
   test("save_to_prometheus adds the prometheus (Pushgateway) output", () => {
     const resolved = resolve({}, { CODECARBON_SAVE_TO_PROMETHEUS: "yes" });
     assert.deepEqual(resolved.settings.outputMethods, ["csv", "prometheus"]);
-    assert.deepEqual(resolved.warnings, ["CODECARBON_SAVE_TO_PROMETHEUS: save_to_prometheus is deprecated: list prometheus in output_methods instead."]);
+    assert.deepEqual(resolved.warnings, [
+      "CODECARBON_SAVE_TO_PROMETHEUS: save_to_prometheus is deprecated: list prometheus in output_methods instead.",
+    ]);
   });
 
   test("an explicit output_methods wins over the flags, whatever their layers", () => {
@@ -73,15 +88,24 @@ describe("deprecated keys", () => {
     const resolved = resolve({ saveToFile: true });
     assert.deepEqual(resolved.settings.outputMethods, ["logger"]);
     assert.equal(resolved.origins.outputMethods.layer, "global-file");
-    assert.deepEqual(resolved.warnings, ["option saveToFile: save_to_file is deprecated: list csv in output_methods instead. It is ignored because output_methods is set."]);
+    assert.deepEqual(resolved.warnings, [
+      "option saveToFile: save_to_file is deprecated: list csv in output_methods instead. It is ignored because output_methods is set.",
+    ]);
   });
 
   test("co2_signal_api_token fills electricitymaps_api_token when that is unset", () => {
     sandbox.box.writeLocal(section("co2_signal_api_token = legacy-token-0123456789"));
     const resolved = resolve();
     assert.equal(resolved.settings.electricitymapsApiToken, "legacy-token-0123456789");
-    assert.deepEqual(resolved.origins.electricitymapsApiToken, { layer: "local-file", file: sandbox.box.localFile, line: 2, derivedFrom: "co2_signal_api_token" });
-    assert.deepEqual(resolved.warnings, [`${sandbox.box.localFile} line 2: co2_signal_api_token is deprecated: rename it electricitymaps_api_token.`]);
+    assert.deepEqual(resolved.origins.electricitymapsApiToken, {
+      layer: "local-file",
+      file: sandbox.box.localFile,
+      line: 2,
+      derivedFrom: "co2_signal_api_token",
+    });
+    assert.deepEqual(resolved.warnings, [
+      `${sandbox.box.localFile} line 2: co2_signal_api_token is deprecated: rename it electricitymaps_api_token.`,
+    ]);
   });
 
   test("electricitymaps_api_token wins over the old name, from any layer", () => {
@@ -108,18 +132,29 @@ describe("secrets are masked", () => {
     const secrets = { api: "cpt_SECRETapikey0001", maps: "SECRETmapstoken0002", legacy: "SECRETlegacytoken0003" };
     sandbox.box.writeGlobal(section(`api_key = ${secrets.api}`, `co2_signal_api_token = ${secrets.legacy}`));
     const resolved = resolve({ electricitymapsApiToken: secrets.maps });
-    const texts = [...describeConfig(resolved), ...resolved.warnings, ...sandbox.logs.lines.map((line) => line.message)];
+    const texts = [
+      ...describeConfig(resolved),
+      ...resolved.warnings,
+      ...sandbox.logs.lines.map((line) => line.message),
+    ];
     let message = "";
     try {
-      resolve({ apiKey: 1234567890123 as unknown as string, electricitymapsApiToken: ["SECRETinlist0004"] as unknown as string });
+      resolve({
+        apiKey: 1234567890123 as unknown as string,
+        electricitymapsApiToken: ["SECRETinlist0004"] as unknown as string,
+      });
     } catch (error) {
       assert.ok(error instanceof ConfigError);
       message = error.message;
     }
-    assert.equal(message, "apiKey: (hidden) is not a string (expected a string, e.g. apiKey: \"cpt_...\")\nelectricitymapsApiToken: (hidden) is not a string (expected a string, e.g. electricitymapsApiToken: \"your-token\")");
+    assert.equal(
+      message,
+      'apiKey: (hidden) is not a string (expected a string, e.g. apiKey: "cpt_...")\nelectricitymapsApiToken: (hidden) is not a string (expected a string, e.g. electricitymapsApiToken: "your-token")',
+    );
     texts.push(message);
     const all = texts.join("\n");
-    for (const secret of [...Object.values(secrets), "1234567890123", "SECRETinlist0004"]) assert.ok(!all.includes(secret), `${secret} leaked`);
+    for (const secret of [...Object.values(secrets), "1234567890123", "SECRETinlist0004"])
+      assert.ok(!all.includes(secret), `${secret} leaked`);
     assert.ok(describeConfig(resolved).includes("file:~/.codecarbon.config:2\tapi_key=cpt_…0001"));
   });
 });

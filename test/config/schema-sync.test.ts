@@ -96,9 +96,18 @@ describe("schema, generated types and README agree", () => {
     const members = settingsMembers(fs.readFileSync(typesGenerator.OUTPUT_FILE, "utf8"));
     const camelKeys = schemaKeys.map(toCamelCase);
     assert.deepEqual(members, camelKeys);
-    assert.deepEqual(CONFIG_KEYS.map((entry) => entry.snake), schemaKeys);
-    assert.deepEqual(CONFIG_KEYS.map((entry) => entry.camel), camelKeys);
-    assert.deepEqual(configSpecs().map((spec) => spec.key), schemaKeys);
+    assert.deepEqual(
+      CONFIG_KEYS.map((entry) => entry.snake),
+      schemaKeys,
+    );
+    assert.deepEqual(
+      CONFIG_KEYS.map((entry) => entry.camel),
+      camelKeys,
+    );
+    assert.deepEqual(
+      configSpecs().map((spec) => spec.key),
+      schemaKeys,
+    );
   });
 
   test("the README table the docs script writes lists exactly the schema keys", () => {
@@ -113,7 +122,10 @@ describe("schema, generated types and README agree", () => {
 
   test("the repository README's configuration table lists exactly the schema keys and is up to date", () => {
     const readme = fs.readFileSync(path.join(REPO_ROOT, "README.md"), "utf8");
-    assert.ok(readme.includes(docsGenerator.START_MARKER) && readme.includes(docsGenerator.END_MARKER), "README.md lost its config-table markers");
+    assert.ok(
+      readme.includes(docsGenerator.START_MARKER) && readme.includes(docsGenerator.END_MARKER),
+      "README.md lost its config-table markers",
+    );
     assert.deepEqual(tableKeys(readme), schemaKeys);
     const check = spawnSync(process.execPath, [DOCS_SCRIPT, "--check"], { encoding: "utf8" });
     assert.equal(check.status, 0, check.stderr);
@@ -123,8 +135,12 @@ describe("schema, generated types and README agree", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-"));
     try {
       const readmeFile = path.join(dir, "README.md");
-      fs.writeFileSync(readmeFile, `intro\n${docsGenerator.START_MARKER}\n| stale |\n${docsGenerator.END_MARKER}\noutro\n`);
-      const run = (...args: string[]) => spawnSync(process.execPath, [DOCS_SCRIPT, "--readme", readmeFile, ...args], { encoding: "utf8" });
+      fs.writeFileSync(
+        readmeFile,
+        `intro\n${docsGenerator.START_MARKER}\n| stale |\n${docsGenerator.END_MARKER}\noutro\n`,
+      );
+      const run = (...args: string[]) =>
+        spawnSync(process.execPath, [DOCS_SCRIPT, "--readme", readmeFile, ...args], { encoding: "utf8" });
       assert.equal(run("--check").status, 1);
       assert.equal(run().status, 0);
       assert.equal(run("--check").status, 0);
@@ -169,10 +185,20 @@ describe("the schema itself", () => {
   });
 
   test("the three tokens are secret and the deprecated keys say what to use instead", () => {
-    const secret = configSpecs().filter((spec) => spec.secret).map((spec) => spec.key);
+    const secret = configSpecs()
+      .filter((spec) => spec.secret)
+      .map((spec) => spec.key);
     assert.deepEqual(secret, ["api_key", "electricitymaps_api_token", "co2_signal_api_token"]);
-    const deprecated = configSpecs().filter((spec) => spec.deprecated !== undefined).map((spec) => spec.key);
-    assert.deepEqual(deprecated, ["save_to_file", "save_to_api", "save_to_logger", "save_to_prometheus", "co2_signal_api_token"]);
+    const deprecated = configSpecs()
+      .filter((spec) => spec.deprecated !== undefined)
+      .map((spec) => spec.key);
+    assert.deepEqual(deprecated, [
+      "save_to_file",
+      "save_to_api",
+      "save_to_logger",
+      "save_to_prometheus",
+      "co2_signal_api_token",
+    ]);
   });
 
   test("a keyword the loader does not enforce is refused, and jupyter.lab annotations are allowed", () => {

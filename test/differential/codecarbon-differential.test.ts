@@ -166,25 +166,33 @@ const KNOWN_DIFFERENCES: KnownDifference[] = [
     area: "intensity",
     reason:
       "We accept a US state's two-letter code (region 'IL') as well as its full name; CodeCarbon only knows full names and falls back to the USA country figure.",
-    covers: (m) => m.field === "intensityGPerKWh" && intensityInput(m).countryIsoCode?.toUpperCase() === "USA" && US_STATE_CODE.test(intensityInput(m).region ?? ""),
+    covers: (m) =>
+      m.field === "intensityGPerKWh" &&
+      intensityInput(m).countryIsoCode?.toUpperCase() === "USA" &&
+      US_STATE_CODE.test(intensityInput(m).region ?? ""),
   },
   {
     id: "us-national-row-is-not-a-state",
     area: "intensity",
     reason:
       "CodeCarbon's usa_emissions.json has a national 'usa' row next to the states, so region 'usa' gets the 2016 eGRID national rate; we do not treat the national row as a region, and use the USA country figure.",
-    covers: (m) => m.field === "intensityGPerKWh" && intensityInput(m).countryIsoCode?.toUpperCase() === "USA" && intensityInput(m).region?.trim().toLowerCase() === "usa",
+    covers: (m) =>
+      m.field === "intensityGPerKWh" &&
+      intensityInput(m).countryIsoCode?.toUpperCase() === "USA" &&
+      intensityInput(m).region?.trim().toLowerCase() === "usa",
   },
   {
     id: "cloud-ids-any-case",
     area: "intensity",
-    reason: "We match cloud provider and region ids in any case ('GCP', 'US-CENTRAL1'); CodeCarbon compares them exactly and misses the row.",
+    reason:
+      "We match cloud provider and region ids in any case ('GCP', 'US-CENTRAL1'); CodeCarbon compares them exactly and misses the row.",
     covers: (m) => isCloudIdCaseVariant(intensityInput(m)),
   },
   {
     id: "cloud-ids-any-case-location",
     area: "location",
-    reason: "Follows from cloud-ids-any-case: the matched row supplies our location, CodeCarbon records the geo location.",
+    reason:
+      "Follows from cloud-ids-any-case: the matched row supplies our location, CodeCarbon records the geo location.",
     covers: (m) => isCloudIdCaseVariant(intensityInput(m)),
   },
   {
@@ -192,7 +200,11 @@ const KNOWN_DIFFERENCES: KnownDifference[] = [
     area: "location",
     reason:
       "Behaviour reference §10.2: CodeCarbon fills the CSV region of a cloud row from the `state` column only, so rows without a state get a blank cell; we fall back to the row's `city`.",
-    covers: (m) => m.field === "region" && isBlank(m.theirs) && typeof m.ours === "string" && bundledCloudRow(intensityInput(m))?.city === m.ours,
+    covers: (m) =>
+      m.field === "region" &&
+      isBlank(m.theirs) &&
+      typeof m.ours === "string" &&
+      bundledCloudRow(intensityInput(m))?.city === m.ours,
   },
   {
     id: "unmatched-cloud-is-not-on-cloud",
@@ -202,7 +214,13 @@ const KNOWN_DIFFERENCES: KnownDifference[] = [
     covers: (m) => {
       const input = intensityInput(m);
       const cloudGiven = !isBlank(input.cloudProvider) || !isBlank(input.cloudRegion);
-      return m.field === "onCloud" && cloudGiven && bundledCloudRow(input) === undefined && m.ours === false && m.theirs === true;
+      return (
+        m.field === "onCloud" &&
+        cloudGiven &&
+        bundledCloudRow(input) === undefined &&
+        m.ours === false &&
+        m.theirs === true
+      );
     },
   },
   {
@@ -210,7 +228,8 @@ const KNOWN_DIFFERENCES: KnownDifference[] = [
     area: "location",
     reason:
       "CodeCarbon looks the offline country name up with the code as typed, so country_iso_code 'fra' gets a blank country_name; we upper-case the code first and write 'France'.",
-    covers: (m) => m.field === "countryName" && isBlank(m.theirs) && /[a-z]/.test(intensityInput(m).countryIsoCode ?? ""),
+    covers: (m) =>
+      m.field === "countryName" && isBlank(m.theirs) && /[a-z]/.test(intensityInput(m).countryIsoCode ?? ""),
   },
   {
     id: "unreadable-tdp-cell-match",
@@ -267,12 +286,23 @@ function intensityCases(): IntensityCase[] {
   const states = new Map<string, string>();
   for (const state of loadUsStates().byNameOrCode.values()) states.set(state.name, state.code);
   for (const [name, code] of states) {
-    cases.push({ countryIsoCode: "USA", region: name }, { countryIsoCode: "USA", region: titleCase(name) }, { countryIsoCode: "USA", region: code });
+    cases.push(
+      { countryIsoCode: "USA", region: name },
+      { countryIsoCode: "USA", region: titleCase(name) },
+      { countryIsoCode: "USA", region: code },
+    );
   }
-  cases.push({ countryIsoCode: "USA", region: "usa" }, { countryIsoCode: "USA", region: "atlantis" }, { countryIsoCode: "usa", region: "Texas" });
+  cases.push(
+    { countryIsoCode: "USA", region: "usa" },
+    { countryIsoCode: "USA", region: "atlantis" },
+    { countryIsoCode: "usa", region: "Texas" },
+  );
 
   for (const province of loadCanadaProvinces().provinces.values()) {
-    cases.push({ countryIsoCode: "CAN", region: province.name }, { countryIsoCode: "CAN", region: titleCase(province.name) });
+    cases.push(
+      { countryIsoCode: "CAN", region: province.name },
+      { countryIsoCode: "CAN", region: titleCase(province.name) },
+    );
   }
   cases.push({ countryIsoCode: "CAN", region: "atlantis" }, { countryIsoCode: "CAN", region: "QC" });
 
@@ -283,8 +313,16 @@ function intensityCases(): IntensityCase[] {
     for (const country of [...zoneCountries, "DEU"]) cases.push({ countryIsoCode: country, region: zone.zone });
     cases.push({ countryIsoCode: zone.countryIsoCode, region: zone.zone.toLowerCase() });
   }
-  cases.push({ countryIsoCode: "SWE", region: "stockholm" }, { countryIsoCode: "NOR", region: "oslo" }, { countryIsoCode: "FIN", region: "uusimaa" });
-  cases.push({ countryIsoCode: "FRA", region: "ile-de-france" }, { countryIsoCode: "DEU", region: "bavaria" }, { countryIsoCode: "GBR", region: "" });
+  cases.push(
+    { countryIsoCode: "SWE", region: "stockholm" },
+    { countryIsoCode: "NOR", region: "oslo" },
+    { countryIsoCode: "FIN", region: "uusimaa" },
+  );
+  cases.push(
+    { countryIsoCode: "FRA", region: "ile-de-france" },
+    { countryIsoCode: "DEU", region: "bavaria" },
+    { countryIsoCode: "GBR", region: "" },
+  );
   cases.push({ region: "illinois" }, { region: "SE1" });
 
   for (const row of loadCloudRegions().regions.values()) {
@@ -303,7 +341,10 @@ function intensityCases(): IntensityCase[] {
 
   for (const forcedGPerKWh of [0, 50, 123.456, -5]) {
     cases.push({ countryIsoCode: "FRA", forcedGPerKWh }, { countryIsoCode: "USA", region: "illinois", forcedGPerKWh });
-    cases.push({ cloudProvider: "gcp", cloudRegion: "us-central1", forcedGPerKWh }, { cloudProvider: "aws", cloudRegion: "us-east-1", forcedGPerKWh });
+    cases.push(
+      { cloudProvider: "gcp", cloudRegion: "us-central1", forcedGPerKWh },
+      { cloudProvider: "aws", cloudRegion: "us-east-1", forcedGPerKWh },
+    );
   }
   return cases;
 }
@@ -360,10 +401,16 @@ function brandStrings(tableNames: readonly string[]): string[] {
     out.push(`${name.replace(/^Intel (Celeron|Pentium)/, "Intel(R) $1(R) CPU")} @ ${pick(CLOCKS_GHZ)}GHz`);
   }
   for (const name of sample(/^AMD Ryzen [3579] \d{4}\w*$/, 40)) {
-    out.push(/\d[HU]S?$/.test(name) ? `${name} with Radeon Graphics` : `${name} ${pick(CORE_COUNTS.slice(0, 5))}-Core Processor`);
+    out.push(
+      /\d[HU]S?$/.test(name)
+        ? `${name} with Radeon Graphics`
+        : `${name} ${pick(CORE_COUNTS.slice(0, 5))}-Core Processor`,
+    );
   }
-  for (const name of sample(/^AMD EPYC \d{4}\w*$/, 22)) out.push(`${name} ${pick(CORE_COUNTS.slice(3))}-Core Processor`);
-  for (const name of sample(/^AMD Ryzen Threadripper (PRO )?\d{4}\w*$/, 10)) out.push(`${name} ${pick(CORE_COUNTS.slice(4, 9))}-Core Processor`);
+  for (const name of sample(/^AMD EPYC \d{4}\w*$/, 22))
+    out.push(`${name} ${pick(CORE_COUNTS.slice(3))}-Core Processor`);
+  for (const name of sample(/^AMD Ryzen Threadripper (PRO )?\d{4}\w*$/, 10))
+    out.push(`${name} ${pick(CORE_COUNTS.slice(4, 9))}-Core Processor`);
 
   out.push(
     "Intel(R) Xeon(R) Gold 6330N CPU @ 2.20GHz",
@@ -479,7 +526,9 @@ function nearMisses(sources: readonly string[]): string[] {
         out.push(tokens.filter((token) => !/^(Intel|AMD)(\(R\))?$/.test(token)).join(" "));
         break;
       case 3:
-        out.push(`${source} ${["v2", "Processor", "with Radeon Graphics", "Engineering Sample", "(TM)", "OEM"][Math.floor(random() * 6)]}`);
+        out.push(
+          `${source} ${["v2", "Processor", "with Radeon Graphics", "Engineering Sample", "(TM)", "OEM"][Math.floor(random() * 6)]}`,
+        );
         break;
       case 4:
         // Family word missing (Core, Xeon, Ryzen, ...).
@@ -534,7 +583,8 @@ function ramCases(): RamCase[] {
   const sizes: number[] = [];
   for (let gb = 1; gb <= 4096; gb++) sizes.push(gb);
   // Fractional sizes as machines report them, and both sides of every rule boundary.
-  for (const boundary of [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096]) sizes.push(boundary - 1e-9, boundary + 1e-9, boundary - 0.5, boundary + 0.5);
+  for (const boundary of [2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096])
+    sizes.push(boundary - 1e-9, boundary + 1e-9, boundary - 0.5, boundary + 0.5);
   sizes.push(0, 0.001, 0.25, 0.5, 7.6, 15.5, 31.2, 62.7, 125.8, 251.5, 503.3, 1007.6, 5000, 8192, 16384, 65536);
   const cases: RamCase[] = [];
   for (const sizeGB of sizes) cases.push({ sizeGB, isArm: false }, { sizeGB, isArm: true });
@@ -554,7 +604,8 @@ function processLoadCases(): ProcessLoadCase[] {
   for (const tdpW of [45, 85, 280]) {
     for (const logicalCpuCount of [1, 2, 3, 4, 8, 12, 16, 64, 128]) {
       // A process tree can use up to 100 % of every logical CPU.
-      for (let step = 0; step <= 40; step++) cases.push({ tdpW, logicalCpuCount, loadPercent: (step * 100 * logicalCpuCount) / 40 });
+      for (let step = 0; step <= 40; step++)
+        cases.push({ tdpW, logicalCpuCount, loadPercent: (step * 100 * logicalCpuCount) / 40 });
       cases.push({ tdpW, logicalCpuCount, loadPercent: 0.5 }, { tdpW, logicalCpuCount, loadPercent: 33.3 });
     }
   }
@@ -603,7 +654,9 @@ function runOracle(request: unknown): OracleAnswer {
     });
     if (result.error !== undefined) throw new Error(`Could not run ${python}: ${result.error.message}. ${SETUP_HINT}`);
     if (result.status !== 0) {
-      throw new Error(`The CodeCarbon oracle failed (exit ${result.status ?? result.signal}):\n${result.stderr.slice(-4000)}\n${SETUP_HINT}`);
+      throw new Error(
+        `The CodeCarbon oracle failed (exit ${result.status ?? result.signal}):\n${result.stderr.slice(-4000)}\n${SETUP_HINT}`,
+      );
     }
     return parseOracleAnswer(result.stdout);
   } finally {
@@ -617,7 +670,8 @@ function runOracle(request: unknown): OracleAnswer {
 type Json = Record<string, unknown>;
 
 function asObject(value: unknown, where: string): Json {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new Error(`oracle answer: ${where} is not an object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new Error(`oracle answer: ${where} is not an object`);
   return value as Json;
 }
 
@@ -632,7 +686,8 @@ function asString(value: unknown, where: string): string {
 }
 
 function asNumber(value: unknown, where: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value)) throw new Error(`oracle answer: ${where} is not a finite number`);
+  if (typeof value !== "number" || !Number.isFinite(value))
+    throw new Error(`oracle answer: ${where} is not a finite number`);
   return value;
 }
 
@@ -649,14 +704,22 @@ function asBoolean(value: unknown, where: string): boolean {
   return value;
 }
 
-function section<C, A>(raw: unknown, where: string, readCase: (value: unknown, where: string) => C, readAnswer: (value: Json, where: string) => A): Section<C, A> {
+function section<C, A>(
+  raw: unknown,
+  where: string,
+  readCase: (value: unknown, where: string) => C,
+  readAnswer: (value: Json, where: string) => A,
+): Section<C, A> {
   const object = asObject(raw, where);
   const cases = asArray(object["cases"], `${where}.cases`).map((value, i) => readCase(value, `${where}.cases[${i}]`));
   const answers = asArray(object["answers"], `${where}.answers`).map((value, i): Answer<A> => {
     const answer = asObject(value, `${where}.answers[${i}]`);
-    return "error" in answer ? { error: asString(answer["error"], `${where}.answers[${i}].error`) } : readAnswer(answer, `${where}.answers[${i}]`);
+    return "error" in answer
+      ? { error: asString(answer["error"], `${where}.answers[${i}].error`) }
+      : readAnswer(answer, `${where}.answers[${i}]`);
   });
-  if (cases.length !== answers.length) throw new Error(`oracle answer: ${where} has ${cases.length} cases but ${answers.length} answers`);
+  if (cases.length !== answers.length)
+    throw new Error(`oracle answer: ${where} has ${cases.length} cases but ${answers.length} answers`);
   return { cases, answers };
 }
 
@@ -666,7 +729,8 @@ function readIntensityCase(value: unknown, where: string): IntensityCase {
   for (const key of ["countryIsoCode", "region", "cloudProvider", "cloudRegion"] as const) {
     if (object[key] !== undefined && object[key] !== null) out[key] = asString(object[key], `${where}.${key}`);
   }
-  if (object["forcedGPerKWh"] !== undefined && object["forcedGPerKWh"] !== null) out.forcedGPerKWh = asNumber(object["forcedGPerKWh"], `${where}.forcedGPerKWh`);
+  if (object["forcedGPerKWh"] !== undefined && object["forcedGPerKWh"] !== null)
+    out.forcedGPerKWh = asNumber(object["forcedGPerKWh"], `${where}.forcedGPerKWh`);
   return out;
 }
 
@@ -675,19 +739,24 @@ function parseOracleAnswer(stdout: string): OracleAnswer {
   try {
     raw = JSON.parse(stdout);
   } catch (error) {
-    throw new Error(`oracle answer is not JSON (${error instanceof Error ? error.message : String(error)}): ${stdout.slice(0, 500)}`, { cause: error });
+    throw new Error(
+      `oracle answer is not JSON (${error instanceof Error ? error.message : String(error)}): ${stdout.slice(0, 500)}`,
+      { cause: error },
+    );
   }
   const root = asObject(raw, "root");
   const catalog = asObject(root["catalog"], "catalog");
-  const strings = (value: unknown, where: string): string[] => asArray(value, where).map((item, i) => asString(item, `${where}[${i}]`));
+  const strings = (value: unknown, where: string): string[] =>
+    asArray(value, where).map((item, i) => asString(item, `${where}[${i}]`));
   return {
     codecarbonVersion: asString(root["codecarbonVersion"], "codecarbonVersion"),
     catalog: {
       countries: strings(catalog["countries"], "catalog.countries"),
       usRegions: strings(catalog["usRegions"], "catalog.usRegions"),
       canadaProvinces: strings(catalog["canadaProvinces"], "catalog.canadaProvinces"),
-      nordicZones: Object.entries(asObject(catalog["nordicZones"], "catalog.nordicZones")).flatMap(([countryIsoCode, zones]) =>
-        strings(zones, `catalog.nordicZones.${countryIsoCode}`).map((zone) => ({ zone, countryIsoCode })),
+      nordicZones: Object.entries(asObject(catalog["nordicZones"], "catalog.nordicZones")).flatMap(
+        ([countryIsoCode, zones]) =>
+          strings(zones, `catalog.nordicZones.${countryIsoCode}`).map((zone) => ({ zone, countryIsoCode })),
       ),
       nordicDataZones: strings(catalog["nordicDataZones"], "catalog.nordicDataZones"),
       cloudRegions: asArray(catalog["cloudRegions"], "catalog.cloudRegions").map((item, i) => {
@@ -710,7 +779,10 @@ function parseOracleAnswer(stdout: string): OracleAnswer {
       cloudRegion: asNullableString(a["cloudRegion"], `${w}.cloudRegion`),
     })),
     cpuModels: section(root["cpuModels"], "cpuModels", asString, (a, w) => {
-      const answer: CpuMatchAnswer = { name: asNullableString(a["name"], `${w}.name`), tdpW: asNullableNumber(a["tdpW"], `${w}.tdpW`) };
+      const answer: CpuMatchAnswer = {
+        name: asNullableString(a["name"], `${w}.name`),
+        tdpW: asNullableNumber(a["tdpW"], `${w}.tdpW`),
+      };
       if (a["tdpError"] !== undefined) answer.tdpError = asString(a["tdpError"], `${w}.tdpError`);
       return answer;
     }),
@@ -725,23 +797,35 @@ function parseOracleAnswer(stdout: string): OracleAnswer {
           socketCount: asNumber(object["socketCount"], `${where}.socketCount`),
         };
       },
-      (a, w) => ({ maxPowerW: asNullableNumber(a["maxPowerW"], `${w}.maxPowerW`), generic: asBoolean(a["generic"], `${w}.generic`) }),
+      (a, w) => ({
+        maxPowerW: asNullableNumber(a["maxPowerW"], `${w}.maxPowerW`),
+        generic: asBoolean(a["generic"], `${w}.generic`),
+      }),
     ),
     ram: section(
       root["ram"],
       "ram",
       (value, where) => {
         const object = asObject(value, where);
-        return { sizeGB: asNumber(object["sizeGB"], `${where}.sizeGB`), isArm: asBoolean(object["isArm"], `${where}.isArm`) };
+        return {
+          sizeGB: asNumber(object["sizeGB"], `${where}.sizeGB`),
+          isArm: asBoolean(object["isArm"], `${where}.isArm`),
+        };
       },
-      (a, w) => ({ powerW: asNullableNumber(a["powerW"], `${w}.powerW`), dimmCount: asNumber(a["dimmCount"], `${w}.dimmCount`) }),
+      (a, w) => ({
+        powerW: asNullableNumber(a["powerW"], `${w}.powerW`),
+        dimmCount: asNumber(a["dimmCount"], `${w}.dimmCount`),
+      }),
     ),
     machineLoad: section(
       root["machineLoad"],
       "machineLoad",
       (value, where) => {
         const object = asObject(value, where);
-        return { tdpW: asNumber(object["tdpW"], `${where}.tdpW`), loadPercent: asNumber(object["loadPercent"], `${where}.loadPercent`) };
+        return {
+          tdpW: asNumber(object["tdpW"], `${where}.tdpW`),
+          loadPercent: asNumber(object["loadPercent"], `${where}.loadPercent`),
+        };
       },
       (a, w) => ({ powerW: asNullableNumber(a["powerW"], `${w}.powerW`) }),
     ),
@@ -767,7 +851,9 @@ function parseOracleAnswer(stdout: string): OracleAnswer {
 function sameNumber(ours: number | null, theirs: number | null): boolean {
   if (ours === null || theirs === null) return ours === theirs;
   const difference = Math.abs(ours - theirs);
-  return difference <= ABSOLUTE_TOLERANCE || difference <= RELATIVE_TOLERANCE * Math.max(Math.abs(ours), Math.abs(theirs));
+  return (
+    difference <= ABSOLUTE_TOLERANCE || difference <= RELATIVE_TOLERANCE * Math.max(Math.abs(ours), Math.abs(theirs))
+  );
 }
 
 /** null, undefined and "" all become an empty CSV cell, so they count as the same text. */
@@ -788,7 +874,8 @@ class MismatchLog {
     if (known === undefined) this.unexplained.push(mismatch);
     else {
       excusedCounts.set(known.id, (excusedCounts.get(known.id) ?? 0) + 1);
-      if (process.env["CODECARBON_DIFF_VERBOSE"] === "1") process.stderr.write(`excused by ${known.id}: ${describeMismatch(mismatch)}\n`);
+      if (process.env["CODECARBON_DIFF_VERBOSE"] === "1")
+        process.stderr.write(`excused by ${known.id}: ${describeMismatch(mismatch)}\n`);
     }
   }
 
@@ -859,18 +946,43 @@ describe("differential test against Python CodeCarbon " + EXPECTED_CODECARBON_VE
     const ourProvinces = new Set([...loadCanadaProvinces().provinces.keys()]);
     const ourCloud = new Set([...loadCloudRegions().regions.values()].map((row) => `${row.provider}/${row.region}`));
     const problems: string[] = [];
-    const compare = (what: string, ours: ReadonlySet<string>, theirs: readonly string[], theirsOnlyAllowed: readonly string[]): void => {
-      for (const key of theirs) if (!ours.has(key) && !theirsOnlyAllowed.includes(key)) problems.push(`${what} '${key}' is in CodeCarbon's data but not ours`);
-      for (const key of ours) if (!theirs.includes(key)) problems.push(`${what} '${key}' is in our data but not CodeCarbon's`);
+    const compare = (
+      what: string,
+      ours: ReadonlySet<string>,
+      theirs: readonly string[],
+      theirsOnlyAllowed: readonly string[],
+    ): void => {
+      for (const key of theirs)
+        if (!ours.has(key) && !theirsOnlyAllowed.includes(key))
+          problems.push(`${what} '${key}' is in CodeCarbon's data but not ours`);
+      for (const key of ours)
+        if (!theirs.includes(key)) problems.push(`${what} '${key}' is in our data but not CodeCarbon's`);
     };
     compare("country", ourCountries, oracle().catalog.countries, []);
     // '_unit' is a metadata key of usa_emissions.json; 'usa' is its national row (see KNOWN_DIFFERENCES).
     compare("US state", ourStates, oracle().catalog.usRegions, ["_unit", "usa"]);
     compare("Canadian province", ourProvinces, oracle().catalog.canadaProvinces, []);
-    const ourZones = new Set([...loadNordicZones().zones.values()].map((zone) => `${zone.countryIsoCode}/${zone.zone}`));
-    compare("Nordic zone", ourZones, oracle().catalog.nordicZones.map((entry) => `${entry.countryIsoCode}/${entry.zone}`), []);
-    compare("Nordic zone with a figure", new Set([...loadNordicZones().zones.keys()]), oracle().catalog.nordicDataZones, []);
-    compare("cloud region", ourCloud, oracle().catalog.cloudRegions.map((row) => `${row.provider}/${row.region}`), []);
+    const ourZones = new Set(
+      [...loadNordicZones().zones.values()].map((zone) => `${zone.countryIsoCode}/${zone.zone}`),
+    );
+    compare(
+      "Nordic zone",
+      ourZones,
+      oracle().catalog.nordicZones.map((entry) => `${entry.countryIsoCode}/${entry.zone}`),
+      [],
+    );
+    compare(
+      "Nordic zone with a figure",
+      new Set([...loadNordicZones().zones.keys()]),
+      oracle().catalog.nordicDataZones,
+      [],
+    );
+    compare(
+      "cloud region",
+      ourCloud,
+      oracle().catalog.cloudRegions.map((row) => `${row.provider}/${row.region}`),
+      [],
+    );
     assert.deepEqual(problems, []);
   });
 
@@ -881,7 +993,8 @@ describe("differential test against Python CodeCarbon " + EXPECTED_CODECARBON_VE
       const theirs = answers[i] as Answer<IntensityAnswer>;
       const ours = resolveOurs(input);
       if (!answered(theirs)) log.add("error", input, ours.intensityGPerKWh, theirs.error);
-      else if (!sameNumber(ours.intensityGPerKWh, theirs.intensityGPerKWh)) log.add("intensityGPerKWh", input, ours.intensityGPerKWh, theirs.intensityGPerKWh);
+      else if (!sameNumber(ours.intensityGPerKWh, theirs.intensityGPerKWh))
+        log.add("intensityGPerKWh", input, ours.intensityGPerKWh, theirs.intensityGPerKWh);
     });
     assert.ok(cases.length > 400, `only ${cases.length} intensity cases`);
     log.assertNone(cases.length);
@@ -979,9 +1092,16 @@ describe("differential test against Python CodeCarbon " + EXPECTED_CODECARBON_VE
   // Runs last: the comparisons above record which deliberate differences they met.
   test("every KNOWN_DIFFERENCES entry still describes a real difference", (t) => {
     oracle(); // without the oracle nothing was compared; say why rather than list every entry
-    for (const difference of KNOWN_DIFFERENCES) t.diagnostic(`${difference.id}: excused ${excusedCounts.get(difference.id) ?? 0} differences`);
-    const stale = KNOWN_DIFFERENCES.filter((difference) => !excusedCounts.has(difference.id)).map((difference) => difference.id);
-    assert.deepEqual(stale, [], "these deliberate differences were not observed; remove them or restore the cases that show them");
+    for (const difference of KNOWN_DIFFERENCES)
+      t.diagnostic(`${difference.id}: excused ${excusedCounts.get(difference.id) ?? 0} differences`);
+    const stale = KNOWN_DIFFERENCES.filter((difference) => !excusedCounts.has(difference.id)).map(
+      (difference) => difference.id,
+    );
+    assert.deepEqual(
+      stale,
+      [],
+      "these deliberate differences were not observed; remove them or restore the cases that show them",
+    );
   });
 });
 
@@ -995,4 +1115,3 @@ function resolveOurs(input: IntensityCase): IntensityResolution {
     edition: "codecarbon",
   });
 }
-

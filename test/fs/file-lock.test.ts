@@ -3,7 +3,14 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { tryLockFile, tryLockFileSync, withFileLock, type FileLockAttempt, type HeldFileLock, type LockOwner } from "../../src/fs/file-lock";
+import {
+  tryLockFile,
+  tryLockFileSync,
+  withFileLock,
+  type FileLockAttempt,
+  type HeldFileLock,
+  type LockOwner,
+} from "../../src/fs/file-lock";
 import { writeFileAtomic } from "../../src/fs/atomic-write";
 import { captureLog, compiledFsModule, deadPid, listDir, makeTempDir, runNode } from "./fs-fixtures";
 
@@ -95,7 +102,10 @@ describe("withFileLock", () => {
         return "holder done";
       });
       await inside;
-      await assert.rejects(withFileLock(file, async () => "never", { timeoutMs: 200 }), /Timed out/);
+      await assert.rejects(
+        withFileLock(file, async () => "never", { timeoutMs: 200 }),
+        /Timed out/,
+      );
       letGo();
       assert.equal(await holder, "holder done");
       assert.equal(await withFileLock(file, async () => "after"), "after");
@@ -139,7 +149,12 @@ describe("withFileLock", () => {
     const log = captureLog();
     try {
       const file = path.join(tmp.dir, "emissions.csv");
-      const lock = { pid: deadPid(), hostname: os.hostname(), processStartTime: null, createdAt: new Date().toISOString() };
+      const lock = {
+        pid: deadPid(),
+        hostname: os.hostname(),
+        processStartTime: null,
+        createdAt: new Date().toISOString(),
+      };
       fs.writeFileSync(`${file}.lock`, JSON.stringify(lock));
       assert.equal(await withFileLock(file, async () => "acquired", { timeoutMs: 5_000 }), "acquired");
       assert.equal(fs.existsSync(`${file}.lock`), false);
@@ -156,7 +171,10 @@ describe("withFileLock", () => {
     try {
       const file = path.join(tmp.dir, "emissions.csv");
       const longAgo = new Date(Date.now() - 10 * 60_000);
-      fs.writeFileSync(`${file}.lock`, JSON.stringify({ pid: 1, hostname: "another-host", createdAt: longAgo.toISOString() }));
+      fs.writeFileSync(
+        `${file}.lock`,
+        JSON.stringify({ pid: 1, hostname: "another-host", createdAt: longAgo.toISOString() }),
+      );
       fs.utimesSync(`${file}.lock`, longAgo, longAgo);
       assert.equal(await withFileLock(file, async () => "acquired", { timeoutMs: 5_000 }), "acquired");
     } finally {
@@ -186,7 +204,10 @@ describe("withFileLock", () => {
       const file = path.join(tmp.dir, "emissions.csv");
       const holder = { pid: 4242, hostname: "another-host", createdAt: new Date().toISOString() };
       fs.writeFileSync(`${file}.lock`, JSON.stringify(holder));
-      await assert.rejects(withFileLock(file, async () => "never", { timeoutMs: 200 }), /Timed out.*pid 4242 on another-host/);
+      await assert.rejects(
+        withFileLock(file, async () => "never", { timeoutMs: 200 }),
+        /Timed out.*pid 4242 on another-host/,
+      );
       assert.equal(fs.existsSync(`${file}.lock`), true, "a live lock is not removed");
 
       // Once the holder lets go, a waiter gets the lock.
@@ -204,7 +225,10 @@ describe("tryLockFile and tryLockFileSync", () => {
     const tmp = makeTempDir();
     try {
       const lockPath = path.join(tmp.dir, "run.lock");
-      for (const take of [() => Promise.resolve(tryLockFileSync(lockPath, { details: { runId: "r1" } })), () => tryLockFile(lockPath, { details: { runId: "r1" } })]) {
+      for (const take of [
+        () => Promise.resolve(tryLockFileSync(lockPath, { details: { runId: "r1" } })),
+        () => tryLockFile(lockPath, { details: { runId: "r1" } }),
+      ]) {
         const lock = held(await take());
         const recorded = readLockFile(lockPath);
         assert.equal(recorded["pid"], process.pid);
@@ -245,12 +269,20 @@ describe("tryLockFile and tryLockFileSync", () => {
     const log = captureLog();
     try {
       const lockPath = path.join(tmp.dir, "run.lock");
-      const dead = { pid: deadPid(), hostname: os.hostname(), processStartTime: null, createdAt: new Date().toISOString(), token: "dead" };
+      const dead = {
+        pid: deadPid(),
+        hostname: os.hostname(),
+        processStartTime: null,
+        createdAt: new Date().toISOString(),
+        token: "dead",
+      };
       fs.writeFileSync(lockPath, JSON.stringify(dead));
       held(tryLockFileSync(lockPath, { timeoutMs: 0, staleMs: Infinity })).releaseSync();
       fs.writeFileSync(lockPath, JSON.stringify(dead));
       await held(await tryLockFile(lockPath, { timeoutMs: 0, staleMs: Infinity, takeoverLogLevel: "debug" })).release();
-      const takeovers = log.lines.filter((l) => l.message.includes(`Removed the abandoned lock ${lockPath}`)).map((l) => l.level);
+      const takeovers = log.lines
+        .filter((l) => l.message.includes(`Removed the abandoned lock ${lockPath}`))
+        .map((l) => l.level);
       assert.deepEqual(takeovers, ["warning", "debug"]);
       assert.deepEqual(listDir(tmp.dir), [], "no breaker file is left behind");
     } finally {
@@ -268,14 +300,23 @@ describe("tryLockFile and tryLockFileSync", () => {
         { pid: process.pid, hostname: os.hostname(), runId: "mine" },
         { pid: 4242, hostname: "another-host", runId: "theirs" },
       ]) {
-        fs.writeFileSync(lockPath, JSON.stringify({ ...owner, createdAt: new Date(Date.now() - 3_600_000).toISOString() }));
+        fs.writeFileSync(
+          lockPath,
+          JSON.stringify({ ...owner, createdAt: new Date(Date.now() - 3_600_000).toISOString() }),
+        );
         const options = { timeoutMs: 0, staleMs: Infinity };
         assert.equal(holder(tryLockFileSync(lockPath, options))?.details["runId"], owner.runId);
         assert.equal(holder(await tryLockFile(lockPath, options))?.pid, owner.pid);
 
         const startedAt = Date.now();
-        assert.equal(holder(tryLockFileSync(lockPath, { staleMs: Infinity, timeoutMs: 150 }))?.hostname, owner.hostname);
-        assert.equal(holder(await tryLockFile(lockPath, { staleMs: Infinity, timeoutMs: 150 }))?.hostname, owner.hostname);
+        assert.equal(
+          holder(tryLockFileSync(lockPath, { staleMs: Infinity, timeoutMs: 150 }))?.hostname,
+          owner.hostname,
+        );
+        assert.equal(
+          holder(await tryLockFile(lockPath, { staleMs: Infinity, timeoutMs: 150 }))?.hostname,
+          owner.hostname,
+        );
         assert.ok(Date.now() - startedAt >= 300, "each waited for its timeout");
         assert.equal(readLockFile(lockPath)["runId"], owner.runId, "a live lock is not removed");
       }
@@ -289,7 +330,10 @@ describe("tryLockFile and tryLockFileSync", () => {
     const log = captureLog();
     try {
       const lockPath = path.join(tmp.dir, "run.lock");
-      fs.writeFileSync(lockPath, JSON.stringify({ pid: 4242, hostname: "another-host", processStartTime: null, runId: "old" }));
+      fs.writeFileSync(
+        lockPath,
+        JSON.stringify({ pid: 4242, hostname: "another-host", processStartTime: null, runId: "old" }),
+      );
       const recent = holder(tryLockFileSync(lockPath, { timeoutMs: 0 }));
       assert.equal(recent?.details["runId"], "old");
       assert.ok(Math.abs(Date.parse(recent?.createdAt ?? "") - fs.statSync(lockPath).mtimeMs) < 1_000);
@@ -327,7 +371,9 @@ describe("tryLockFile and tryLockFileSync", () => {
       const theirs = held(await tryLockFile(lockPath));
       mine.releaseSync();
       assert.equal(readLockFile(lockPath)["token"], theirs.owner.token);
-      assert.ok(log.lines.some((l) => l.level === "warning" && l.message.includes(`The lock ${lockPath} was taken over`)));
+      assert.ok(
+        log.lines.some((l) => l.level === "warning" && l.message.includes(`The lock ${lockPath} was taken over`)),
+      );
       await theirs.release();
       assert.deepEqual(listDir(tmp.dir), []);
     } finally {

@@ -36,11 +36,35 @@ const PER_SOURCE = {
 };
 
 const ENERGY_MIX = {
-  FRA: { country_name: "France", iso_code: "FRA", year: 2023, carbon_intensity: 56.039, total_TWh: 514.11, coal_TWh: 2.16, hydroelectricity_TWh: 53.19 },
+  FRA: {
+    country_name: "France",
+    iso_code: "FRA",
+    year: 2023,
+    carbon_intensity: 56.039,
+    total_TWh: 514.11,
+    coal_TWh: 2.16,
+    hydroelectricity_TWh: 53.19,
+  },
   // Zero counts as missing; coal and hydro cover the total, so the mix gives 0.5 × 995 + 0.5 × 26.
-  MIX: { country_name: "Mixland", iso_code: "MIX", year: 2022, carbon_intensity: 0.0, total_TWh: 4, coal_TWh: 2, hydroelectricity_TWh: 2 },
+  MIX: {
+    country_name: "Mixland",
+    iso_code: "MIX",
+    year: 2022,
+    carbon_intensity: 0.0,
+    total_TWh: 4,
+    coal_TWh: 2,
+    hydroelectricity_TWh: 2,
+  },
   // gas_TWh has no factor under that name, so the covered sum misses the total: world average.
-  GAP: { country_name: "Gapland", iso_code: "GAP", year: 2021, total_TWh: 5, coal_TWh: 2, gas_TWh: 1, hydroelectricity_TWh: 2 },
+  GAP: {
+    country_name: "Gapland",
+    iso_code: "GAP",
+    year: 2021,
+    total_TWh: 5,
+    coal_TWh: 2,
+    gas_TWh: 1,
+    hydroelectricity_TWh: 2,
+  },
 };
 
 const USA = {
@@ -51,7 +75,19 @@ const USA = {
 };
 
 const CANADA = {
-  ontario: { naturalGas: 8.6, nuclear: 50.1, petroleum: 0.1, biomass: 1.0, coal: 0.0, other: 0.0, solar: 5.2, tidal: 0.0, total: 100.1, wind: 11.7, hydro: 23.4 },
+  ontario: {
+    naturalGas: 8.6,
+    nuclear: 50.1,
+    petroleum: 0.1,
+    biomass: 1.0,
+    coal: 0.0,
+    other: 0.0,
+    solar: 5.2,
+    tidal: 0.0,
+    total: 100.1,
+    wind: 11.7,
+    hydro: 23.4,
+  },
 };
 
 const NORDIC = {
@@ -82,7 +118,12 @@ function readGenerated(target: string, name: string): Record<string, unknown> {
 }
 
 function snapshot(dir: string): Map<string, string> {
-  return new Map(fs.readdirSync(dir).sort().map((name) => [name, fs.readFileSync(path.join(dir, name), "utf8")]));
+  return new Map(
+    fs
+      .readdirSync(dir)
+      .sort()
+      .map((name) => [name, fs.readFileSync(path.join(dir, name), "utf8")]),
+  );
 }
 
 before(() => {
@@ -127,11 +168,32 @@ describe("scripts/data/intensity.js", () => {
     const raw = readGenerated(target, "intensity-countries.json");
     const data = parseCountries(raw, "intensity-countries.json");
     assert.equal(data.worldAverageGPerKWh, 475);
-    assert.deepEqual(data.countries.get("FRA"), { isoCode: "FRA", name: "France", intensityGPerKWh: 56.039, year: 2023, basis: "reported" });
-    assert.deepEqual(data.countries.get("MIX"), { isoCode: "MIX", name: "Mixland", intensityGPerKWh: 0.5 * 995 + 0.5 * 26, year: 2022, basis: "generation-mix" });
-    assert.deepEqual(data.countries.get("GAP"), { isoCode: "GAP", name: "Gapland", intensityGPerKWh: 475, year: 2021, basis: "world-average" });
+    assert.deepEqual(data.countries.get("FRA"), {
+      isoCode: "FRA",
+      name: "France",
+      intensityGPerKWh: 56.039,
+      year: 2023,
+      basis: "reported",
+    });
+    assert.deepEqual(data.countries.get("MIX"), {
+      isoCode: "MIX",
+      name: "Mixland",
+      intensityGPerKWh: 0.5 * 995 + 0.5 * 26,
+      year: 2022,
+      basis: "generation-mix",
+    });
+    assert.deepEqual(data.countries.get("GAP"), {
+      isoCode: "GAP",
+      name: "Gapland",
+      intensityGPerKWh: 475,
+      year: 2021,
+      basis: "world-average",
+    });
     assert.deepEqual(Object.keys(raw["countries"] as object), ["FRA", "GAP", "MIX"]);
-    const source = raw["source"] as { files: Array<{ path: string; sha256: string; commit: string | null }>; years: unknown };
+    const source = raw["source"] as {
+      files: Array<{ path: string; sha256: string; commit: string | null }>;
+      years: unknown;
+    };
     assert.deepEqual(source.years, { first: 2021, last: 2023 });
     assert.equal(source.files[0]?.path, "codecarbon/data/private_infra/global_energy_mix.json");
     assert.match(source.files[0]?.sha256 ?? "", /^[0-9a-f]{64}$/);
@@ -142,10 +204,20 @@ describe("scripts/data/intensity.js", () => {
     const target = path.join(workDir, "out-us");
     generator.generate({ source: sourceDir, target });
     const raw = readGenerated(target, "intensity-us-states.json");
-    const states = raw["states"] as Record<string, { code: string; emissionsLbsPerMWh: number; intensityGPerKWh: number }>;
+    const states = raw["states"] as Record<
+      string,
+      { code: string; emissionsLbsPerMWh: number; intensityGPerKWh: number }
+    >;
     assert.deepEqual(Object.keys(states), ["illinois", "new york"]);
-    assert.deepEqual(states["illinois"], { code: "IL", emissionsLbsPerMWh: 811.318, intensityGPerKWh: 811.318 * 0.00045359237 * 1000 });
-    assert.deepEqual(raw["nationalAverage"], { emissionsLbsPerMWh: 998.443, intensityGPerKWh: 998.443 * 0.00045359237 * 1000 });
+    assert.deepEqual(states["illinois"], {
+      code: "IL",
+      emissionsLbsPerMWh: 811.318,
+      intensityGPerKWh: 811.318 * 0.00045359237 * 1000,
+    });
+    assert.deepEqual(raw["nationalAverage"], {
+      emissionsLbsPerMWh: 998.443,
+      intensityGPerKWh: 998.443 * 0.00045359237 * 1000,
+    });
     const parsed = parseUsStates(raw, "intensity-us-states.json");
     assert.equal(parsed.year, 2016);
     assert.equal(parsed.byNameOrCode.get("ny")?.name, "new york");
@@ -155,7 +227,9 @@ describe("scripts/data/intensity.js", () => {
     const target = path.join(workDir, "out-can");
     generator.generate({ source: sourceDir, target });
     const raw = readGenerated(target, "intensity-canada-provinces.json");
-    const ontario = (raw["provinces"] as Record<string, { intensityGPerKWh: number; sharesPercent: Record<string, number> }>)["ontario"];
+    const ontario = (
+      raw["provinces"] as Record<string, { intensityGPerKWh: number; sharesPercent: Record<string, number> }>
+    )["ontario"];
     assert.ok(ontario);
     assert.ok(Math.abs(ontario.intensityGPerKWh - 64.722) < 0.001, String(ontario.intensityGPerKWh));
     assert.equal(ontario.sharesPercent["nuclear"], 50.1);
@@ -203,24 +277,49 @@ describe("scripts/data/intensity.js", () => {
       "provider,providerName,offsetRatio,region,regionName,country_name,countryIsoCode,state,city,impact,source,comment\n" +
         "gcp,Google Cloud Platform,100,us-central1,,USA,USA,Iowa,Council Bluffs,lots,https://example.org,\n",
     );
-    assert.throws(() => generator.generate({ source: badSource, target: path.join(workDir, "out-bad") }), /cloud\/impact\.csv row 2 impact "lots"/);
+    assert.throws(
+      () => generator.generate({ source: badSource, target: path.join(workDir, "out-bad") }),
+      /cloud\/impact\.csv row 2 impact "lots"/,
+    );
   });
 });
 
 describe("bundled-data shape checks", () => {
   test("a country without a figure is rejected with its key", () => {
-    const raw = { source: { dataset: "d" }, worldAverage: { intensityGPerKWh: 475 }, countries: { FRA: { name: "France", year: 2023, basis: "reported" } } };
-    assert.throws(() => parseCountries(raw, "intensity-countries.json"), (error: unknown) => {
-      assert.ok(error instanceof IntensityDataError);
-      assert.match(error.message, /intensity-countries\.json countries\.FRA\.intensityGPerKWh/);
-      return true;
-    });
+    const raw = {
+      source: { dataset: "d" },
+      worldAverage: { intensityGPerKWh: 475 },
+      countries: { FRA: { name: "France", year: 2023, basis: "reported" } },
+    };
+    assert.throws(
+      () => parseCountries(raw, "intensity-countries.json"),
+      (error: unknown) => {
+        assert.ok(error instanceof IntensityDataError);
+        assert.match(error.message, /intensity-countries\.json countries\.FRA\.intensityGPerKWh/);
+        return true;
+      },
+    );
   });
 
   test("a negative cloud intensity and a non-array region list are rejected", () => {
-    const row = { provider: "gcp", providerName: "G", region: "r", countryName: "C", countryIsoCode: "CCC", state: null, city: null, intensityGPerKWh: -1 };
-    assert.throws(() => parseCloudRegions({ source: { dataset: "d" }, regions: [row] }, "c.json"), /regions\[0\]\.intensityGPerKWh/);
-    assert.throws(() => parseCloudRegions({ source: { dataset: "d" }, regions: {} }, "c.json"), /regions is not an array/);
+    const row = {
+      provider: "gcp",
+      providerName: "G",
+      region: "r",
+      countryName: "C",
+      countryIsoCode: "CCC",
+      state: null,
+      city: null,
+      intensityGPerKWh: -1,
+    };
+    assert.throws(
+      () => parseCloudRegions({ source: { dataset: "d" }, regions: [row] }, "c.json"),
+      /regions\[0\]\.intensityGPerKWh/,
+    );
+    assert.throws(
+      () => parseCloudRegions({ source: { dataset: "d" }, regions: {} }, "c.json"),
+      /regions is not an array/,
+    );
   });
 
   test("a US state code that is not two letters is rejected", () => {

@@ -18,7 +18,10 @@ describe("data editions", () => {
     assert.equal(codecarbon.intensityGPerKWh, 56.039);
     assert.deepEqual([codecarbon.source.edition, codecarbon.source.year], ["codecarbon", 2023]);
     assert.equal(latest.intensityGPerKWh, loadLatestEdition().countries.get("FRA"));
-    assert.deepEqual([latest.source.kind, latest.source.edition, latest.source.year, latest.source.label], ["country", "latest", 2024, "country FRA (Ember 2024)"]);
+    assert.deepEqual(
+      [latest.source.kind, latest.source.edition, latest.source.year, latest.source.label],
+      ["country", "latest", 2024, "country FRA (Ember 2024)"],
+    );
     assert.match(latest.source.dataset, /Ember/);
   });
 
@@ -27,10 +30,22 @@ describe("data editions", () => {
       const r = resolveOfflineIntensity({ countryIsoCode: "CAN", region, edition: "latest" });
       assert.deepEqual([r.source.kind, r.source.zone, r.source.year], ["zone", "CA-ON", 2025], region);
     }
-    assert.equal(resolveOfflineIntensity({ countryIsoCode: "CAN", region: "quebec", edition: "latest" }).source.zone, "CA-QC");
-    assert.equal(resolveOfflineIntensity({ countryIsoCode: "AUS", region: "New South Wales", edition: "latest" }).source.zone, "AU-NSW");
-    assert.equal(resolveOfflineIntensity({ countryIsoCode: "SWE", region: "SE2", edition: "latest" }).source.zone, "SE-SE2");
-    assert.equal(resolveOfflineIntensity({ countryIsoCode: "USA", region: "US-CAL-CISO", edition: "latest" }).source.zone, "US-CAL-CISO");
+    assert.equal(
+      resolveOfflineIntensity({ countryIsoCode: "CAN", region: "quebec", edition: "latest" }).source.zone,
+      "CA-QC",
+    );
+    assert.equal(
+      resolveOfflineIntensity({ countryIsoCode: "AUS", region: "New South Wales", edition: "latest" }).source.zone,
+      "AU-NSW",
+    );
+    assert.equal(
+      resolveOfflineIntensity({ countryIsoCode: "SWE", region: "SE2", edition: "latest" }).source.zone,
+      "SE-SE2",
+    );
+    assert.equal(
+      resolveOfflineIntensity({ countryIsoCode: "USA", region: "US-CAL-CISO", edition: "latest" }).source.zone,
+      "US-CAL-CISO",
+    );
     const byCodeAlone = resolveOfflineIntensity({ region: "US-TEX-ERCO", edition: "latest" });
     assert.equal(byCodeAlone.source.zone, "US-TEX-ERCO");
   });
@@ -38,7 +53,10 @@ describe("data editions", () => {
   test("zone → country → world, each fallback with its reason", () => {
     const notAState = resolveOfflineIntensity({ countryIsoCode: "USA", region: "atlantis", edition: "latest" });
     assert.equal(notAState.source.kind, "country");
-    assert.match(notAState.source.fallbackReason ?? "", /'atlantis' is neither a US state nor an Electricity Maps zone of USA/);
+    assert.match(
+      notAState.source.fallbackReason ?? "",
+      /'atlantis' is neither a US state nor an Electricity Maps zone of USA/,
+    );
     const unknownRegion = resolveOfflineIntensity({ countryIsoCode: "FRA", region: "bretagne", edition: "latest" });
     assert.equal(unknownRegion.source.kind, "country");
     assert.match(unknownRegion.source.fallbackReason ?? "", /'bretagne' is not an Electricity Maps zone of FRA/);
@@ -52,7 +70,10 @@ describe("data editions", () => {
 
   test("cloud regions and forced values are the same in both editions", () => {
     for (const edition of ["latest", "codecarbon"] as const) {
-      assert.equal(resolveOfflineIntensity({ cloudProvider: "gcp", cloudRegion: "us-central1", edition }).intensityGPerKWh, 430);
+      assert.equal(
+        resolveOfflineIntensity({ cloudProvider: "gcp", cloudRegion: "us-central1", edition }).intensityGPerKWh,
+        430,
+      );
       assert.equal(resolveOfflineIntensity({ forcedGPerKWh: 12, countryIsoCode: "FRA", edition }).intensityGPerKWh, 12);
     }
   });
@@ -63,14 +84,26 @@ describe("data editions", () => {
     assert.ok(block.length > 0, "README.md has an attributions block");
     const shipped = [
       ...loadLatestEdition().attributions,
-      ...["intensity-countries.json", "intensity-us-states.json", "intensity-us-states-latest.json", "intensity-canada-provinces.json", "intensity-nordic-zones.json", "intensity-cloud-regions.json"].map((name) => {
-        const source = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "data", name), "utf8")) as { source: { dataset: string; licence?: string } }).source;
+      ...[
+        "intensity-countries.json",
+        "intensity-us-states.json",
+        "intensity-us-states-latest.json",
+        "intensity-canada-provinces.json",
+        "intensity-nordic-zones.json",
+        "intensity-cloud-regions.json",
+      ].map((name) => {
+        const source = (
+          JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "data", name), "utf8")) as {
+            source: { dataset: string; licence?: string };
+          }
+        ).source;
         return { dataset: source.dataset, licence: source.licence ?? "" };
       }),
     ];
     for (const { dataset, licence } of shipped) {
       assert.ok(block.includes(dataset), `the attributions name "${dataset}"`);
-      if (licence !== "") assert.ok(block.includes(licence), `the attributions give the licence "${licence}" of ${dataset}`);
+      if (licence !== "")
+        assert.ok(block.includes(licence), `the attributions give the licence "${licence}" of ${dataset}`);
     }
   });
 });

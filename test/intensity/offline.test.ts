@@ -106,7 +106,12 @@ describe("forced intensity", () => {
     assert.equal(first.source.kind, "country");
     assert.equal(first.intensityGPerKWh, 56.039);
     assert.match(first.source.fallbackReason ?? "", /forced intensity -1 ignored/);
-    assert.equal(captured.lines.filter((l) => l.level === "warning" && l.message.includes("force_carbon_intensity_g_co2e_kwh = -1")).length, 1);
+    assert.equal(
+      captured.lines.filter(
+        (l) => l.level === "warning" && l.message.includes("force_carbon_intensity_g_co2e_kwh = -1"),
+      ).length,
+      1,
+    );
   });
 
   test("NaN is ignored", () => {
@@ -184,13 +189,21 @@ describe("cloud regions", () => {
     const r = resolveOfflineIntensity({ cloudProvider: "aws", cloudRegion: "us-east-1" });
     assert.equal(r.intensityGPerKWh, 475);
     assert.equal(r.source.kind, "world-average");
-    assert.equal(r.source.fallbackReason, "no carbon-intensity data for cloud provider 'aws' region 'us-east-1'; no country given");
+    assert.equal(
+      r.source.fallbackReason,
+      "no carbon-intensity data for cloud provider 'aws' region 'us-east-1'; no country given",
+    );
     assert.equal(r.location.countryIsoCode, null);
     assert.equal(r.location.countryName, null);
   });
 
   test("an unknown GCP region with a country and state uses the state", () => {
-    const r = resolveOfflineIntensity({ cloudProvider: "gcp", cloudRegion: "mars-north1", countryIsoCode: "USA", region: "illinois" });
+    const r = resolveOfflineIntensity({
+      cloudProvider: "gcp",
+      cloudRegion: "mars-north1",
+      countryIsoCode: "USA",
+      region: "illinois",
+    });
     assert.equal(r.source.kind, "us-state");
     assert.equal(r.location.onCloud, false);
     assert.match(r.source.fallbackReason ?? "", /mars-north1/);
@@ -297,7 +310,14 @@ describe("countries", () => {
       fallbackReason: null,
       edition: "codecarbon",
     });
-    assert.deepEqual(r.location, { countryName: "France", countryIsoCode: "FRA", region: null, cloudProvider: "", cloudRegion: "", onCloud: false });
+    assert.deepEqual(r.location, {
+      countryName: "France",
+      countryIsoCode: "FRA",
+      region: null,
+      cloudProvider: "",
+      cloudRegion: "",
+      onCloud: false,
+    });
   });
 
   test("a country with a zero reported intensity uses its generation mix (CAF: all hydro → 26)", () => {

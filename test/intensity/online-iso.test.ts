@@ -30,7 +30,10 @@ describe("ISO 3166-1 table", () => {
       const target = path.join(dir, run);
       fs.mkdirSync(target);
       generator.generate({ source: dir, target });
-      assert.ok(fs.readFileSync(path.join(target, "iso-3166.json")).equals(shipped), `${run} run differs from data/iso-3166.json`);
+      assert.ok(
+        fs.readFileSync(path.join(target, "iso-3166.json")).equals(shipped),
+        `${run} run differs from data/iso-3166.json`,
+      );
     }
   });
 
@@ -53,10 +56,18 @@ describe("ISO 3166-1 table", () => {
   for (const [name, raw, problem] of [
     ["not an object", [1, 2], /iso-3166\.json is not a JSON object/],
     ["no countries", { source: {} }, /countries is missing/],
-    ["a lower-case key", { countries: { fr: { alpha3: "FRA", name: "France" } } }, /countries\.fr key is not an upper-case ISO alpha-2 code/],
+    [
+      "a lower-case key",
+      { countries: { fr: { alpha3: "FRA", name: "France" } } },
+      /countries\.fr key is not an upper-case ISO alpha-2 code/,
+    ],
     ["a bad alpha-3", { countries: { FR: { alpha3: "FR", name: "France" } } }, /countries\.FR\.alpha3 is not/],
     ["an empty name", { countries: { FR: { alpha3: "FRA", name: " " } } }, /countries\.FR\.name/],
-    ["a repeated alpha-3", { countries: { FR: { alpha3: "FRA", name: "France" }, FX: { alpha3: "FRA", name: "France" } } }, /repeats FRA/],
+    [
+      "a repeated alpha-3",
+      { countries: { FR: { alpha3: "FRA", name: "France" }, FX: { alpha3: "FRA", name: "France" } } },
+      /repeats FRA/,
+    ],
     ["no entries", { countries: {} }, /countries is empty/],
   ] as const) {
     test(`a table with ${name} is refused with a clear error`, () => {

@@ -97,7 +97,14 @@ describe("online intensity against the service fakes", () => {
 
   describe("geolocation", () => {
     test("CodeCarbon's USA payload from geojs: alpha-3, name, lower-case region; location() tells the tracker", async () => {
-      geojs.body = { country_code3: "usa", country_code: "us", country: "United States", region: "Illinois", latitude: "41.8", longitude: "-87.6" };
+      geojs.body = {
+        country_code3: "usa",
+        country_code: "us",
+        country: "United States",
+        region: "Illinois",
+        latitude: "41.8",
+        longitude: "-87.6",
+      };
       const provider = createOnlineIntensityProvider(settings(), { now });
       const answer = await provider.ready;
       assert.equal(answer.location.countryIsoCode, "USA");
@@ -117,7 +124,8 @@ describe("online intensity against the service fakes", () => {
 
     test("a geojs failure is retried once before the backup is asked", async () => {
       const answerNormally = geojs.handler;
-      geojs.handler = (request) => (geojs.calls().length === 1 ? { status: 503, text: "busy" } : answerNormally(request));
+      geojs.handler = (request) =>
+        geojs.calls().length === 1 ? { status: 503, text: "busy" } : answerNormally(request);
       const provider = createOnlineIntensityProvider(settings(), { now });
       await provider.ready.finally(() => (geojs.handler = answerNormally));
       assert.equal(geojs.calls().length, 2);
@@ -128,7 +136,11 @@ describe("online intensity against the service fakes", () => {
     for (const [name, reply, reason] of [
       ["a JSON array", { status: 200, json: [GEOJS_ONTARIO] }, /geojs answered something other than a JSON object/],
       ["an HTML page", { status: 200, text: "<html>captive portal</html>" }, /geojs/],
-      ["a 3-letter code missing", { status: 200, json: { ...GEOJS_ONTARIO, country_code3: "" } }, /geojs gave no 3-letter country code/],
+      [
+        "a 3-letter code missing",
+        { status: 200, json: { ...GEOJS_ONTARIO, country_code3: "" } },
+        /geojs gave no 3-letter country code/,
+      ],
     ] as const) {
       test(`geojs answering ${name} counts as a failure: ipinfo locates, and the log says why`, async () => {
         geojs.override = reply;
@@ -144,7 +156,7 @@ describe("online intensity against the service fakes", () => {
       });
     }
 
-    test("ipinfo's CodeCarbon vector (US, loc \"0,88\") gives USA / illinois with its coordinates", async () => {
+    test('ipinfo\'s CodeCarbon vector (US, loc "0,88") gives USA / illinois with its coordinates', async () => {
       geojs.override = { status: 404, json: { error: "not found" } };
       ipinfo.body = { country: "US", region: "Illinois", loc: "0,88" };
       const provider = createOnlineIntensityProvider(settings(), { now });
@@ -169,15 +181,19 @@ describe("online intensity against the service fakes", () => {
       assert.match(warnings()[0]!.message, /country_iso_code/);
     });
 
-    test("services that never answer are given up after geolocation_timeout_secs, each tried twice", { timeout: 15_000 }, async () => {
-      geojs.override = { status: 200, hang: true };
-      ipinfo.override = { status: 200, hang: true };
-      const answer = await createOnlineIntensityProvider(settings({ geolocationTimeoutSecs: 0.2 }), { now }).ready;
-      assert.equal(answer.source.kind, "world-average");
-      assert.equal(geojs.calls().length, 2);
-      assert.equal(ipinfo.calls().length, 2);
-      assert.equal(warnings().length, 1);
-    });
+    test(
+      "services that never answer are given up after geolocation_timeout_secs, each tried twice",
+      { timeout: 15_000 },
+      async () => {
+        geojs.override = { status: 200, hang: true };
+        ipinfo.override = { status: 200, hang: true };
+        const answer = await createOnlineIntensityProvider(settings({ geolocationTimeoutSecs: 0.2 }), { now }).ready;
+        assert.equal(answer.source.kind, "world-average");
+        assert.equal(geojs.calls().length, 2);
+        assert.equal(ipinfo.calls().length, 2);
+        assert.equal(warnings().length, 1);
+      },
+    );
 
     test("a location found by an earlier run is used without asking again", async () => {
       const known: GeoLocation = {
@@ -211,8 +227,10 @@ describe("online intensity against the service fakes", () => {
     test("when AWS and GCP both answer, AWS wins as in CodeCarbon's probe order", async () => {
       const answerNormally = metadata.handler;
       metadata.handler = (request) => {
-        if (request.path.startsWith("/latest/dynamic/instance-identity/document")) return { status: 200, json: { region: "us-east-1" } };
-        if (request.path.startsWith("/computeMetadata/v1/instance/")) return { status: 200, json: { zone: "projects/1/zones/us-central1-a" } };
+        if (request.path.startsWith("/latest/dynamic/instance-identity/document"))
+          return { status: 200, json: { region: "us-east-1" } };
+        if (request.path.startsWith("/computeMetadata/v1/instance/"))
+          return { status: 200, json: { zone: "projects/1/zones/us-central1-a" } };
         return { status: 404, text: "no" };
       };
       try {
@@ -240,18 +258,28 @@ describe("online intensity against the service fakes", () => {
     });
 
     test("a configured cloud provider and region make no call at all, even with a token", async () => {
-      const answer = await createOnlineIntensityProvider(settings({ cloudProvider: "gcp", cloudRegion: "us-central1", electricitymapsApiToken: TOKEN }), { now }).ready;
+      const answer = await createOnlineIntensityProvider(
+        settings({ cloudProvider: "gcp", cloudRegion: "us-central1", electricitymapsApiToken: TOKEN }),
+        { now },
+      ).ready;
       assert.equal(answer.source.kind, "cloud-region");
       assert.equal(answer.location.cloudRegion, "us-central1");
-      assert.equal(geojs.requests.length + ipinfo.requests.length + metadata.requests.length + electricityMaps.requests.length, 0);
+      assert.equal(
+        geojs.requests.length + ipinfo.requests.length + metadata.requests.length + electricityMaps.requests.length,
+        0,
+      );
     });
   });
 
   describe("Electricity Maps", () => {
-    const isLive = (answer: LocatedResolution | null) => (answer?.source.kind === "electricity-maps" ? answer : undefined);
+    const isLive = (answer: LocatedResolution | null) =>
+      answer?.source.kind === "electricity-maps" ? answer : undefined;
 
     test("a failed refresh serves the bundled figure and waits a full expiry before the next try", async () => {
-      const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: TOKEN, electricitymapsCacheSecs: 60 }), { now });
+      const provider = createOnlineIntensityProvider(
+        settings({ electricitymapsApiToken: TOKEN, electricitymapsCacheSecs: 60 }),
+        { now },
+      );
       const first = await provider.ready;
       assert.equal(first.intensityGPerKWh, 58.765447504659946);
       assert.equal(first.source.label, "Electricity Maps live, zone CA-ON");
@@ -312,7 +340,9 @@ describe("online intensity against the service fakes", () => {
       [{ countryIsoCode: "GBR", country2letterIsoCode: "gb" }, "GB"],
     ] as const) {
       test(`a configured ${JSON.stringify(configured)} asks by countryCode=${expected}`, async () => {
-        const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: TOKEN, ...configured }), { now });
+        const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: TOKEN, ...configured }), {
+          now,
+        });
         const answer = await provider.ready;
         provider.close();
         assert.equal(answer.source.kind, "electricity-maps");
@@ -324,14 +354,33 @@ describe("online intensity against the service fakes", () => {
     }
 
     for (const [name, reply, reason] of [
-      ["an HTML error page with status 200", { status: 200, text: "<html>gateway</html>" }, /without a usable carbonIntensity/],
-      ["a negative carbonIntensity", { status: 200, json: { zone: "FR", carbonIntensity: -3 } }, /without a usable carbonIntensity/],
-      ["carbonIntensity as a string", { status: 200, json: { zone: "FR", carbonIntensity: "58" } }, /without a usable carbonIntensity/],
-      ["a 429 with a message", { status: 429, json: { message: "Rate limit exceeded" } }, /HTTP 429: Rate limit exceeded/],
+      [
+        "an HTML error page with status 200",
+        { status: 200, text: "<html>gateway</html>" },
+        /without a usable carbonIntensity/,
+      ],
+      [
+        "a negative carbonIntensity",
+        { status: 200, json: { zone: "FR", carbonIntensity: -3 } },
+        /without a usable carbonIntensity/,
+      ],
+      [
+        "carbonIntensity as a string",
+        { status: 200, json: { zone: "FR", carbonIntensity: "58" } },
+        /without a usable carbonIntensity/,
+      ],
+      [
+        "a 429 with a message",
+        { status: 429, json: { message: "Rate limit exceeded" } },
+        /HTTP 429: Rate limit exceeded/,
+      ],
     ] as const) {
       test(`${name}: the bundled figure for the country, one warning`, async () => {
         electricityMaps.override = reply;
-        const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: TOKEN, countryIsoCode: "FRA" }), { now });
+        const provider = createOnlineIntensityProvider(
+          settings({ electricitymapsApiToken: TOKEN, countryIsoCode: "FRA" }),
+          { now },
+        );
         const answer = await provider.ready;
         provider.close();
         assert.equal(answer.source.kind, "country");
@@ -343,7 +392,10 @@ describe("online intensity against the service fakes", () => {
 
     test("a wrong token: 401 with the service's reason, never the token", async () => {
       electricityMaps.token = "the-right-one";
-      const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: TOKEN, countryIsoCode: "FRA" }), { now });
+      const provider = createOnlineIntensityProvider(
+        settings({ electricitymapsApiToken: TOKEN, countryIsoCode: "FRA" }),
+        { now },
+      );
       const answer = await provider.ready;
       provider.close();
       assert.equal(electricityMaps.calls()[0]!.headers["auth-token"], TOKEN);
@@ -353,7 +405,11 @@ describe("online intensity against the service fakes", () => {
 
     test("an unreachable endpoint: the bundled figure, one warning naming the endpoint", async () => {
       const provider = createOnlineIntensityProvider(
-        settings({ electricitymapsApiToken: TOKEN, countryIsoCode: "FRA", electricitymapsEndpoint: `${CLOSED_PORT_URL}/v3` }),
+        settings({
+          electricitymapsApiToken: TOKEN,
+          countryIsoCode: "FRA",
+          electricitymapsEndpoint: `${CLOSED_PORT_URL}/v3`,
+        }),
         { now },
       );
       const answer = await provider.ready;
@@ -364,11 +420,17 @@ describe("online intensity against the service fakes", () => {
     });
 
     test("a forced intensity wins over a token: no call at all", async () => {
-      const answer = await createOnlineIntensityProvider(settings({ electricitymapsApiToken: TOKEN, forceCarbonIntensityGCo2eKwh: 50 }), { now }).ready;
+      const answer = await createOnlineIntensityProvider(
+        settings({ electricitymapsApiToken: TOKEN, forceCarbonIntensityGCo2eKwh: 50 }),
+        { now },
+      ).ready;
       assert.equal(answer.intensityGPerKWh, 50);
       // CodeCarbon's vector: 50 g/kWh for 2 kWh is 0.1 kg.
       assert.equal((2 * answer.intensityGPerKWh) / 1000, 0.1);
-      assert.equal(geojs.requests.length + ipinfo.requests.length + metadata.requests.length + electricityMaps.requests.length, 0);
+      assert.equal(
+        geojs.requests.length + ipinfo.requests.length + metadata.requests.length + electricityMaps.requests.length,
+        0,
+      );
     });
   });
 });

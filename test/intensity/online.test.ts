@@ -14,9 +14,20 @@ const NO_PROXY_ENV: NodeJS.ProcessEnv = {};
 
 const geojsCanada: Reply = {
   status: 200,
-  json: { country_code3: "CAN", country_code: "CA", country: "Canada", region: "Ontario", latitude: "43.7", longitude: "-79.4", ip: "192.0.2.1" },
+  json: {
+    country_code3: "CAN",
+    country_code: "CA",
+    country: "Canada",
+    region: "Ontario",
+    latitude: "43.7",
+    longitude: "-79.4",
+    ip: "192.0.2.1",
+  },
 };
-const ipinfoIllinois: Reply = { status: 200, json: { ip: "192.0.2.1", country: "US", region: "Illinois", loc: "41.88,-87.63", city: "Chicago" } };
+const ipinfoIllinois: Reply = {
+  status: 200,
+  json: { ip: "192.0.2.1", country: "US", region: "Illinois", loc: "41.88,-87.63", city: "Chicago" },
+};
 
 describe("online carbon intensity", () => {
   const logs = useLogCapture();
@@ -73,11 +84,18 @@ describe("online carbon intensity", () => {
   });
 
   test("an empty geojs region sends the tracker to ipinfo, whose alpha-2 country is converted", async () => {
-    geojs.handler = () => ({ status: 200, json: { country_code3: "USA", country_code: "US", region: "", latitude: "1", longitude: "2" } });
+    geojs.handler = () => ({
+      status: 200,
+      json: { country_code3: "USA", country_code: "US", region: "", latitude: "1", longitude: "2" },
+    });
     const answer = await createOnlineIntensityProvider(settings()).ready;
     assert.equal(answer.location.countryIsoCode, "USA");
     assert.equal(answer.location.region, "illinois");
-    assert.deepEqual([answer.source.kind, answer.source.label], ["us-state", "US state illinois (eGRID 2023)"], "a located US state gets its state-level figure");
+    assert.deepEqual(
+      [answer.source.kind, answer.source.label],
+      ["us-state", "US state illinois (eGRID 2023)"],
+      "a located US state gets its state-level figure",
+    );
     assert.match(answer.source.fallbackReason ?? "", /no single Electricity Maps zone serves illinois/);
     assert.deepEqual([answer.latitude, answer.longitude], [41.88, -87.63]);
     assert.equal(geojs.requests.length, 2, "each service is tried twice");
@@ -107,7 +125,10 @@ describe("online carbon intensity", () => {
   });
 
   test("with intensity_data = codecarbon a located region uses CodeCarbon's figures", async () => {
-    geojs.handler = () => ({ status: 200, json: { country_code3: "USA", country_code: "US", region: "", latitude: "1", longitude: "2" } });
+    geojs.handler = () => ({
+      status: 200,
+      json: { country_code3: "USA", country_code: "US", region: "", latitude: "1", longitude: "2" },
+    });
     const answer = await createOnlineIntensityProvider(settings({ intensityData: "codecarbon" })).ready;
     assert.equal(answer.source.kind, "us-state");
     assert.equal(answer.source.edition, "codecarbon");
@@ -119,7 +140,10 @@ describe("online carbon intensity", () => {
     assert.equal(country.location.countryIsoCode, "FRA");
     const forced = await createOnlineIntensityProvider(settings({ forceCarbonIntensityGCo2eKwh: 50 })).ready;
     assert.equal(forced.intensityGPerKWh, 50);
-    assert.equal(geojs.requests.length + ipinfo.requests.length + metadata.requests.length + electricityMaps.requests.length, 0);
+    assert.equal(
+      geojs.requests.length + ipinfo.requests.length + metadata.requests.length + electricityMaps.requests.length,
+      0,
+    );
   });
 
   test("the location is looked up once per process", async () => {
@@ -143,7 +167,10 @@ describe("online carbon intensity", () => {
   });
 
   test("AWS is treated as private infrastructure and geolocated, as CodeCarbon does", async () => {
-    metadata.handler = (r) => (r.path === "/latest/dynamic/instance-identity/document" ? { status: 200, json: { region: "eu-west-3" } } : { status: 404, text: "no" });
+    metadata.handler = (r) =>
+      r.path === "/latest/dynamic/instance-identity/document"
+        ? { status: 200, json: { region: "eu-west-3" } }
+        : { status: 404, text: "no" };
     const answer = await createOnlineIntensityProvider(settings()).ready;
     assert.equal(answer.location.onCloud, false);
     assert.equal(answer.location.countryIsoCode, "CAN");
@@ -162,8 +189,16 @@ describe("online carbon intensity", () => {
 
     test("live intensity by coordinates, cached per zone for electricitymaps_cache_secs", async () => {
       electricityMaps.handler = (r) =>
-        r.headers["auth-token"] === token ? { status: 200, json: { zone: "CA-ON", carbonIntensity: 58.765447504659946, datetime: "2026-11-28T18:00:00Z" } } : { status: 401, json: { error: "bad token" } };
-      const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: token, electricitymapsCacheSecs: 60 }), { now });
+        r.headers["auth-token"] === token
+          ? {
+              status: 200,
+              json: { zone: "CA-ON", carbonIntensity: 58.765447504659946, datetime: "2026-11-28T18:00:00Z" },
+            }
+          : { status: 401, json: { error: "bad token" } };
+      const provider = createOnlineIntensityProvider(
+        settings({ electricitymapsApiToken: token, electricitymapsCacheSecs: 60 }),
+        { now },
+      );
       const answer = await provider.ready;
       assert.equal(answer.intensityGPerKWh, 58.765447504659946);
       assert.equal(answer.source.kind, "electricity-maps");
@@ -177,16 +212,27 @@ describe("online carbon intensity", () => {
 
       electricityMaps.handler = () => ({ status: 200, json: { zone: "CA-ON", carbonIntensity: 99 } });
       clockMs += 61_000;
-      assert.equal(provider.current()?.intensityGPerKWh, 58.765447504659946, "the stale figure is served while the refresh runs");
+      assert.equal(
+        provider.current()?.intensityGPerKWh,
+        58.765447504659946,
+        "the stale figure is served while the refresh runs",
+      );
       provider.current();
-      await waitFor(() => (provider.current()?.intensityGPerKWh === 99 ? true : undefined), "the refreshed figure", 5000);
+      await waitFor(
+        () => (provider.current()?.intensityGPerKWh === 99 ? true : undefined),
+        "the refreshed figure",
+        5000,
+      );
       assert.equal(electricityMaps.requests.length, 2, "one refresh, not one per call");
       provider.close();
     });
 
     test("a configured country asks by alpha-2 country code", async () => {
       electricityMaps.handler = () => ({ status: 200, json: { zone: "FR", carbonIntensity: 31 } });
-      const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: token, countryIsoCode: "FRA" }), { now });
+      const provider = createOnlineIntensityProvider(
+        settings({ electricitymapsApiToken: token, countryIsoCode: "FRA" }),
+        { now },
+      );
       const answer = await provider.ready;
       provider.close();
       assert.equal(answer.intensityGPerKWh, 31);
@@ -196,8 +242,15 @@ describe("online carbon intensity", () => {
 
     test("while the first call is in flight there is no answer yet, so no energy is priced at a figure about to be replaced", async () => {
       electricityMaps.handler = () => ({ status: 200, hang: true });
-      const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: token, countryIsoCode: "FRA" }), { now });
-      await waitFor(() => (electricityMaps.requests.length === 1 ? true : undefined), "the Electricity Maps call", 5000);
+      const provider = createOnlineIntensityProvider(
+        settings({ electricitymapsApiToken: token, countryIsoCode: "FRA" }),
+        { now },
+      );
+      await waitFor(
+        () => (electricityMaps.requests.length === 1 ? true : undefined),
+        "the Electricity Maps call",
+        5000,
+      );
       assert.equal(provider.current(), null);
       const answer = await provider.ready;
       assert.equal(answer.source.kind, "country", "a call that times out settles on the bundled figure");
@@ -212,7 +265,10 @@ describe("online carbon intensity", () => {
     ] as const) {
       test(`${name} falls back to the bundled data, logged once, without the token`, async () => {
         electricityMaps.handler = () => reply;
-        const provider = createOnlineIntensityProvider(settings({ electricitymapsApiToken: token, countryIsoCode: "FRA", electricitymapsCacheSecs: 0 }), { now });
+        const provider = createOnlineIntensityProvider(
+          settings({ electricitymapsApiToken: token, countryIsoCode: "FRA", electricitymapsCacheSecs: 0 }),
+          { now },
+        );
         const answer = await provider.ready;
         assert.equal(answer.source.kind, "country");
         assert.match(answer.source.fallbackReason ?? "", /Electricity Maps failed/);

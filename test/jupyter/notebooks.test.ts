@@ -8,7 +8,16 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { REPO_ROOT, readCsvRows } from "../helpers/sandbox";
-import { driveKernel, executeNotebook, makeJupyterBox, notebookJson, startJupyterServer, textOf, type JupyterBox, type JupyterServer } from "../helpers/jupyter";
+import {
+  driveKernel,
+  executeNotebook,
+  makeJupyterBox,
+  notebookJson,
+  startJupyterServer,
+  textOf,
+  type JupyterBox,
+  type JupyterServer,
+} from "../helpers/jupyter";
 
 const START = (extra = "") =>
   `import { OfflineEmissionsTracker } from "codecarbon";\nconst tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", measurePowerSecs: 0.5${extra} });\ntracker.start();`;
@@ -32,12 +41,24 @@ describe("notebooks on the tslab kernel", () => {
     const dir = path.join(box.work, "first");
     fs.mkdirSync(dir);
     const file = path.join(dir, "first.ipynb");
-    fs.writeFileSync(file, notebookJson([START(), BUSY(1500), "await new Promise((r) => setTimeout(r, 1200));", "const kg = await tracker.stop();\nconsole.log(`kg=${kg}`);", "tracker"]));
+    fs.writeFileSync(
+      file,
+      notebookJson([
+        START(),
+        BUSY(1500),
+        "await new Promise((r) => setTimeout(r, 1200));",
+        "const kg = await tracker.stop();\nconsole.log(`kg=${kg}`);",
+        "tracker",
+      ]),
+    );
     // The notebook's folder resolves `codecarbon` from the folder above, as in the README recipe.
     const outputs = await executeNotebook(box, file);
     assert.match(textOf(outputs[0], "stderr"), /Tracking started \(run [0-9a-f]{8}, every 0\.5 s → emissions\.csv\)/);
     assert.equal(textOf(outputs[1]) + textOf(outputs[2]), "", "nothing lands in the cells between start and stop");
-    assert.match(textOf(outputs[3], "stderr"), /Tracking stopped: CPU from .*gCO2eq\/kWh from country FRA.* gCO2eq → emissions\.csv/);
+    assert.match(
+      textOf(outputs[3], "stderr"),
+      /Tracking stopped: CPU from .*gCO2eq\/kWh from country FRA.* gCO2eq → emissions\.csv/,
+    );
     const kg = Number(/kg=(\S+)/.exec(textOf(outputs[3], "stdout"))?.[1]);
     assert.ok(kg > 0);
     const html = outputs[4]?.find((o) => o.output_type === "display_data")?.data?.["text/html"];
@@ -56,7 +77,10 @@ describe("notebooks on the tslab kernel", () => {
     const file = path.join(dir, "first-run.ipynb");
     fs.copyFileSync(path.join(REPO_ROOT, "examples", "notebooks", "first-run.ipynb"), file);
     const outputs = await executeNotebook(box, file);
-    assert.ok(outputs.every((cell) => !cell.some((o) => o.output_type === "error")), JSON.stringify(outputs));
+    assert.ok(
+      outputs.every((cell) => !cell.some((o) => o.output_type === "error")),
+      JSON.stringify(outputs),
+    );
     assert.match(textOf(outputs[2], "stdout"), /g CO2eq/);
     const [row] = readCsvRows(path.join(dir, "emissions.csv"));
     assert.equal(row?.["project_name"], "first-run");
@@ -67,16 +91,30 @@ describe("notebooks on the tslab kernel", () => {
     fs.mkdirSync(dir);
     const file = path.join(dir, "rerun.ipynb");
     const start = `import { OfflineEmissionsTracker } from "codecarbon";\nvar tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", measurePowerSecs: 0.5 });\ntracker.start();`;
-    fs.writeFileSync(file, notebookJson([start, "await new Promise((r) => setTimeout(r, 700));", start, "await new Promise((r) => setTimeout(r, 700));", "await tracker.stop();"]));
+    fs.writeFileSync(
+      file,
+      notebookJson([
+        start,
+        "await new Promise((r) => setTimeout(r, 700));",
+        start,
+        "await new Promise((r) => setTimeout(r, 700));",
+        "await tracker.stop();",
+      ]),
+    );
     const outputs = await executeNotebook(box, file);
-    assert.match(textOf(outputs[2], "stderr"), /already running in this kernel .*stopped and its row written; a new run starts/);
+    assert.match(
+      textOf(outputs[2], "stderr"),
+      /already running in this kernel .*stopped and its row written; a new run starts/,
+    );
     const rows = readCsvRows(path.join(dir, "emissions.csv"));
     assert.equal(rows.length, 2, "the replaced run's row and the new run's row");
     assert.notEqual(rows[0]!["run_id"], rows[1]!["run_id"]);
   });
 
   test("the package's types check with tslab's own TypeScript 5.0 from the notebook's folder", () => {
-    const ts = require(path.join(REPO_ROOT, "node_modules", "@tslab", "typescript-for-tslab")) as typeof import("typescript");
+    const ts = require(
+      path.join(REPO_ROOT, "node_modules", "@tslab", "typescript-for-tslab"),
+    ) as typeof import("typescript");
     const consumer = path.join(box.work, "consumer.ts");
     fs.writeFileSync(
       consumer,
@@ -91,7 +129,9 @@ describe("notebooks on the tslab kernel", () => {
       strict: true,
       noEmit: true,
     });
-    const problems = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+    const problems = ts
+      .getPreEmitDiagnostics(program)
+      .map((d) => `${d.file?.fileName ?? ""}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
     assert.equal(ts.version, "5.0.4");
     assert.deepEqual(problems, []);
   });
@@ -116,7 +156,10 @@ describe("notebooks on the tslab kernel", () => {
     const rows = readCsvRows(path.join(dir, "emissions.csv"));
     assert.equal(rows.length, 2);
     const recovered = rows[0]!;
-    assert.ok(Number(recovered["duration"]) >= 1.5, `the recovered run covers the time before the restart (${recovered["duration"]} s)`);
+    assert.ok(
+      Number(recovered["duration"]) >= 1.5,
+      `the recovered run covers the time before the restart (${recovered["duration"]} s)`,
+    );
     assert.ok(Number(recovered["energy_consumed"]) > 0);
   });
 });
@@ -135,7 +178,10 @@ describe("the live feed through a real jupyter server", () => {
 
   async function openNotebook(name: string): Promise<string> {
     fs.writeFileSync(path.join(box.work, name), notebookJson([]));
-    const session = await server.api("/api/sessions", { method: "POST", body: { path: name, name, type: "notebook", kernel: { name: "tslab" } } });
+    const session = await server.api("/api/sessions", {
+      method: "POST",
+      body: { path: name, name, type: "notebook", kernel: { name: "tslab" } },
+    });
     assert.equal(session.status, 201, JSON.stringify(session.json));
     return (session.json as { kernel: { id: string } }).kernel.id;
   }
@@ -145,11 +191,15 @@ describe("the live feed through a real jupyter server", () => {
     if (answer.status !== 200) return undefined;
     return JSON.parse((answer.json as { content: string }).content) as Feed;
   }
-  const kernelBusy = async (kernelId: string) => ((await server.api(`/api/kernels/${kernelId}`)).json as { execution_state: string }).execution_state === "busy";
+  const kernelBusy = async (kernelId: string) =>
+    ((await server.api(`/api/kernels/${kernelId}`)).json as { execution_state: string }).execution_state === "busy";
 
   test("a cell that blocks the kernel still moves the feed, served by the contents API", async () => {
     const kernelId = await openNotebook("live.ipynb");
-    await driveKernel(box, { connection_file: connectionFile(kernelId), steps: [{ code: START() }, { code: BUSY(5000), wait: false }] });
+    await driveKernel(box, {
+      connection_file: connectionFile(kernelId),
+      steps: [{ code: START() }, { code: BUSY(5000), wait: false }],
+    });
     const seen: number[] = [];
     const deadline = Date.now() + 4500;
     while (Date.now() < deadline) {
@@ -159,7 +209,10 @@ describe("the live feed through a real jupyter server", () => {
     }
     assert.ok(seen.length >= 3, `read the feed ${seen.length} times while the cell ran`);
     assert.ok(seen.at(-1)! >= seen[0]! + 3, `points grew while the kernel was busy: ${seen.join(", ")}`);
-    const results = await driveKernel(box, { connection_file: connectionFile(kernelId), steps: [{ code: "await tracker.stop();", timeout: 60 }] });
+    const results = await driveKernel(box, {
+      connection_file: connectionFile(kernelId),
+      steps: [{ code: "await tracker.stop();", timeout: 60 }],
+    });
     assert.match(textOf(results[0]?.outputs, "stderr"), /Tracking stopped/);
     const feed = (await readFeed(kernelId))!;
     assert.equal(feed.version, 1);
@@ -177,14 +230,30 @@ describe("the live feed through a real jupyter server", () => {
     const b = await openNotebook("beta.ipynb");
     const startCell = `import { codecarbonKernel } from "codecarbon";\nconst reply = await codecarbonKernel({ version: 1, action: "start", offline: true, settings: { country_iso_code: "FRA", measure_power_secs: 0.5 } });\nconsole.log(JSON.stringify(reply));`;
     const stopCell = `await new Promise((r) => setTimeout(r, 800));\nconsole.log(JSON.stringify(await codecarbonKernel({ version: 1, action: "stop" })));`;
-    const ra = await driveKernel(box, { connection_file: connectionFile(a), steps: [{ code: startCell }, { code: stopCell }] });
-    const rb = await driveKernel(box, { connection_file: connectionFile(b), steps: [{ code: startCell }, { code: stopCell }] });
-    const started = JSON.parse(textOf(ra[0]?.outputs, "stdout")) as { ok: boolean; state: string; kernelId: string; feed: string };
-    assert.deepEqual([started.ok, started.state, started.kernelId, started.feed], [true, "running", a, `codecarbon-live/${a}.json`]);
+    const ra = await driveKernel(box, {
+      connection_file: connectionFile(a),
+      steps: [{ code: startCell }, { code: stopCell }],
+    });
+    const rb = await driveKernel(box, {
+      connection_file: connectionFile(b),
+      steps: [{ code: startCell }, { code: stopCell }],
+    });
+    const started = JSON.parse(textOf(ra[0]?.outputs, "stdout")) as {
+      ok: boolean;
+      state: string;
+      kernelId: string;
+      feed: string;
+    };
+    assert.deepEqual(
+      [started.ok, started.state, started.kernelId, started.feed],
+      [true, "running", a, `codecarbon-live/${a}.json`],
+    );
     const stopped = JSON.parse(textOf(rb[1]?.outputs, "stdout")) as { state: string; emissionsKg: number };
     assert.equal(stopped.state, "stopped");
     assert.ok(stopped.emissionsKg > 0);
-    const rows = readCsvRows(path.join(box.work, "emissions.csv")).filter((r) => r["project_name"] === "alpha" || r["project_name"] === "beta");
+    const rows = readCsvRows(path.join(box.work, "emissions.csv")).filter(
+      (r) => r["project_name"] === "alpha" || r["project_name"] === "beta",
+    );
     assert.deepEqual(rows.map((r) => r["project_name"]).sort(), ["alpha", "beta"]);
   });
 });

@@ -49,7 +49,10 @@ function fakeProc(): { root: string; write(cpuLine: string, cpus?: number): void
     root,
     write(cpuLine: string, cpus = 2) {
       const perCpu = Array.from({ length: cpus }, (_, i) => `cpu${i} 0 0 0 0 0 0 0 0 0 0`);
-      fs.writeFileSync(path.join(root, "stat"), [`cpu  ${cpuLine}`, ...perCpu, "intr 12345", "ctxt 678", ""].join("\n"));
+      fs.writeFileSync(
+        path.join(root, "stat"),
+        [`cpu  ${cpuLine}`, ...perCpu, "intr 12345", "ctxt 678", ""].join("\n"),
+      );
     },
     remove() {
       fs.rmSync(root, { recursive: true, force: true });
@@ -141,7 +144,11 @@ describe("createMachineLoadSampler over /proc/stat", () => {
     try {
       let busyMs = 0;
       let idleMs = 0;
-      const cpu = (): os.CpuInfo => ({ model: "fake", speed: 1000, times: { user: busyMs, nice: 0, sys: busyMs, idle: idleMs, irq: 0 } });
+      const cpu = (): os.CpuInfo => ({
+        model: "fake",
+        speed: 1000,
+        times: { user: busyMs, nice: 0, sys: busyMs, idle: idleMs, irq: 0 },
+      });
       const sampler = createMachineLoadSampler({ procRoot: path.join(dir, "missing"), cpuTimes: () => [cpu(), cpu()] });
       assert.equal(sampler.sample(), null);
       busyMs = 100; // 2 CPUs × (user + sys) = 400 ms busy
@@ -156,7 +163,10 @@ describe("createMachineLoadSampler over /proc/stat", () => {
     const proc = fakeProc();
     try {
       const times = { user: 0, nice: 0, sys: 0, idle: 0, irq: 0 };
-      const sampler = createMachineLoadSampler({ procRoot: proc.root, cpuTimes: () => [{ model: "fake", speed: 1, times }] });
+      const sampler = createMachineLoadSampler({
+        procRoot: proc.root,
+        cpuTimes: () => [{ model: "fake", speed: 1, times }],
+      });
       proc.write("0 0 0 0");
       sampler.sample();
       proc.write("50 0 0 50");

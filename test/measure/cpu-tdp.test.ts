@@ -101,7 +101,10 @@ describe("matchCpuModel: the rules in detail", () => {
 
   test("rows whose TDP is not a number still match, with a null TDP", () => {
     assert.deepEqual(matchCpuModel("Intel Celeron 1000A"), { name: "Intel Celeron 1000A", tdpW: null });
-    assert.deepEqual(matchCpuModel("Intel(R) Celeron(R) CPU 1400 @ 1.40GHz"), { name: "Intel Celeron 1400", tdpW: null });
+    assert.deepEqual(matchCpuModel("Intel(R) Celeron(R) CPU 1400 @ 1.40GHz"), {
+      name: "Intel Celeron 1400",
+      tdpW: null,
+    });
   });
 
   test("rows whose TDP is not a number still make a token match ambiguous", () => {
@@ -110,7 +113,16 @@ describe("matchCpuModel: the rules in detail", () => {
   });
 
   test("an empty intersection never matches, nor does a string without letters or digits", () => {
-    for (const model of ["", " ", "-", "(R)", "CPU", "CPU @ 2.60GHz", "Some Unknown CPU 9000", "ARMv8 Processor rev 1 (v8l)"]) {
+    for (const model of [
+      "",
+      " ",
+      "-",
+      "(R)",
+      "CPU",
+      "CPU @ 2.60GHz",
+      "Some Unknown CPU 9000",
+      "ARMv8 Processor rev 1 (v8l)",
+    ]) {
       assert.equal(matchCpuModel(model), null, JSON.stringify(model));
     }
   });
@@ -125,16 +137,22 @@ describe("matchCpuModel: the rules in detail", () => {
 
 describe("resolveCpuTdp", () => {
   test("a matched TDP is multiplied by the socket count", () => {
-    assert.deepEqual(resolveCpuTdp({ model: "Intel(R) Core(TM) i7-8850H CPU @ 2.60GHz", logicalCpuCount: 12, socketCount: 1 }), {
-      tdpW: 45,
-      origin: "matched",
-      matchedName: "Intel Core i7-8850H",
-    });
-    assert.deepEqual(resolveCpuTdp({ model: "Intel(R) Xeon(R) Gold 6330N CPU @ 2.20GHz", logicalCpuCount: 112, socketCount: 2 }), {
-      tdpW: 330,
-      origin: "matched",
-      matchedName: "Intel Xeon Gold 6330N",
-    });
+    assert.deepEqual(
+      resolveCpuTdp({ model: "Intel(R) Core(TM) i7-8850H CPU @ 2.60GHz", logicalCpuCount: 12, socketCount: 1 }),
+      {
+        tdpW: 45,
+        origin: "matched",
+        matchedName: "Intel Core i7-8850H",
+      },
+    );
+    assert.deepEqual(
+      resolveCpuTdp({ model: "Intel(R) Xeon(R) Gold 6330N CPU @ 2.20GHz", logicalCpuCount: 112, socketCount: 2 }),
+      {
+        tdpW: 330,
+        origin: "matched",
+        matchedName: "Intel Xeon Gold 6330N",
+      },
+    );
   });
 
   test("an unknown model gives 4 W per logical CPU (× sockets, as CodeCarbon computes it)", () => {
@@ -149,11 +167,14 @@ describe("resolveCpuTdp", () => {
   });
 
   test("a matched row with a zero or unreadable TDP falls back to 4 W per logical CPU", () => {
-    assert.deepEqual(resolveCpuTdp({ model: "Intel Quark Microcontroller D1000", logicalCpuCount: 4, socketCount: 1 }), {
-      tdpW: 16,
-      origin: "per-core-default",
-      matchedName: "Intel Quark Microcontroller D1000",
-    });
+    assert.deepEqual(
+      resolveCpuTdp({ model: "Intel Quark Microcontroller D1000", logicalCpuCount: 4, socketCount: 1 }),
+      {
+        tdpW: 16,
+        origin: "per-core-default",
+        matchedName: "Intel Quark Microcontroller D1000",
+      },
+    );
     assert.deepEqual(resolveCpuTdp({ model: "Intel Celeron 1000A", logicalCpuCount: 2, socketCount: 1 }), {
       tdpW: 8,
       origin: "per-core-default",
@@ -173,7 +194,10 @@ describe("resolveCpuTdp", () => {
 
   test("nonsensical counts read as 1", () => {
     assert.equal(resolveCpuTdp({ model: "AMD Ryzen 3 1200", logicalCpuCount: 4, socketCount: 0 }).tdpW, 65);
-    assert.equal(resolveCpuTdp({ model: "Some Unknown CPU 9000", logicalCpuCount: Number.NaN, socketCount: 1 }).tdpW, 4);
+    assert.equal(
+      resolveCpuTdp({ model: "Some Unknown CPU 9000", logicalCpuCount: Number.NaN, socketCount: 1 }).tdpW,
+      4,
+    );
   });
 });
 
@@ -195,7 +219,10 @@ describe("scripts/data/cpu-tdp.js", () => {
       assert.deepEqual(written, [path.join(target, "cpu-tdp.json")]);
       const text = fs.readFileSync(path.join(target, "cpu-tdp.json"), "utf8");
       assert.ok(text.includes("Alpha\\u00a02"), "non-ASCII characters are escaped");
-      const document = JSON.parse(text) as { models: unknown; source: { rowCount: unknown; nonNumericTdp: unknown; files: Array<{ commit: unknown; sha256: unknown }> } };
+      const document = JSON.parse(text) as {
+        models: unknown;
+        source: { rowCount: unknown; nonNumericTdp: unknown; files: Array<{ commit: unknown; sha256: unknown }> };
+      };
       assert.deepEqual(document.models, [
         ["Zeta 1", 95],
         ["Intel EP80579 Integrated, 600 MHz", 11],

@@ -99,9 +99,15 @@ describe("gpuIdsFromEnvironment", () => {
 
 describe("selectGpus: the CodeCarbon table (two GPUs, uuid-1 and uuid-2)", () => {
   const vectors: Array<[Array<number | string>, number[]]> = [
-    [[0, 1, 2], [0, 1]],
+    [
+      [0, 1, 2],
+      [0, 1],
+    ],
     [["2"], []],
-    [["uuid-1", "uuid-2"], [0, 1]],
+    [
+      ["uuid-1", "uuid-2"],
+      [0, 1],
+    ],
     [["MIG-uuid-1"], [0]],
     [["uuid-3"], []],
   ];

@@ -3,10 +3,21 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { createNvidiaReader, describeGpuModel, probeNvidia, type NvidiaGpu, type NvidiaProbe } from "../../src/measure/gpu-nvidia";
+import {
+  createNvidiaReader,
+  describeGpuModel,
+  probeNvidia,
+  type NvidiaGpu,
+  type NvidiaProbe,
+} from "../../src/measure/gpu-nvidia";
 import { JOULES_PER_KWH } from "../../src/units";
 import { useLogCapture } from "../helpers/log-capture";
-import { installFakeNvidiaSmi, twoGpuState, type FakeNvidiaSmi, type FakeNvidiaState } from "../helpers/fake-nvidia-smi";
+import {
+  installFakeNvidiaSmi,
+  twoGpuState,
+  type FakeNvidiaSmi,
+  type FakeNvidiaState,
+} from "../helpers/fake-nvidia-smi";
 
 let fakes: FakeNvidiaSmi[] = [];
 const captured = useLogCapture();
@@ -55,14 +66,31 @@ describe("probeNvidia", () => {
     assert.ok(probe.ok);
     assert.equal(probe.hasEnergyCounter, true);
     assert.deepEqual(probe.gpus, [
-      { index: 0, uuid: "GPU-4e81c2a0-9d1f-4c2b-8a55-0f2e6b7d9c11", name: "NVIDIA A100-SXM4-40GB", memoryTotalMiB: 40960, powerLimitW: 400, hasEnergyCounter: true },
-      { index: 1, uuid: "GPU-9b02d7f4-1e3a-4f6c-b7d8-2a4c6e8f0b13", name: "Tesla T4", memoryTotalMiB: 15360, powerLimitW: 70, hasEnergyCounter: true },
+      {
+        index: 0,
+        uuid: "GPU-4e81c2a0-9d1f-4c2b-8a55-0f2e6b7d9c11",
+        name: "NVIDIA A100-SXM4-40GB",
+        memoryTotalMiB: 40960,
+        powerLimitW: 400,
+        hasEnergyCounter: true,
+      },
+      {
+        index: 1,
+        uuid: "GPU-9b02d7f4-1e3a-4f6c-b7d8-2a4c6e8f0b13",
+        name: "Tesla T4",
+        memoryTotalMiB: 15360,
+        powerLimitW: 70,
+        hasEnergyCounter: true,
+      },
     ]);
   });
 
   test("an explicit command path works without PATH", async () => {
     const f = fake(twoGpuState());
-    const probe = await probeNvidia({ command: path.join(f.binDir, "nvidia-smi"), env: { FAKE_NVIDIA_SMI_STATE: f.env["FAKE_NVIDIA_SMI_STATE"] } });
+    const probe = await probeNvidia({
+      command: path.join(f.binDir, "nvidia-smi"),
+      env: { FAKE_NVIDIA_SMI_STATE: f.env["FAKE_NVIDIA_SMI_STATE"] },
+    });
     assert.equal(gpusOf(probe).length, 2);
   });
 
@@ -86,7 +114,12 @@ describe("probeNvidia", () => {
   });
 
   test("a failing nvidia-smi gives its own message as the reason", async () => {
-    const f = fake({ ...twoGpuState(), failNext: 10, failMessage: "Failed to initialize NVML: Driver/library version mismatch", failExitCode: 18 });
+    const f = fake({
+      ...twoGpuState(),
+      failNext: 10,
+      failMessage: "Failed to initialize NVML: Driver/library version mismatch",
+      failExitCode: 18,
+    });
     const reason = reasonOf(await probeNvidia({ env: f.env }));
     assert.match(reason, /exited with code 18/);
     assert.match(reason, /Driver\/library version mismatch/);
@@ -135,7 +168,13 @@ describe("createNvidiaReader: energy counter", () => {
     const before = [100701, 180001, 190001];
     const after = [149702, 180002, 200002];
     const state: FakeNvidiaState = {
-      gpus: before.map((energyMJ, index) => ({ index, uuid: `GPU-000${index}`, name: "Tesla V100", energyMJ, powerW: 1 })),
+      gpus: before.map((energyMJ, index) => ({
+        index,
+        uuid: `GPU-000${index}`,
+        name: "Tesla V100",
+        energyMJ,
+        powerW: 1,
+      })),
       secondsPerCall: 0,
     };
     const f = fake(state);
@@ -248,7 +287,9 @@ describe("createNvidiaReader: no energy counter (#1316)", () => {
     const reader = createNvidiaReader(gpus, [0], { env: f.env });
     await reader.start();
     assert.equal((await reader.read(1)).energyKWh, 0);
-    assert.ok(captured.lines.some((l) => l.level === "warning" && /neither an energy counter nor power.draw/.test(l.message)));
+    assert.ok(
+      captured.lines.some((l) => l.level === "warning" && /neither an energy counter nor power.draw/.test(l.message)),
+    );
   });
 
   test("a failed start still gives a first reading from power.draw", async () => {

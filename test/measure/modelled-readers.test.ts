@@ -35,7 +35,12 @@ afterEach(() => {
 describe("createTdpCpuReader, machine mode", () => {
   test("integrates TDP × (0.1 + 0.9 × load³) over each sub-interval; read closes the interval", async () => {
     const loads = queue<number | null>([10, 50, 100, 0]);
-    const reader = createTdpCpuReader({ tdp: TDP, mode: "machine", logicalCpuCount: 8, loadSampler: { sample: () => loads.next() } });
+    const reader = createTdpCpuReader({
+      tdp: TDP,
+      mode: "machine",
+      logicalCpuCount: 8,
+      loadSampler: { sample: () => loads.next() },
+    });
     await reader.start(); // primes the window with the first sample
     reader.tick?.(1); // 50 % → 21.25 W for 1 s
     reader.tick?.(2); // 100 % → 100 W for 2 s
@@ -48,7 +53,12 @@ describe("createTdpCpuReader, machine mode", () => {
 
   test("each read returns only the energy since the previous one", async () => {
     const loads = queue<number | null>([0, 100, 100, 50]);
-    const reader = createTdpCpuReader({ tdp: TDP, mode: "machine", logicalCpuCount: 8, loadSampler: { sample: () => loads.next() } });
+    const reader = createTdpCpuReader({
+      tdp: TDP,
+      mode: "machine",
+      logicalCpuCount: 8,
+      loadSampler: { sample: () => loads.next() },
+    });
     await reader.start();
     assert.equal((await reader.read(2)).energyKWh, kwh(200));
     reader.tick?.(1);
@@ -58,7 +68,12 @@ describe("createTdpCpuReader, machine mode", () => {
 
   test("a missing sample repeats the last load; before any, the 10 % floor", async () => {
     const loads = queue<number | null>([null, null, 100, null]);
-    const reader = createTdpCpuReader({ tdp: TDP, mode: "machine", logicalCpuCount: 8, loadSampler: { sample: () => loads.next() } });
+    const reader = createTdpCpuReader({
+      tdp: TDP,
+      mode: "machine",
+      logicalCpuCount: 8,
+      loadSampler: { sample: () => loads.next() },
+    });
     await reader.start();
     reader.tick?.(1); // null → floor, 10 W
     reader.tick?.(1); // 100 W
@@ -91,7 +106,12 @@ describe("createTdpCpuReader, machine mode", () => {
 
   test("bogus tick intervals take no sample and charge nothing", async () => {
     const loads = queue<number | null>([100, 100]);
-    const reader = createTdpCpuReader({ tdp: TDP, mode: "machine", logicalCpuCount: 8, loadSampler: { sample: () => loads.next() } });
+    const reader = createTdpCpuReader({
+      tdp: TDP,
+      mode: "machine",
+      logicalCpuCount: 8,
+      loadSampler: { sample: () => loads.next() },
+    });
     await reader.start();
     reader.tick?.(0);
     reader.tick?.(-1);
@@ -103,7 +123,12 @@ describe("createTdpCpuReader, machine mode", () => {
 
   test("start() drops energy gathered before it", async () => {
     const loads = queue<number | null>([100, 100, 100, 100]);
-    const reader = createTdpCpuReader({ tdp: TDP, mode: "machine", logicalCpuCount: 8, loadSampler: { sample: () => loads.next() } });
+    const reader = createTdpCpuReader({
+      tdp: TDP,
+      mode: "machine",
+      logicalCpuCount: 8,
+      loadSampler: { sample: () => loads.next() },
+    });
     await reader.start();
     reader.tick?.(5);
     await reader.start();
@@ -112,7 +137,12 @@ describe("createTdpCpuReader, machine mode", () => {
 
   test("a zero-length read reports the last power and no energy", async () => {
     const loads = queue<number | null>([100, 50, 50, 50]);
-    const reader = createTdpCpuReader({ tdp: TDP, mode: "machine", logicalCpuCount: 8, loadSampler: { sample: () => loads.next() } });
+    const reader = createTdpCpuReader({
+      tdp: TDP,
+      mode: "machine",
+      logicalCpuCount: 8,
+      loadSampler: { sample: () => loads.next() },
+    });
     await reader.start();
     reader.tick?.(1);
     await reader.read(1);
@@ -122,9 +152,21 @@ describe("createTdpCpuReader, machine mode", () => {
   });
 
   test("its source records the TDP, where it came from and the load model", () => {
-    const reader = createTdpCpuReader({ tdp: TDP, mode: "machine", logicalCpuCount: 8, loadSampler: { sample: () => null } });
+    const reader = createTdpCpuReader({
+      tdp: TDP,
+      mode: "machine",
+      logicalCpuCount: 8,
+      loadSampler: { sample: () => null },
+    });
     assert.equal(reader.device, "cpu");
-    assert.deepEqual(reader.source, { device: "cpu", method: "tdp", tdpW: 100, tdpOrigin: "matched", matchedName: "Test CPU 100", loadModel: "machine" });
+    assert.deepEqual(reader.source, {
+      device: "cpu",
+      method: "tdp",
+      tdpW: 100,
+      tdpOrigin: "matched",
+      matchedName: "Test CPU 100",
+      loadModel: "machine",
+    });
   });
 
   test("without an injected sampler it reads this machine's load", async () => {
@@ -143,18 +185,35 @@ describe("createTdpCpuReader, process mode", () => {
 
   test("charges the tree's CPU time at TDP per logical CPU", async () => {
     const cpu = queue([10, 10.5, 12.5]);
-    const reader = createTdpCpuReader({ tdp, mode: "process", logicalCpuCount: 4, processSampler: { cpuSeconds: () => cpu.next() } });
+    const reader = createTdpCpuReader({
+      tdp,
+      mode: "process",
+      logicalCpuCount: 4,
+      processSampler: { cpuSeconds: () => cpu.next() },
+    });
     await reader.start(); // baseline 10 s
     reader.tick?.(1); // 0.5 s used in 1 s: 50 % → 80 × 12.5 / 100 = 10 W
     const reading = await reader.read(3); // 2 s used in 2 s: 100 % → 20 W
     assert.equal(reading.energyKWh, kwh(10 * 1 + 20 * 2));
     assert.equal(reading.powerW, 50 / 3);
-    assert.deepEqual(reader.source, { device: "cpu", method: "tdp", tdpW: 80, tdpOrigin: "per-core-default", matchedName: null, loadModel: "process" });
+    assert.deepEqual(reader.source, {
+      device: "cpu",
+      method: "tdp",
+      tdpW: 80,
+      tdpOrigin: "per-core-default",
+      matchedName: null,
+      loadModel: "process",
+    });
   });
 
   test("an idle tree costs nothing, and a total that falls counts as no use", async () => {
     const cpu = queue([5, 5, 4, 4.5]);
-    const reader = createTdpCpuReader({ tdp, mode: "process", logicalCpuCount: 4, processSampler: { cpuSeconds: () => cpu.next() } });
+    const reader = createTdpCpuReader({
+      tdp,
+      mode: "process",
+      logicalCpuCount: 4,
+      processSampler: { cpuSeconds: () => cpu.next() },
+    });
     await reader.start();
     reader.tick?.(1); // unchanged
     reader.tick?.(1); // fell from 5 to 4 (a child left the tree)
@@ -164,7 +223,12 @@ describe("createTdpCpuReader, process mode", () => {
 
   test("CPU time used right before a read that ticks no further is still charged", async () => {
     const cpu = queue([0, 1, 3]);
-    const reader = createTdpCpuReader({ tdp, mode: "process", logicalCpuCount: 4, processSampler: { cpuSeconds: () => cpu.next() } });
+    const reader = createTdpCpuReader({
+      tdp,
+      mode: "process",
+      logicalCpuCount: 4,
+      processSampler: { cpuSeconds: () => cpu.next() },
+    });
     await reader.start();
     reader.tick?.(2); // 1 s used → 80 × 1 / 4 = 20 W·s
     const reading = await reader.read(2); // no time left, 2 s used → 80 × 2 / 4 = 40 W·s
@@ -199,7 +263,14 @@ describe("createRamReader", () => {
     const reader = createRamReader({ mode: "machine", totalBytes: 16 * BYTES_PER_GIB, isArm: false });
     await reader.start();
     assert.deepEqual(await reader.read(3600), { energyKWh: kwh(10 * 3600), powerW: 10 });
-    assert.deepEqual(reader.source, { device: "ram", method: "dimm-model", sizeGiB: 16, dimmCount: 2, arm: false, mode: "machine" });
+    assert.deepEqual(reader.source, {
+      device: "ram",
+      method: "dimm-model",
+      sizeGiB: 16,
+      dimmCount: 2,
+      arm: false,
+      mode: "machine",
+    });
     assert.equal(reader.tick, undefined);
   });
 
@@ -210,18 +281,35 @@ describe("createRamReader", () => {
 
   test("process mode: the model power of the tree's RSS at each sample, floor included", async () => {
     const rss = queue([1, 1, 100, 0.5].map((gib) => gib * BYTES_PER_GIB));
-    const reader = createRamReader({ mode: "process", totalBytes: 512 * BYTES_PER_GIB, isArm: false, processSampler: { rssBytes: () => rss.next() } });
+    const reader = createRamReader({
+      mode: "process",
+      totalBytes: 512 * BYTES_PER_GIB,
+      isArm: false,
+      processSampler: { rssBytes: () => rss.next() },
+    });
     assert.equal(reader.source.method === "dimm-model" && reader.source.sizeGiB, 1);
     await reader.start();
     reader.tick?.(1); // 100 GiB → 8 DIMMs → 38 W
     const reading = await reader.read(3); // 0.5 GiB → the 10 W floor for 2 s
     assert.equal(reading.energyKWh, kwh(38 + 20));
     assert.equal(reading.powerW, 58 / 3);
-    assert.deepEqual(reader.source, { device: "ram", method: "dimm-model", sizeGiB: 0.5, dimmCount: 1, arm: false, mode: "process" });
+    assert.deepEqual(reader.source, {
+      device: "ram",
+      method: "dimm-model",
+      sizeGiB: 0.5,
+      dimmCount: 1,
+      arm: false,
+      mode: "process",
+    });
   });
 
   test("process mode on ARM charges the 3 W floor", async () => {
-    const reader = createRamReader({ mode: "process", totalBytes: 8 * BYTES_PER_GIB, isArm: true, processSampler: { rssBytes: () => 50 * 1024 * 1024 } });
+    const reader = createRamReader({
+      mode: "process",
+      totalBytes: 8 * BYTES_PER_GIB,
+      isArm: true,
+      processSampler: { rssBytes: () => 50 * 1024 * 1024 },
+    });
     await reader.start();
     assert.equal((await reader.read(10)).energyKWh, kwh(30));
   });

@@ -24,7 +24,30 @@ function writeProcTree(root: string, processes: FakeProcess[]): void {
   for (const p of processes) {
     const dir = path.join(root, String(p.pid));
     fs.mkdirSync(dir, { recursive: true });
-    const afterName = ["S", 1, p.pid, p.pid, 0, -1, 4194560, 1000, 0, 0, 0, p.utime, p.stime, p.cutime ?? 0, p.cstime ?? 0, 20, 0, 1, 0, 12345, 1_000_000, p.rssPages];
+    const afterName = [
+      "S",
+      1,
+      p.pid,
+      p.pid,
+      0,
+      -1,
+      4194560,
+      1000,
+      0,
+      0,
+      0,
+      p.utime,
+      p.stime,
+      p.cutime ?? 0,
+      p.cstime ?? 0,
+      20,
+      0,
+      1,
+      0,
+      12345,
+      1_000_000,
+      p.rssPages,
+    ];
     fs.writeFileSync(path.join(dir, "stat"), `${p.pid} (${p.name ?? "node"}) ${afterName.join(" ")}\n`);
     fs.writeFileSync(path.join(dir, "statm"), `${p.rssPages * 3} ${p.rssPages} 100 10 0 500 0\n`);
     for (const [tid, children] of Object.entries(p.threads ?? { [p.pid]: [] })) {
@@ -48,7 +71,16 @@ describe("createProcessTreeSampler over a fixture /proc", () => {
     withTempDir((root) => {
       writeProcTree(root, [
         // Two threads, each with its own children; a command name with spaces and parentheses.
-        { pid: 100, name: "my (odd) name", utime: 250, stime: 50, cutime: 10, cstime: 5, rssPages: 1000, threads: { 100: [101, 102], 105: [103] } },
+        {
+          pid: 100,
+          name: "my (odd) name",
+          utime: 250,
+          stime: 50,
+          cutime: 10,
+          cstime: 5,
+          rssPages: 1000,
+          threads: { 100: [101, 102], 105: [103] },
+        },
         { pid: 101, utime: 100, stime: 20, rssPages: 500, threads: { 101: [104] } },
         { pid: 102, utime: 0, stime: 0, rssPages: 0 },
         { pid: 103, utime: 7, stime: 3, rssPages: 10 },
@@ -64,7 +96,10 @@ describe("createProcessTreeSampler over a fixture /proc", () => {
 
   test("a child listed but already gone is skipped", () => {
     withTempDir((root) => {
-      writeProcTree(root, [{ pid: 200, utime: 100, stime: 0, rssPages: 10, threads: { 200: [201, 202] } }, { pid: 202, utime: 50, stime: 50, rssPages: 5 }]);
+      writeProcTree(root, [
+        { pid: 200, utime: 100, stime: 0, rssPages: 10, threads: { 200: [201, 202] } },
+        { pid: 202, utime: 50, stime: 50, rssPages: 5 },
+      ]);
       const sampler = createProcessTreeSampler({ pid: 200, procRoot: root });
       assert.equal(sampler.cpuSeconds(), 2);
       assert.equal(sampler.rssBytes(), 15 * 4096);
@@ -155,35 +190,42 @@ describe("createProcessTreeSampler on real processes", () => {
   // /proc counts in 10 ms ticks and rounds user and system time down separately.
   const countedAtLeastS = burnS - 0.05;
 
-  test("counts a busy child's CPU time and memory, and keeps its time once it has exited", { timeout: 60_000 }, async () => {
-    const sampler = createProcessTreeSampler();
-    const child = await startNode(["-e", BURN_THEN_IDLE, String(burnS)]);
-    try {
-      if (process.platform !== "linux") {
-        // Without /proc only our own process is visible.
-        assert.ok(sampler.cpuSeconds() - ownCpuSeconds() <= 0);
-        return;
+  test(
+    "counts a busy child's CPU time and memory, and keeps its time once it has exited",
+    { timeout: 60_000 },
+    async () => {
+      const sampler = createProcessTreeSampler();
+      const child = await startNode(["-e", BURN_THEN_IDLE, String(burnS)]);
+      try {
+        if (process.platform !== "linux") {
+          // Without /proc only our own process is visible.
+          assert.ok(sampler.cpuSeconds() - ownCpuSeconds() <= 0);
+          return;
+        }
+        const childPid = child.pid ?? -1;
+        const childOnly = createProcessTreeSampler({ pid: childPid });
+        assert.ok(childOnly.cpuSeconds() >= countedAtLeastS, `child alone: ${childOnly.cpuSeconds()} s`);
+        const childRss = childOnly.rssBytes();
+        assert.ok(childRss > 1024 * 1024, `child RSS ${childRss}`);
+
+        const tree = sampler.cpuSeconds();
+        assert.ok(tree - ownCpuSeconds() >= countedAtLeastS, `tree ${tree} s, own ${ownCpuSeconds()} s`);
+        const treeRss = sampler.rssBytes();
+        assert.ok(treeRss >= process.memoryUsage.rss() + childRss / 2, `tree RSS ${treeRss}`);
+
+        await stop(child);
+        // Reaped by us: the kernel moved its time into our cutime/cstime.
+        const afterExit = sampler.cpuSeconds();
+        assert.ok(
+          afterExit - ownCpuSeconds() >= countedAtLeastS,
+          `after exit ${afterExit} s, own ${ownCpuSeconds()} s`,
+        );
+        assert.ok(afterExit >= tree);
+      } finally {
+        await stop(child);
       }
-      const childPid = child.pid ?? -1;
-      const childOnly = createProcessTreeSampler({ pid: childPid });
-      assert.ok(childOnly.cpuSeconds() >= countedAtLeastS, `child alone: ${childOnly.cpuSeconds()} s`);
-      const childRss = childOnly.rssBytes();
-      assert.ok(childRss > 1024 * 1024, `child RSS ${childRss}`);
-
-      const tree = sampler.cpuSeconds();
-      assert.ok(tree - ownCpuSeconds() >= countedAtLeastS, `tree ${tree} s, own ${ownCpuSeconds()} s`);
-      const treeRss = sampler.rssBytes();
-      assert.ok(treeRss >= process.memoryUsage.rss() + childRss / 2, `tree RSS ${treeRss}`);
-
-      await stop(child);
-      // Reaped by us: the kernel moved its time into our cutime/cstime.
-      const afterExit = sampler.cpuSeconds();
-      assert.ok(afterExit - ownCpuSeconds() >= countedAtLeastS, `after exit ${afterExit} s, own ${ownCpuSeconds()} s`);
-      assert.ok(afterExit >= tree);
-    } finally {
-      await stop(child);
-    }
-  });
+    },
+  );
 
   test("finds grandchildren", { timeout: 60_000 }, async () => {
     const child = await startNode(["-e", PARENT_OF_BURNER, BURN_THEN_IDLE, String(burnS)]);

@@ -98,8 +98,10 @@ describe("ramPowerW consistency", () => {
 
 describe("isArmArchitecture", () => {
   test("arm, arm64 and aarch64 are ARM; x64, ia32 and others are not", () => {
-    for (const arch of ["arm", "arm64", "aarch64", "ARMv7l", "AARCH64"]) assert.equal(isArmArchitecture(arch), true, arch);
-    for (const arch of ["x64", "ia32", "x86_64", "ppc64", "s390x", "riscv64", ""]) assert.equal(isArmArchitecture(arch), false, arch);
+    for (const arch of ["arm", "arm64", "aarch64", "ARMv7l", "AARCH64"])
+      assert.equal(isArmArchitecture(arch), true, arch);
+    for (const arch of ["x64", "ia32", "x86_64", "ppc64", "s390x", "riscv64", ""])
+      assert.equal(isArmArchitecture(arch), false, arch);
   });
 
   test("defaults to this process's architecture", () => {

@@ -54,7 +54,13 @@ describe("probeRapl: classification and selection", () => {
   test("includeDram adds the DRAM zone", () => {
     const t = tree(PACKAGE_PSYS_DRAM);
     const domains = domainsOf(probeRapl({ root: t.root, includeDram: true }));
-    assert.deepEqual(domains.map((d) => [d.name, d.kind]), [["package-0", "package"], ["package-0/dram", "dram"]]);
+    assert.deepEqual(
+      domains.map((d) => [d.name, d.kind]),
+      [
+        ["package-0", "package"],
+        ["package-0/dram", "dram"],
+      ],
+    );
   });
 
   test("a top-level DRAM zone is included too", () => {
@@ -74,7 +80,10 @@ describe("probeRapl: classification and selection", () => {
   test("preferPsys and includeDram together still use psys alone", () => {
     const t = tree(PACKAGE_PSYS_DRAM);
     const domains = domainsOf(probeRapl({ root: t.root, preferPsys: true, includeDram: true }));
-    assert.deepEqual(domains.map((d) => d.kind), ["psys"]);
+    assert.deepEqual(
+      domains.map((d) => d.kind),
+      ["psys"],
+    );
   });
 
   test("preferPsys without a psys zone falls back to the packages", () => {
@@ -95,7 +104,12 @@ describe("probeRapl: classification and selection", () => {
       { id: "intel-rapl:1", name: "package-1", energyUJ: 20 },
       { id: "intel-rapl:1:0", name: "dram", energyUJ: 21 },
     ]);
-    assert.deepEqual(names(probeRapl({ root: t.root, includeDram: true })), ["package-0", "package-0/dram", "package-1", "package-1/dram"]);
+    assert.deepEqual(names(probeRapl({ root: t.root, includeDram: true })), [
+      "package-0",
+      "package-0/dram",
+      "package-1",
+      "package-1/dram",
+    ]);
   });
 
   test("only core and uncore zones: RAPL is unavailable", () => {
@@ -113,7 +127,10 @@ describe("probeRapl: classification and selection", () => {
       { id: "intel-rapl:0:2", name: "dram", energyUJ: 10, maxUJ: null },
     ]);
     const domains = domainsOf(probeRapl({ root: t.root, includeDram: true }));
-    assert.deepEqual(domains.map((d) => d.maxEnergyUJ), [105, null]);
+    assert.deepEqual(
+      domains.map((d) => d.maxEnergyUJ),
+      [105, null],
+    );
   });
 });
 
@@ -121,7 +138,10 @@ describe("probeRapl: layouts and duplicates", () => {
   test("the flat /sys/class/powercap layout, with its subsystem loop, finds each zone once", () => {
     const t = tree(PACKAGE_PSYS_DRAM, "flat");
     const domains = domainsOf(probeRapl({ root: t.root, includeDram: true }));
-    assert.deepEqual(domains.map((d) => d.name), ["package-0", "package-0/dram"]);
+    assert.deepEqual(
+      domains.map((d) => d.name),
+      ["package-0", "package-0/dram"],
+    );
     assert.equal(fs.readFileSync(path.join(domains[0]?.path ?? "", "name"), "utf8").trim(), "package-0");
   });
 
@@ -146,7 +166,10 @@ describe("probeRapl: layouts and duplicates", () => {
       "flat",
     );
     const domains = domainsOf(probeRapl({ root: t.root }));
-    assert.deepEqual(domains.map((d) => [d.name, d.provider]), [["package-0", "mmio"]]);
+    assert.deepEqual(
+      domains.map((d) => [d.name, d.provider]),
+      [["package-0", "mmio"]],
+    );
   });
 
   test("a root naming the intel-rapl control type also finds its MMIO sibling", () => {
@@ -155,7 +178,10 @@ describe("probeRapl: layouts and duplicates", () => {
       { id: "intel-rapl-mmio:0", name: "package-0", energyUJ: 10 },
     ]);
     const domains = domainsOf(probeRapl({ root: path.join(t.root, "intel-rapl") }));
-    assert.deepEqual(domains.map((d) => [d.name, d.provider]), [["package-0", "mmio"]]);
+    assert.deepEqual(
+      domains.map((d) => [d.name, d.provider]),
+      [["package-0", "mmio"]],
+    );
   });
 
   test("die zones that mirror one socket counter are counted once (#1274)", () => {
@@ -164,7 +190,10 @@ describe("probeRapl: layouts and duplicates", () => {
       { id: "intel-rapl:1", name: "package-0-die-1", energyUJ: 123_456_789 },
     ]);
     const domains = domainsOf(probeRapl({ root: t.root }));
-    assert.deepEqual(domains.map((d) => d.name), ["package-0-die-0"]);
+    assert.deepEqual(
+      domains.map((d) => d.name),
+      ["package-0-die-0"],
+    );
     assert.ok(captured.lines.some((l) => /package-0-die-1/.test(l.message)));
   });
 
@@ -207,7 +236,10 @@ describe("probeRapl: missing and unreadable files", () => {
       { id: "intel-rapl:0", name: "package-0", energyUJ: 10 },
       { id: "intel-rapl-mmio:0", name: "package-0", energyUJ: 10 },
     ]);
-    const probe = probeRapl({ root: t.root, readFile: denyReads([t.energyFile("intel-rapl:0"), t.energyFile("intel-rapl-mmio:0")]) });
+    const probe = probeRapl({
+      root: t.root,
+      readFile: denyReads([t.energyFile("intel-rapl:0"), t.energyFile("intel-rapl-mmio:0")]),
+    });
     assert.equal(probe.ok, false);
     const reason = probe.ok ? "" : probe.reason;
     assert.match(reason, /^permission denied: /);
@@ -221,7 +253,10 @@ describe("probeRapl: missing and unreadable files", () => {
       { id: "intel-rapl-mmio:0", name: "package-0", energyUJ: 10 },
     ]);
     const probe = probeRapl({ root: t.root, readFile: denyReads([t.energyFile("intel-rapl-mmio:0")]) });
-    assert.deepEqual(domainsOf(probe).map((d) => d.provider), ["msr"]);
+    assert.deepEqual(
+      domainsOf(probe).map((d) => d.provider),
+      ["msr"],
+    );
     assert.ok(captured.lines.some((l) => l.level === "warning" && /permission denied/.test(l.message)));
   });
 
@@ -234,9 +269,15 @@ describe("probeRapl: missing and unreadable files", () => {
 
   test("an unreadable zone that would not be measured raises no warning", () => {
     const t = tree(PACKAGE_PSYS_DRAM);
-    const probe = probeRapl({ root: t.root, readFile: denyReads([t.energyFile("intel-rapl:1"), t.energyFile("intel-rapl:0:2")]) });
+    const probe = probeRapl({
+      root: t.root,
+      readFile: denyReads([t.energyFile("intel-rapl:1"), t.energyFile("intel-rapl:0:2")]),
+    });
     assert.deepEqual(names(probe), ["package-0"]);
-    assert.deepEqual(captured.lines.filter((l) => l.level === "warning"), []);
+    assert.deepEqual(
+      captured.lines.filter((l) => l.level === "warning"),
+      [],
+    );
   });
 
   test("a dangling energy_uj link makes the zone unusable", () => {
@@ -265,7 +306,12 @@ describe("createRaplReader", () => {
     const t = tree(PACKAGE_PSYS_DRAM);
     const reader = createRaplReader(domainsOf(probeRapl({ root: t.root, includeDram: true })));
     assert.equal(reader.device, "cpu");
-    assert.deepEqual(reader.source, { device: "cpu", method: "rapl", domains: ["package-0", "package-0/dram"], includesDram: true });
+    assert.deepEqual(reader.source, {
+      device: "cpu",
+      method: "rapl",
+      domains: ["package-0", "package-0/dram"],
+      includesDram: true,
+    });
   });
 
   test("energy is the counter delta and power is energy over the interval", async () => {

@@ -15,7 +15,8 @@ import { makeSandbox, readCsvRows, runChild } from "../helpers/sandbox";
  * undici tunnels every proxied call with CONNECT (http:// targets too), so the proxy's own log,
  * not a Via header, tells a proxied call from a direct one. Each check uses a fresh target port.
  */
-const tunnelled = (proxy: Tinyproxy, server: LoopbackServer) => proxy.log().includes(`CONNECT 127.0.0.1:${server.port}`);
+const tunnelled = (proxy: Tinyproxy, server: LoopbackServer) =>
+  proxy.log().includes(`CONNECT 127.0.0.1:${server.port}`);
 
 describe("proxies (real tinyproxy)", () => {
   let proxy: Tinyproxy;
@@ -102,7 +103,14 @@ describe("proxies (real tinyproxy)", () => {
     const api: FakeCodeCarbonApi = await startFakeCodeCarbonApi();
     const geojs = await startLoopbackServer(() => ({
       status: 200,
-      json: { country_code3: "DEU", country_code: "DE", country: "Germany", region: "Berlin", latitude: "52.5", longitude: "13.4" },
+      json: {
+        country_code3: "DEU",
+        country_code: "DE",
+        country: "Germany",
+        region: "Berlin",
+        latitude: "52.5",
+        longitude: "13.4",
+      },
     }));
     const sandbox = makeSandbox();
     try {
@@ -125,15 +133,26 @@ describe("proxies (real tinyproxy)", () => {
       await runChild(script, sandbox, env);
       assert.ok(tunnelled(proxy, geojs), "geolocation went through the proxy");
       assert.ok(api.all.length >= 2, "the run and its points reached the API");
-      assert.ok(proxy.log().includes(`CONNECT 127.0.0.1:${new URL(api.url).port}`), "the API calls went through the proxy");
+      assert.ok(
+        proxy.log().includes(`CONNECT 127.0.0.1:${new URL(api.url).port}`),
+        "the API calls went through the proxy",
+      );
       const [row] = readCsvRows(path.join(sandbox.cwd, "emissions.csv"));
       assert.equal(row?.["country_iso_code"], "DEU");
 
       const direct = await startFakeCodeCarbonApi();
       try {
-        await runChild(script, sandbox, { ...env, CODECARBON_API_ENDPOINT: direct.url, NO_PROXY: "127.0.0.1", no_proxy: "127.0.0.1" });
+        await runChild(script, sandbox, {
+          ...env,
+          CODECARBON_API_ENDPOINT: direct.url,
+          NO_PROXY: "127.0.0.1",
+          no_proxy: "127.0.0.1",
+        });
         assert.ok(direct.all.length >= 2);
-        assert.ok(!proxy.log().includes(`CONNECT 127.0.0.1:${new URL(direct.url).port}`), "NO_PROXY hosts are called directly");
+        assert.ok(
+          !proxy.log().includes(`CONNECT 127.0.0.1:${new URL(direct.url).port}`),
+          "NO_PROXY hosts are called directly",
+        );
       } finally {
         await direct.close();
       }

@@ -12,7 +12,16 @@ import type { EmissionsData } from "../../src/output/emissions-data";
 const NO_ROW = undefined as unknown as EmissionsData;
 import { codecarbonKernel } from "../../src/jupyter";
 
-const point = (s: number): LiveFeedPoint => ({ t: new Date(s * 1000).toISOString(), s, cpuW: s % 2 === 0 ? 10 : 20, gpuW: 0, ramW: 3, kWh: s / 1000, kg: s / 1e6, g: 56 });
+const point = (s: number): LiveFeedPoint => ({
+  t: new Date(s * 1000).toISOString(),
+  s,
+  cpuW: s % 2 === 0 ? 10 : 20,
+  gpuW: 0,
+  ramW: 3,
+  kWh: s / 1000,
+  kg: s / 1e6,
+  g: 56,
+});
 
 describe("the live feed", () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-feed-"));
@@ -31,7 +40,16 @@ describe("the live feed", () => {
 
   test("is rewritten whole at every measurement and says when the run stopped", async () => {
     const file = path.join(dir, "codecarbon-live", "k1.json");
-    const sink = createLiveFeedSink({ file, kernelId: "k1", runId: "r1", projectName: "p", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString(), csv: "emissions.csv" });
+    const sink = createLiveFeedSink({
+      file,
+      kernelId: "k1",
+      runId: "r1",
+      projectName: "p",
+      measurePowerSecs: 1,
+      pid: process.pid,
+      startedAt: new Date().toISOString(),
+      csv: "emissions.csv",
+    });
     sink.describe(["CPU from RAPL (package-0)"], { gPerKWh: 56, source: "country FRA (2023)" });
     for (let i = 1; i <= 3; i++) {
       sink.measured!({
@@ -64,7 +82,10 @@ describe("the live feed", () => {
     const old = new Date(Date.now() - 2 * 3600_000).toISOString();
     fs.writeFileSync(path.join(folder, "dead.json"), JSON.stringify({ pid: 2 ** 22 + 12345, updatedAt: old }));
     fs.writeFileSync(path.join(folder, "alive.json"), JSON.stringify({ pid: process.pid, updatedAt: old }));
-    fs.writeFileSync(path.join(folder, "ancient.json"), JSON.stringify({ pid: process.pid, updatedAt: new Date(Date.now() - 8 * 24 * 3600_000).toISOString() }));
+    fs.writeFileSync(
+      path.join(folder, "ancient.json"),
+      JSON.stringify({ pid: process.pid, updatedAt: new Date(Date.now() - 8 * 24 * 3600_000).toISOString() }),
+    );
     fs.writeFileSync(path.join(folder, "notes.txt"), "not a feed");
     cleanOldFeeds(folder);
     assert.deepEqual(fs.readdirSync(folder).sort(), ["alive.json", "notes.txt"]);
@@ -82,10 +103,21 @@ describe("kernel detection and the kernel entry point", () => {
   });
 
   test("requests are checked: version, action, settings", async () => {
-    assert.match((await codecarbonKernel({ version: 2, action: "status" })).error ?? "", /unsupported request version 2/);
+    assert.match(
+      (await codecarbonKernel({ version: 2, action: "status" })).error ?? "",
+      /unsupported request version 2/,
+    );
     assert.match((await codecarbonKernel({ version: 1, action: "explode" })).error ?? "", /unknown action/);
-    assert.match((await codecarbonKernel({ version: 1, action: "start", settings: [] })).error ?? "", /settings must be an object/);
-    const bad = await codecarbonKernel({ version: 1, action: "start", offline: true, settings: { country_iso_code: "FRA", measure_power_secs: -1 } });
+    assert.match(
+      (await codecarbonKernel({ version: 1, action: "start", settings: [] })).error ?? "",
+      /settings must be an object/,
+    );
+    const bad = await codecarbonKernel({
+      version: 1,
+      action: "start",
+      offline: true,
+      settings: { country_iso_code: "FRA", measure_power_secs: -1 },
+    });
     assert.equal(bad.ok, false);
     assert.match(bad.error ?? "", /measure_power_secs|measurePowerSecs/);
     const status = await codecarbonKernel({ version: 1, action: "status" });

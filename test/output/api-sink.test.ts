@@ -33,7 +33,14 @@ const facts: RunFacts = {
 };
 
 function delta(seconds: number, energyKWh = 0.001) {
-  return makeRow({ duration: seconds, energy_consumed: energyKWh, cpu_energy: energyKWh, emissions: energyKWh * 0.05, cpu_power: 10, cpu_utilization_percent: 20 });
+  return makeRow({
+    duration: seconds,
+    energy_consumed: energyKWh,
+    cpu_energy: energyKWh,
+    emissions: energyKWh * 0.05,
+    cpu_power: 10,
+    cpu_utilization_percent: 20,
+  });
 }
 
 function runlessPoint() {
@@ -68,21 +75,33 @@ describe("the Code Carbon API client", () => {
     const body = api.runs.get(runId)!;
     assert.deepEqual([body["latitude"], body["longitude"]], [48.9, 2.4], "coordinates rounded to one decimal");
     assert.match(String(body["timestamp"]), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d$/);
-    const experiment = await client.addExperiment({ timestamp: new Date().toISOString(), name: "e", description: "d", on_cloud: false, project_id: "p" });
+    const experiment = await client.addExperiment({
+      timestamp: new Date().toISOString(),
+      name: "e",
+      description: "d",
+      on_cloud: false,
+      project_id: "p",
+    });
     assert.match(experiment.id, /^0000/);
     assert.equal(api.all.at(-1)!.headers["x-api-token"], TOKEN);
   });
 
   test("a refused token, a validation error and no answer are told apart", async () => {
     const anonymous = new CodeCarbonApiClient({ endpoint: api.url, apiKey: null, timeoutMs: 2000 });
-    await assert.rejects(anonymous.createRun(runCreateBody("x", facts)), (e: unknown) => e instanceof HttpStatusError && e.status === 403 && /Missing project token/.test(e.message));
+    await assert.rejects(
+      anonymous.createRun(runCreateBody("x", facts)),
+      (e: unknown) => e instanceof HttpStatusError && e.status === 403 && /Missing project token/.test(e.message),
+    );
     const client = new CodeCarbonApiClient({ endpoint: api.url, apiKey: TOKEN, timeoutMs: 2000 });
     await assert.rejects(
       client.addEmission({ ...runlessPoint(), run_id: "r", duration: 0.5 }),
       (e: unknown) => e instanceof HttpStatusError && e.status === 400 && /duration must be an integer/.test(e.message),
     );
     const unreachable = new CodeCarbonApiClient({ endpoint: CLOSED_PORT_URL, apiKey: TOKEN, timeoutMs: 2000 });
-    await assert.rejects(unreachable.checkAuth(), (e: unknown) => e instanceof HttpError && e.code === "ERR_CODECARBON_NETWORK");
+    await assert.rejects(
+      unreachable.checkAuth(),
+      (e: unknown) => e instanceof HttpError && e.code === "ERR_CODECARBON_NETWORK",
+    );
   });
 });
 
@@ -104,7 +123,14 @@ describe("the api output: spool first, send in the background, lose nothing", ()
 
   function sinkFor(runId: string, options: TrackerOptions = {}): OutputSink {
     const settings = resolveConfig(
-      { outputDir: dir, outputMethods: ["csv", "api"], apiEndpoint: api.url, apiKey: TOKEN, apiTimeoutSecs: 0.5, ...options },
+      {
+        outputDir: dir,
+        outputMethods: ["csv", "api"],
+        apiEndpoint: api.url,
+        apiKey: TOKEN,
+        apiTimeoutSecs: 0.5,
+        ...options,
+      },
       { env: {}, cwd: dir, home: dir },
     ).settings;
     const sinks = createNetworkOutputs(settings, { runId, runFacts: () => facts, api: true });
@@ -112,7 +138,8 @@ describe("the api output: spool first, send in the background, lose nothing", ()
   }
 
   const spoolFile = () => path.join(dir, ".codecarbon", "spool.jsonl");
-  const spooled = () => (fs.existsSync(spoolFile()) ? fs.readFileSync(spoolFile(), "utf8").split("\n").filter(Boolean).length : 0);
+  const spooled = () =>
+    fs.existsSync(spoolFile()) ? fs.readFileSync(spoolFile(), "utf8").split("\n").filter(Boolean).length : 0;
   async function settle(sink: OutputSink): Promise<void> {
     await sink.out(makeRow(), makeRow({ duration: 0 }));
   }
@@ -171,7 +198,10 @@ describe("the api output: spool first, send in the background, lose nothing", ()
     const next = sinkFor("run-new");
     await next.out(makeRow(), delta(40));
     assert.equal(api.runs.size, 2);
-    assert.deepEqual(api.emissions.map((e) => e["duration"]), [30, 40]);
+    assert.deepEqual(
+      api.emissions.map((e) => e["duration"]),
+      [30, 40],
+    );
     const [oldRun, newRun] = [...api.runs.values()];
     assert.ok(oldRun && newRun);
   });
@@ -184,8 +214,14 @@ describe("the api output: spool first, send in the background, lose nothing", ()
     await sink.out(makeRow(), delta(20));
     api.mode = "ok";
     await sink.out(makeRow(), delta(30));
-    assert.deepEqual(api.emissions.map((e) => e["duration"]), [10, 30]);
-    const rejected = fs.readFileSync(path.join(dir, ".codecarbon", "spool-rejected.jsonl"), "utf8").trim().split("\n");
+    assert.deepEqual(
+      api.emissions.map((e) => e["duration"]),
+      [10, 30],
+    );
+    const rejected = fs
+      .readFileSync(path.join(dir, ".codecarbon", "spool-rejected.jsonl"), "utf8")
+      .trim()
+      .split("\n");
     assert.equal(rejected.length, 1);
     assert.match(rejected[0]!, /HTTP 400: bad request/);
     assert.equal(spooled(), 0);
@@ -204,7 +240,10 @@ describe("the api output: spool first, send in the background, lose nothing", ()
   });
 
   test("emissions_endpoint receives each run's record as JSON, through the same spool", async () => {
-    const settings = resolveConfig({ outputDir: dir, emissionsEndpoint: `${api.url}/emissions-record`, apiTimeoutSecs: 0.5 }, { env: {}, cwd: dir, home: dir }).settings;
+    const settings = resolveConfig(
+      { outputDir: dir, emissionsEndpoint: `${api.url}/emissions-record`, apiTimeoutSecs: 0.5 },
+      { env: {}, cwd: dir, home: dir },
+    ).settings;
     const [sink] = createNetworkOutputs(settings, { runId: "run-f", runFacts: () => facts, api: false });
     assert.equal(sink?.name, "emissions_endpoint");
     await sink!.out(makeRow({ run_id: "run-f" }), makeRow());

@@ -43,7 +43,9 @@ test("the writer recreates its checkpoint when the folder was removed under it",
     writer.write(checkpointOf(dir.dir, "run-2", 1));
     fs.rmSync(checkpointDir(dir.dir), { recursive: true });
     writer.write(checkpointOf(dir.dir, "run-2", 3));
-    const parsed = JSON.parse(fs.readFileSync(path.join(checkpointDir(dir.dir), "run-2.json"), "utf8")) as RunCheckpoint;
+    const parsed = JSON.parse(
+      fs.readFileSync(path.join(checkpointDir(dir.dir), "run-2.json"), "utf8"),
+    ) as RunCheckpoint;
     assert.equal(parsed.row.duration, 3);
     writer.close();
   } finally {
@@ -60,7 +62,10 @@ test("recoverRun writes one run's checkpoint now, even while its process lives",
     const row = await recoverRun(dir.dir, "run-3");
     assert.equal(row?.duration, 4.5);
     const rows = await readEmissionsCsv(path.join(dir.dir, "emissions.csv"));
-    assert.deepEqual(rows.map((r) => r["run_id"]), ["run-3"]);
+    assert.deepEqual(
+      rows.map((r) => r["run_id"]),
+      ["run-3"],
+    );
     assert.deepEqual(fs.readdirSync(checkpointDir(dir.dir)), []);
     assert.equal(await recoverRun(dir.dir, "run-3"), null, "a second recovery finds nothing");
   } finally {

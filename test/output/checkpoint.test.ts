@@ -39,7 +39,8 @@ function makeCheckpoint(outputDir: string, overrides: Partial<RunCheckpoint> = {
 }
 
 const runsDir = (outputDir: string) => checkpointDir(outputDir);
-const listRuns = (outputDir: string) => (fs.existsSync(runsDir(outputDir)) ? fs.readdirSync(runsDir(outputDir)).sort() : []);
+const listRuns = (outputDir: string) =>
+  fs.existsSync(runsDir(outputDir)) ? fs.readdirSync(runsDir(outputDir)).sort() : [];
 const csvRows = (outputDir: string) => readEmissionsCsv(path.join(outputDir, "emissions.csv"));
 
 async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -126,9 +127,16 @@ describe("recoverOrphanedRuns", () => {
         const { recoverOrphanedRuns } = require(${JSON.stringify(compiledModule("checkpoint"))});
         recoverOrphanedRuns(process.argv[1]).then((r) => process.stdout.write(JSON.stringify(r)), (e) => { console.error(e); process.exit(1); });
       `;
-      const [inProcess, ...children] = await Promise.all([recoverOrphanedRuns(dir), runNode(recoverScript, [dir]), runNode(recoverScript, [dir])]);
+      const [inProcess, ...children] = await Promise.all([
+        recoverOrphanedRuns(dir),
+        runNode(recoverScript, [dir]),
+        runNode(recoverScript, [dir]),
+      ]);
       for (const c of children) assert.equal(c.code, 0, c.stderr);
-      const results = [inProcess, ...children.map((c) => JSON.parse(c.stdout) as Array<{ runId: string; file: string }>)];
+      const results = [
+        inProcess,
+        ...children.map((c) => JSON.parse(c.stdout) as Array<{ runId: string; file: string }>),
+      ];
       assert.deepEqual(results.flat(), [{ runId: RUN_ID, file: path.join(dir, "emissions.csv") }]);
 
       const rows = await csvRows(dir);
@@ -162,15 +170,26 @@ describe("recoverOrphanedRuns", () => {
   test("another host's run is left alone while recent, and recovered once untouched for over a day", () =>
     inTempDir(async (dir) => {
       const recent = makeCheckpoint(dir, { runId: "recent-run", hostname: "other-host", pid: 1 });
-      const old = makeCheckpoint(dir, { runId: "old-run", hostname: "other-host", pid: 1, updatedAt: new Date(Date.now() - 2 * 86_400_000).toISOString() });
+      const old = makeCheckpoint(dir, {
+        runId: "old-run",
+        hostname: "other-host",
+        pid: 1,
+        updatedAt: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+      });
       writeCheckpointSync(recent);
       writeCheckpointSync(old);
       const twoDaysAgo = new Date(Date.now() - 2 * 86_400_000);
       fs.utimesSync(path.join(runsDir(dir), "old-run.json"), twoDaysAgo, twoDaysAgo);
 
-      assert.deepEqual((await recoverOrphanedRuns(dir)).map((r) => r.runId), ["old-run"]);
+      assert.deepEqual(
+        (await recoverOrphanedRuns(dir)).map((r) => r.runId),
+        ["old-run"],
+      );
       assert.deepEqual(listRuns(dir), ["recent-run.json"]);
-      assert.deepEqual((await csvRows(dir)).map((r) => r["run_id"]), ["old-run"]);
+      assert.deepEqual(
+        (await csvRows(dir)).map((r) => r["run_id"]),
+        ["old-run"],
+      );
     }));
 
   test("a corrupt checkpoint is renamed to .corrupt and logged; the others are still recovered", () =>
@@ -179,17 +198,26 @@ describe("recoverOrphanedRuns", () => {
       try {
         writeCheckpointSync(makeCheckpoint(dir, { pid: deadPid() }));
         fs.writeFileSync(path.join(runsDir(dir), "broken.json"), '{"version": 1, "runId": "x"');
-        fs.writeFileSync(path.join(runsDir(dir), "wrong-shape.json"), JSON.stringify({ version: 1, runId: "y", pid: "not a number" }));
+        fs.writeFileSync(
+          path.join(runsDir(dir), "wrong-shape.json"),
+          JSON.stringify({ version: 1, runId: "y", pid: "not a number" }),
+        );
         fs.writeFileSync(path.join(runsDir(dir), "future.json"), JSON.stringify({ version: 2 }));
         const recovered = await recoverOrphanedRuns(dir);
-        assert.deepEqual(recovered.map((r) => r.runId), [RUN_ID]);
+        assert.deepEqual(
+          recovered.map((r) => r.runId),
+          [RUN_ID],
+        );
       } finally {
         log.restore();
       }
       assert.deepEqual(listRuns(dir), ["broken.json.corrupt", "future.json.corrupt", "wrong-shape.json.corrupt"]);
       const warnings = log.lines.filter((l) => l.level === "warning").map((l) => l.message);
       for (const name of ["broken.json", "wrong-shape.json", "future.json"]) {
-        assert.ok(warnings.some((w) => w.includes(name) && w.includes(".corrupt")), `${name}: ${warnings.join(" | ")}`);
+        assert.ok(
+          warnings.some((w) => w.includes(name) && w.includes(".corrupt")),
+          `${name}: ${warnings.join(" | ")}`,
+        );
       }
       assert.deepEqual(await recoverOrphanedRuns(dir), [], "corrupt files are not read again");
     }));
@@ -217,10 +245,13 @@ describe("recoverOrphanedRuns", () => {
       fs.writeFileSync(path.join(runsDir(dir), `${RUN_ID}.json`), JSON.stringify(checkpoint));
       assert.deepEqual(await recoverOrphanedRuns(dir), [{ runId: RUN_ID, file: path.join(dir, "runs.csv") }]);
       const tasks = await readEmissionsCsv(path.join(dir, `emissions_base_${RUN_ID}.csv`));
-      assert.deepEqual(tasks.map((t) => [t["task_name"], t["longitude"]]), [
-        ["load", "2.35"],
-        ["train", ""],
-      ]);
+      assert.deepEqual(
+        tasks.map((t) => [t["task_name"], t["longitude"]]),
+        [
+          ["load", "2.35"],
+          ["train", ""],
+        ],
+      );
     }));
 
   test("a run whose final row is already in the CSV is not written twice", () =>
@@ -240,16 +271,25 @@ describe("recoverOrphanedRuns", () => {
       await writeEmissionsRow({ ...checkpoint.row, duration: 3 }, checkpoint.target);
       writeCheckpointSync(checkpoint);
       assert.equal((await recoverOrphanedRuns(dir)).length, 1);
-      assert.deepEqual((await csvRows(dir)).map((r) => r["duration"]), ["3", "7.5"]);
+      assert.deepEqual(
+        (await csvRows(dir)).map((r) => r["duration"]),
+        ["3", "7.5"],
+      );
     }));
 
   test("in update mode the recovered row replaces the run's flushed row", () =>
     inTempDir(async (dir) => {
-      const checkpoint = makeCheckpoint(dir, { pid: deadPid(), target: { outputDir: dir, outputFile: "emissions.csv", onCsvWrite: "update" } });
+      const checkpoint = makeCheckpoint(dir, {
+        pid: deadPid(),
+        target: { outputDir: dir, outputFile: "emissions.csv", onCsvWrite: "update" },
+      });
       await writeEmissionsRow({ ...checkpoint.row, duration: 3 }, checkpoint.target);
       writeCheckpointSync(checkpoint);
       assert.equal((await recoverOrphanedRuns(dir)).length, 1);
-      assert.deepEqual((await csvRows(dir)).map((r) => r["duration"]), ["7.5"]);
+      assert.deepEqual(
+        (await csvRows(dir)).map((r) => r["duration"]),
+        ["7.5"],
+      );
     }));
 
   test("a claim left by a recovery that died is taken over; a live claimant's is not", () =>
@@ -264,7 +304,10 @@ describe("recoverOrphanedRuns", () => {
       const liveClaim = `in-progress.json.claimed-${me.pid}-${me.processStartTime ?? "none"}@${host}`;
       fs.renameSync(path.join(runs, "in-progress.json"), path.join(runs, liveClaim));
 
-      assert.deepEqual((await recoverOrphanedRuns(dir)).map((r) => r.runId), ["abandoned"]);
+      assert.deepEqual(
+        (await recoverOrphanedRuns(dir)).map((r) => r.runId),
+        ["abandoned"],
+      );
       assert.deepEqual(listRuns(dir), [liveClaim]);
     }));
 
@@ -274,11 +317,21 @@ describe("recoverOrphanedRuns", () => {
       writeCheckpointSync(makeCheckpoint(dir, { runId: "abandoned", pid: dead }));
       writeCheckpointSync(makeCheckpoint(dir, { runId: "in-progress", pid: dead }));
       const runs = runsDir(dir);
-      const lockOf = (pid: number) => JSON.stringify({ pid, hostname: os.hostname(), processStartTime: null, createdAt: new Date().toISOString(), token: `t${pid}` });
+      const lockOf = (pid: number) =>
+        JSON.stringify({
+          pid,
+          hostname: os.hostname(),
+          processStartTime: null,
+          createdAt: new Date().toISOString(),
+          token: `t${pid}`,
+        });
       fs.writeFileSync(path.join(runs, "abandoned.json.lock"), lockOf(dead));
       fs.writeFileSync(path.join(runs, "in-progress.json.lock"), lockOf(process.pid));
 
-      assert.deepEqual((await recoverOrphanedRuns(dir)).map((r) => r.runId), ["abandoned"]);
+      assert.deepEqual(
+        (await recoverOrphanedRuns(dir)).map((r) => r.runId),
+        ["abandoned"],
+      );
       assert.deepEqual(listRuns(dir), ["in-progress.json", "in-progress.json.lock"]);
     }));
 
@@ -305,6 +358,9 @@ describe("recoverOrphanedRuns", () => {
       assert.deepEqual(listRuns(dir), [`${RUN_ID}.json`]);
 
       fs.rmSync(path.join(dir, "emissions.csv"), { recursive: true });
-      assert.deepEqual((await recoverOrphanedRuns(dir)).map((r) => r.runId), [RUN_ID]);
+      assert.deepEqual(
+        (await recoverOrphanedRuns(dir)).map((r) => r.runId),
+        [RUN_ID],
+      );
     }));
 });

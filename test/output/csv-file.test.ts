@@ -2,7 +2,13 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "../../src/output/csv-file";
+import {
+  readEmissionsCsv,
+  TASK_CSV_COLUMNS,
+  writeEmissionsRow,
+  writeTaskRows,
+  type CsvTarget,
+} from "../../src/output/csv-file";
 import { parseCsv } from "../../src/protocol/csv";
 import { CSV_COLUMNS } from "../../src/output/emissions-data";
 import { captureLog, compiledModule, CSV_FIXTURES, makeRow, makeTaskRow, makeTempDir, runNode } from "./fixture-rows";
@@ -11,7 +17,11 @@ const HEADER = CSV_COLUMNS.join(",");
 const RUN_A = "11111111-1111-4111-8111-111111111111";
 const RUN_B = "22222222-2222-4222-8222-222222222222";
 
-const target = (outputDir: string, onCsvWrite: CsvTarget["onCsvWrite"] = "append"): CsvTarget => ({ outputDir, outputFile: "emissions.csv", onCsvWrite });
+const target = (outputDir: string, onCsvWrite: CsvTarget["onCsvWrite"] = "append"): CsvTarget => ({
+  outputDir,
+  outputFile: "emissions.csv",
+  onCsvWrite,
+});
 const records = (file: string) => parseCsv(fs.readFileSync(file, "utf8"));
 
 async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
@@ -85,7 +95,10 @@ describe("writeEmissionsRow: append", () => {
       const all = records(file);
       assert.equal(all.length, 4);
       assert.equal(all.filter((r) => r.join(",") === HEADER).length, 1);
-      assert.deepEqual((await readEmissionsCsv(file)).map((r) => r["run_id"]), [RUN_A, RUN_B, RUN_A]);
+      assert.deepEqual(
+        (await readEmissionsCsv(file)).map((r) => r["run_id"]),
+        [RUN_A, RUN_B, RUN_A],
+      );
     }));
 
   test("null cells stay empty in their column, so nothing shifts (CodeCarbon #1304)", () =>
@@ -105,7 +118,7 @@ describe("writeEmissionsRow: append", () => {
       assert.equal(rows[1]!["wue"], "0");
     }));
 
-  test("repeated appends with gpu_count/gpu_model null or 0/\"\" keep the columns and make no backup", () =>
+  test('repeated appends with gpu_count/gpu_model null or 0/"" keep the columns and make no backup', () =>
     inTempDir(async (dir) => {
       const noGpu = makeRow({ gpu_count: 0, gpu_model: "" });
       const unknownGpu = { ...makeRow(), gpu_count: null, gpu_model: null } as unknown as ReturnType<typeof makeRow>;
@@ -113,7 +126,10 @@ describe("writeEmissionsRow: append", () => {
       const file = path.join(dir, "emissions.csv");
       const rows = await readEmissionsCsv(file);
       assert.equal(rows.length, 4);
-      assert.deepEqual(rows.map((r) => r["gpu_count"]), ["", "", "0", "0"]);
+      assert.deepEqual(
+        rows.map((r) => r["gpu_count"]),
+        ["", "", "0", "0"],
+      );
       assert.deepEqual(fs.readdirSync(dir), ["emissions.csv"]);
     }));
 
@@ -160,7 +176,10 @@ describe("writeEmissionsRow: append", () => {
       assert.ok(text.startsWith(`\ufeff${crlf}\r\n`));
       assert.ok(text.endsWith("\r\n"));
       assert.equal(text.replace(/\r\n/g, "").includes("\n"), false);
-      assert.deepEqual((await readEmissionsCsv(file)).map((r) => r["run_id"]), [RUN_A, RUN_B]);
+      assert.deepEqual(
+        (await readEmissionsCsv(file)).map((r) => r["run_id"]),
+        [RUN_A, RUN_B],
+      );
     }));
 
   test("strings with commas, quotes and line breaks round-trip", () =>
@@ -192,7 +211,9 @@ describe("writeEmissionsRow: append", () => {
           }
         })().catch((e) => { console.error(e); process.exit(1); });
       `;
-      const outcomes = await Promise.all(["p0", "p1", "p2", "p3"].map((name) => runNode(script, [dir, JSON.stringify(makeRow()), name])));
+      const outcomes = await Promise.all(
+        ["p0", "p1", "p2", "p3"].map((name) => runNode(script, [dir, JSON.stringify(makeRow()), name])),
+      );
       for (const outcome of outcomes) assert.equal(outcome.code, 0, outcome.stderr);
       const file = path.join(dir, "emissions.csv");
       const all = records(file);
@@ -221,7 +242,10 @@ describe("writeEmissionsRow: a file with other columns", () => {
       assert.deepEqual(result, { file, backup });
       assert.equal(fs.readFileSync(backup, "utf8"), old);
       assert.equal(records(file)[0]!.join(","), HEADER);
-      assert.deepEqual((await readEmissionsCsv(file)).map((r) => r["run_id"]), [RUN_A]);
+      assert.deepEqual(
+        (await readEmissionsCsv(file)).map((r) => r["run_id"]),
+        [RUN_A],
+      );
       const warning = log.lines.find((l) => l.level === "warning");
       assert.ok(warning?.message.includes(file) && warning.message.includes(backup), JSON.stringify(log.lines));
     }));
@@ -240,7 +264,10 @@ describe("writeEmissionsRow: a file with other columns", () => {
       } finally {
         log.restore();
       }
-      assert.deepEqual(backups, ["emissions.bak", "emissions_0.bak", "emissions_1.bak"].map((b) => path.join(dir, b)));
+      assert.deepEqual(
+        backups,
+        ["emissions.bak", "emissions_0.bak", "emissions_1.bak"].map((b) => path.join(dir, b)),
+      );
       assert.equal(fs.readFileSync(path.join(dir, "emissions_1.bak"), "utf8"), `${renamed}\nold-2\n`);
       assert.equal(fs.readFileSync(path.join(dir, "emissions.bak"), "utf8"), `${renamed}\nold-0\n`);
       assert.equal((await readEmissionsCsv(file)).length, 1);
@@ -266,7 +293,10 @@ describe("writeEmissionsRow: update", () => {
     inTempDir(async (dir) => {
       await writeEmissionsRow(makeRow({ run_id: RUN_A }), target(dir, "update"));
       await writeEmissionsRow(makeRow({ run_id: RUN_B }), target(dir, "update"));
-      assert.deepEqual((await readEmissionsCsv(path.join(dir, "emissions.csv"))).map((r) => r["run_id"]), [RUN_A, RUN_B]);
+      assert.deepEqual(
+        (await readEmissionsCsv(path.join(dir, "emissions.csv"))).map((r) => r["run_id"]),
+        [RUN_A, RUN_B],
+      );
     }));
 
   test("with exactly one row for the run_id, that row is replaced and the others kept", () =>
@@ -276,10 +306,13 @@ describe("writeEmissionsRow: update", () => {
       await writeEmissionsRow(makeRow({ run_id: RUN_A, cpu_power: 2, duration: 99 }), target(dir, "update"));
       const rows = await readEmissionsCsv(path.join(dir, "emissions.csv"));
       assert.equal(rows.length, 2);
-      assert.deepEqual(rows.map((r) => [r["run_id"], r["cpu_power"], r["duration"]]), [
-        [RUN_A, "2", "99"],
-        [RUN_B, "30", "12.5"],
-      ]);
+      assert.deepEqual(
+        rows.map((r) => [r["run_id"], r["cpu_power"], r["duration"]]),
+        [
+          [RUN_A, "2", "99"],
+          [RUN_B, "30", "12.5"],
+        ],
+      );
       assert.equal(rows[1]!["cpu_model"], "x, y");
     }));
 
@@ -294,7 +327,10 @@ describe("writeEmissionsRow: update", () => {
         log.restore();
       }
       const rows = await readEmissionsCsv(path.join(dir, "emissions.csv"));
-      assert.deepEqual(rows.map((r) => r["cpu_power"]), ["42.5", "42.5", "2"]);
+      assert.deepEqual(
+        rows.map((r) => r["cpu_power"]),
+        ["42.5", "42.5", "2"],
+      );
       assert.ok(log.lines.some((l) => l.level === "warning" && l.message.includes(RUN_A)));
     }));
 
@@ -303,12 +339,18 @@ describe("writeEmissionsRow: update", () => {
       const empty = { region: null, longitude: null, latitude: null, country_name: null };
       await writeEmissionsRow(makeRow({ run_id: RUN_A, ...empty }), target(dir, "update"));
       await writeEmissionsRow(makeRow({ run_id: RUN_B, ...empty }), target(dir, "update"));
-      await writeEmissionsRow(makeRow({ run_id: RUN_A, region: "quebec", longitude: -71.2, latitude: null, duration: 30 }), target(dir, "update"));
+      await writeEmissionsRow(
+        makeRow({ run_id: RUN_A, region: "quebec", longitude: -71.2, latitude: null, duration: 30 }),
+        target(dir, "update"),
+      );
       const rows = await readEmissionsCsv(path.join(dir, "emissions.csv"));
-      assert.deepEqual(rows.map((r) => [r["run_id"], r["region"], r["longitude"], r["latitude"], r["duration"]]), [
-        [RUN_A, "quebec", "-71.2", "", "30"],
-        [RUN_B, "", "", "", "12.5"],
-      ]);
+      assert.deepEqual(
+        rows.map((r) => [r["run_id"], r["region"], r["longitude"], r["latitude"], r["duration"]]),
+        [
+          [RUN_A, "quebec", "-71.2", "", "30"],
+          [RUN_B, "", "", "", "12.5"],
+        ],
+      );
     }));
 
   test("a permuted file is updated in its own column order", () =>
@@ -331,12 +373,21 @@ describe("writeEmissionsRow: update", () => {
       const appendDir = path.join(dir, "append");
       fs.mkdirSync(updateDir);
       fs.mkdirSync(appendDir);
-      for (const [outputDir, mode] of [[updateDir, "update"], [appendDir, "append"]] as const) {
+      for (const [outputDir, mode] of [
+        [updateDir, "update"],
+        [appendDir, "append"],
+      ] as const) {
         await writeEmissionsRow(makeRow({ run_id: RUN_A, duration: 10 }), target(outputDir, mode));
         await writeEmissionsRow(makeRow({ run_id: RUN_A, duration: 20 }), target(outputDir, mode));
       }
-      assert.deepEqual((await readEmissionsCsv(path.join(updateDir, "emissions.csv"))).map((r) => r["duration"]), ["20"]);
-      assert.deepEqual((await readEmissionsCsv(path.join(appendDir, "emissions.csv"))).map((r) => r["duration"]), ["10", "20"]);
+      assert.deepEqual(
+        (await readEmissionsCsv(path.join(updateDir, "emissions.csv"))).map((r) => r["duration"]),
+        ["20"],
+      );
+      assert.deepEqual(
+        (await readEmissionsCsv(path.join(appendDir, "emissions.csv"))).map((r) => r["duration"]),
+        ["10", "20"],
+      );
     }));
 });
 
@@ -345,22 +396,29 @@ describe("writeTaskRows", () => {
     assert.equal(TASK_CSV_COLUMNS[0], "task_name");
     assert.equal(TASK_CSV_COLUMNS[TASK_CSV_COLUMNS.length - 1], "on_cloud");
     assert.equal(TASK_CSV_COLUMNS.length, 36);
-    for (const dropped of ["experiment_id", "pue", "wue"]) assert.equal((TASK_CSV_COLUMNS as readonly string[]).includes(dropped), false);
+    for (const dropped of ["experiment_id", "pue", "wue"])
+      assert.equal((TASK_CSV_COLUMNS as readonly string[]).includes(dropped), false);
   });
 
   test("rewrites the whole file with every task so far, keeping empty columns", () =>
     inTempDir(async (dir) => {
       const file = path.join(dir, `emissions_base_${RUN_A}.csv`);
       await writeTaskRows([makeTaskRow("load", { region: null })], file);
-      await writeTaskRows([makeTaskRow("load", { region: null }), makeTaskRow("train", { region: null, duration: 3 })], file);
+      await writeTaskRows(
+        [makeTaskRow("load", { region: null }), makeTaskRow("train", { region: null, duration: 3 })],
+        file,
+      );
       const all = records(file);
       assert.deepEqual(all[0], [...TASK_CSV_COLUMNS]);
       assert.equal(all.length, 3);
       const rows = await readEmissionsCsv(file);
-      assert.deepEqual(rows.map((r) => [r["task_name"], r["region"], r["duration"]]), [
-        ["load", "", "12.5"],
-        ["train", "", "3"],
-      ]);
+      assert.deepEqual(
+        rows.map((r) => [r["task_name"], r["region"], r["duration"]]),
+        [
+          ["load", "", "12.5"],
+          ["train", "", "3"],
+        ],
+      );
       assert.deepEqual(fs.readdirSync(dir), [path.basename(file)]);
     }));
 });

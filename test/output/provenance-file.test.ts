@@ -8,7 +8,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { resolveOfflineIntensity } from "../../src/intensity/offline";
-import { appendProvenance, buildProvenance, formatProvenanceLine, provenanceFile, readProvenanceRecords } from "../../src/output/provenance";
+import {
+  appendProvenance,
+  buildProvenance,
+  formatProvenanceLine,
+  provenanceFile,
+  readProvenanceRecords,
+} from "../../src/output/provenance";
 import type { PowerSource } from "../../src/measure/types";
 
 const SOURCES: PowerSource[] = [
@@ -30,10 +36,19 @@ describe("provenance file", () => {
     const file = path.join(dir, "nested", "emissions.provenance.jsonl");
     const zone = resolveOfflineIntensity({ countryIsoCode: "CAN", region: "ontario", edition: "latest" });
     const country = resolveOfflineIntensity({ countryIsoCode: "FRA", edition: "codecarbon" });
-    await appendProvenance(file, buildProvenance("run-a", SOURCES, zone.intensityGPerKWh, zone.source, new Date("2026-11-28T10:00:00Z")));
+    await appendProvenance(
+      file,
+      buildProvenance("run-a", SOURCES, zone.intensityGPerKWh, zone.source, new Date("2026-11-28T10:00:00Z")),
+    );
     fs.appendFileSync(file, "not json\n");
-    await appendProvenance(file, buildProvenance("run-b", SOURCES.slice(0, 2), country.intensityGPerKWh, country.source));
-    await appendProvenance(file, buildProvenance("run-a", SOURCES, zone.intensityGPerKWh, zone.source, new Date("2026-11-28T11:00:00Z")));
+    await appendProvenance(
+      file,
+      buildProvenance("run-b", SOURCES.slice(0, 2), country.intensityGPerKWh, country.source),
+    );
+    await appendProvenance(
+      file,
+      buildProvenance("run-a", SOURCES, zone.intensityGPerKWh, zone.source, new Date("2026-11-28T11:00:00Z")),
+    );
 
     const lines = fs.readFileSync(file, "utf8").trim().split("\n");
     assert.equal(lines.length, 3);
@@ -47,8 +62,14 @@ describe("provenance file", () => {
       ],
     );
     const [a, b] = records;
-    assert.deepEqual([a!.intensity.kind, a!.intensity.edition, a!.intensity.zone, a!.intensity.year], ["zone", "latest", "CA-ON", 2025]);
-    assert.deepEqual([b!.intensity.kind, b!.intensity.edition, b!.intensity.zone, b!.intensity.year], ["country", "codecarbon", null, 2023]);
+    assert.deepEqual(
+      [a!.intensity.kind, a!.intensity.edition, a!.intensity.zone, a!.intensity.year],
+      ["zone", "latest", "CA-ON", 2025],
+    );
+    assert.deepEqual(
+      [b!.intensity.kind, b!.intensity.edition, b!.intensity.zone, b!.intensity.year],
+      ["country", "codecarbon", null, 2023],
+    );
     assert.deepEqual(
       a!.power_sources.map((p) => [p.device, p.method, p.basis]),
       [
@@ -70,7 +91,12 @@ describe("provenance file", () => {
     assert.match(line, /GPU 0,1/);
     assert.match(line, /gCO2eq\/kWh from country USA \(Ember 2024\) \[latest\]/);
     assert.match(line, /fallback: region 'atlantis' is neither a US state nor an Electricity Maps zone of USA/);
-    const forced = buildProvenance("run-d", [{ device: "cpu", method: "tdp", tdpW: 42, tdpOrigin: "forced", matchedName: null, loadModel: "process" }], 12, resolveOfflineIntensity({ forcedGPerKWh: 12 }).source);
+    const forced = buildProvenance(
+      "run-d",
+      [{ device: "cpu", method: "tdp", tdpW: 42, tdpOrigin: "forced", matchedName: null, loadModel: "process" }],
+      12,
+      resolveOfflineIntensity({ forcedGPerKWh: 12 }).source,
+    );
     assert.equal(forced.power_sources[0]!.basis, "forced");
     assert.equal(forced.intensity.edition, null, "a forced intensity belongs to no edition");
   });

@@ -12,7 +12,11 @@ import { buildRaplTree } from "../helpers/rapl-tree";
 import { installFakeNvidiaSmi, twoGpuState } from "../helpers/fake-nvidia-smi";
 import type { RunProvenance } from "../../src/output/provenance";
 
-async function provenanceOf(sandbox: Sandbox, options: Record<string, unknown>, env: NodeJS.ProcessEnv = {}): Promise<{ record: RunProvenance; returned: RunProvenance }> {
+async function provenanceOf(
+  sandbox: Sandbox,
+  options: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ record: RunProvenance; returned: RunProvenance }> {
   const result = await runChild(
     `const { OfflineEmissionsTracker } = require(CODECARBON);
      (async () => {
@@ -54,18 +58,28 @@ describe("the provenance of every number", () => {
   });
 
   test("TDP with the matched CPU name, and the codecarbon edition when asked", async () => {
-    const { record } = await provenanceOf(sandbox, { raplDir: path.join(sandbox.dir, "no-rapl"), intensityData: "codecarbon" });
+    const { record } = await provenanceOf(sandbox, {
+      raplDir: path.join(sandbox.dir, "no-rapl"),
+      intensityData: "codecarbon",
+    });
     const cpu = record.power_sources.find((s) => s.device === "cpu")!;
     assert.equal(cpu.method, "tdp");
     assert.ok("tdpOrigin" in cpu);
     assert.match(cpu.description, /CPU from TDP/);
-    assert.deepEqual([record.intensity.kind, record.intensity.edition, record.intensity.zone], ["canada-province", "codecarbon", null]);
+    assert.deepEqual(
+      [record.intensity.kind, record.intensity.edition, record.intensity.zone],
+      ["canada-province", "codecarbon", null],
+    );
     const ram = record.power_sources.find((s) => s.device === "ram")!;
     assert.equal(ram.method, "dimm-model");
   });
 
   test("forced power", async () => {
-    const { record } = await provenanceOf(sandbox, { raplDir: path.join(sandbox.dir, "no-rapl"), forceCpuPower: 42, forceRamPower: 7 });
+    const { record } = await provenanceOf(sandbox, {
+      raplDir: path.join(sandbox.dir, "no-rapl"),
+      forceCpuPower: 42,
+      forceRamPower: 7,
+    });
     const cpu = record.power_sources.find((s) => s.device === "cpu")!;
     assert.equal(cpu.method, "tdp", "a forced CPU power is the TDP of the load model, as in CodeCarbon");
     assert.match(cpu.description, /42 W/);
@@ -80,7 +94,14 @@ describe("the provenance of every number", () => {
     ] as const) {
       const fake = installFakeNvidiaSmi({ ...twoGpuState(), energyFieldValid });
       try {
-        const { record } = await provenanceOf(sandbox, { raplDir: path.join(sandbox.dir, "no-rapl") }, { PATH: `${fake.binDir}:${process.env["PATH"] ?? ""}`, FAKE_NVIDIA_SMI_STATE: fake.env["FAKE_NVIDIA_SMI_STATE"] });
+        const { record } = await provenanceOf(
+          sandbox,
+          { raplDir: path.join(sandbox.dir, "no-rapl") },
+          {
+            PATH: `${fake.binDir}:${process.env["PATH"] ?? ""}`,
+            FAKE_NVIDIA_SMI_STATE: fake.env["FAKE_NVIDIA_SMI_STATE"],
+          },
+        );
         const gpu = record.power_sources.find((s) => s.device === "gpu")!;
         assert.equal(gpu.method, method);
         assert.match(gpu.description, /GPU 0,1/);

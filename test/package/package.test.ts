@@ -22,10 +22,18 @@ before(() => {
 
 after(() => fs.rmSync(consumer, { recursive: true, force: true }));
 
-const node = (args: string[]) => execFileSync(process.execPath, args, { cwd: consumer, encoding: "utf8", env: { ...process.env, CODECARBON_LOG_LEVEL: "error" } });
+const node = (args: string[]) =>
+  execFileSync(process.execPath, args, {
+    cwd: consumer,
+    encoding: "utf8",
+    env: { ...process.env, CODECARBON_LOG_LEVEL: "error" },
+  });
 
 test("require() from CommonJS gives the public API", () => {
-  const out = node(["-e", 'const c = require("codecarbon"); console.log([typeof c.EmissionsTracker, typeof c.OfflineEmissionsTracker, typeof c.trackEmissions].join())']);
+  const out = node([
+    "-e",
+    'const c = require("codecarbon"); console.log([typeof c.EmissionsTracker, typeof c.OfflineEmissionsTracker, typeof c.trackEmissions].join())',
+  ]);
   assert.equal(out.trim(), "function,function,function");
 });
 
@@ -65,25 +73,64 @@ test("a CommonJS consumer type-checks with Node10 module resolution (how tslab c
   const tsc = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
   execFileSync(
     process.execPath,
-    [tsc, "--noEmit", "--strict", "--module", "commonjs", "--moduleResolution", "node10", "--target", "es2022", "--lib", "es2022,esnext.disposable", "--types", "node", "--typeRoots", path.join(REPO_ROOT, "node_modules", "@types"), "consumer.ts"],
+    [
+      tsc,
+      "--noEmit",
+      "--strict",
+      "--module",
+      "commonjs",
+      "--moduleResolution",
+      "node10",
+      "--target",
+      "es2022",
+      "--lib",
+      "es2022,esnext.disposable",
+      "--types",
+      "node",
+      "--typeRoots",
+      path.join(REPO_ROOT, "node_modules", "@types"),
+      "consumer.ts",
+    ],
     { cwd: consumer, encoding: "utf8" },
   );
 });
 
 test("npm pack ships the build, data/, schema/ and the prebuilt JupyterLab extension, and no tests", () => {
-  const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: REPO_ROOT, encoding: "utf8" });
+  const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], {
+    cwd: REPO_ROOT,
+    encoding: "utf8",
+  });
   const files = (JSON.parse(out) as Array<{ files: Array<{ path: string }> }>)[0]!.files.map((f) => f.path);
-  for (const required of ["package.json", "README.md", "dist/index.js", "dist/index.mjs", "dist/index.d.ts", "dist/tracker/sampler-worker.js", "schema/plugin.json"]) {
+  for (const required of [
+    "package.json",
+    "README.md",
+    "dist/index.js",
+    "dist/index.mjs",
+    "dist/index.d.ts",
+    "dist/tracker/sampler-worker.js",
+    "schema/plugin.json",
+  ]) {
     assert.ok(files.includes(required), `${required} missing from the package`);
   }
   const shippedData = files.filter((f) => f.startsWith("data/"));
   const dataOnDisk = fs.readdirSync(path.join(REPO_ROOT, "data")).map((f) => `data/${f}`);
   assert.deepEqual(shippedData.sort(), dataOnDisk.sort());
   assert.ok(shippedData.length >= 3, shippedData.join());
-  assert.ok(!files.some((f) => f.includes(".test.") || f.startsWith("test/") || f.startsWith(".test-build") || f.startsWith("ui-tests/")), "tests must not ship");
+  assert.ok(
+    !files.some(
+      (f) => f.includes(".test.") || f.startsWith("test/") || f.startsWith(".test-build") || f.startsWith("ui-tests/"),
+    ),
+    "tests must not ship",
+  );
   // `codecarbon jupyter install` copies this folder: the built extension, not its sources.
   const prebuilt = "lab-extension/codecarbon_jupyterlab/labextension/";
   assert.ok(files.includes(`${prebuilt}package.json`), "the prebuilt extension ships");
-  assert.ok(files.some((f) => f.startsWith(`${prebuilt}static/remoteEntry.`)), "with its remote entry");
-  assert.ok(!files.some((f) => f.startsWith("lab-extension/") && !f.startsWith(prebuilt)), "and nothing else of lab-extension/");
+  assert.ok(
+    files.some((f) => f.startsWith(`${prebuilt}static/remoteEntry.`)),
+    "with its remote entry",
+  );
+  assert.ok(
+    !files.some((f) => f.startsWith("lab-extension/") && !f.startsWith(prebuilt)),
+    "and nothing else of lab-extension/",
+  );
 });

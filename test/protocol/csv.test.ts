@@ -58,14 +58,29 @@ describe("formatCsvValue", () => {
 
 describe("parseCsv", () => {
   test("reads LF and CRLF records, with or without a final line end", () => {
-    assert.deepEqual(parseCsv("a,b\n1,2\n"), [["a", "b"], ["1", "2"]]);
-    assert.deepEqual(parseCsv("a,b\r\n1,2\r\n"), [["a", "b"], ["1", "2"]]);
-    assert.deepEqual(parseCsv("a,b\r\n1,2"), [["a", "b"], ["1", "2"]]);
-    assert.deepEqual(parseCsv("a,b\r1,2\r"), [["a", "b"], ["1", "2"]]);
+    assert.deepEqual(parseCsv("a,b\n1,2\n"), [
+      ["a", "b"],
+      ["1", "2"],
+    ]);
+    assert.deepEqual(parseCsv("a,b\r\n1,2\r\n"), [
+      ["a", "b"],
+      ["1", "2"],
+    ]);
+    assert.deepEqual(parseCsv("a,b\r\n1,2"), [
+      ["a", "b"],
+      ["1", "2"],
+    ]);
+    assert.deepEqual(parseCsv("a,b\r1,2\r"), [
+      ["a", "b"],
+      ["1", "2"],
+    ]);
   });
 
   test("ignores a byte-order mark", () => {
-    assert.deepEqual(parseCsv("\ufefftimestamp,run_id\nx,y\n"), [["timestamp", "run_id"], ["x", "y"]]);
+    assert.deepEqual(parseCsv("\ufefftimestamp,run_id\nx,y\n"), [
+      ["timestamp", "run_id"],
+      ["x", "y"],
+    ]);
   });
 
   test("keeps empty cells, leading and trailing", () => {
@@ -73,7 +88,10 @@ describe("parseCsv", () => {
   });
 
   test("reads quoted cells with commas, doubled quotes and line breaks", () => {
-    assert.deepEqual(parseCsv('name,model\n"x, y","a ""b""\nc"\n'), [["name", "model"], ["x, y", 'a "b"\nc']]);
+    assert.deepEqual(parseCsv('name,model\n"x, y","a ""b""\nc"\n'), [
+      ["name", "model"],
+      ["x, y", 'a "b"\nc'],
+    ]);
     assert.deepEqual(parseCsv('"",x\n'), [["", "x"]]);
   });
 

@@ -9,16 +9,23 @@ test("emissions are priced interval by interval with the intensity of the moment
     run.add(1, [{ device: "cpu", energyKWh: 1 }], intensity);
     results.push(run.snapshot().emissionsKg);
   }
-  assert.deepEqual(results.map((r) => Number(r.toFixed(12))), [0.1, 0.3, 0.6]);
+  assert.deepEqual(
+    results.map((r) => Number(r.toFixed(12))),
+    [0.1, 0.3, 0.6],
+  );
 });
 
 test("PUE multiplies energy, water follows WUE on the energy after PUE", () => {
   const run = new RunAccumulator(1.5, 2);
-  run.add(10, [
-    { device: "cpu", energyKWh: 1 },
-    { device: "ram", energyKWh: 0.5 },
-    { device: "gpu", energyKWh: 2 },
-  ], 100);
+  run.add(
+    10,
+    [
+      { device: "cpu", energyKWh: 1 },
+      { device: "ram", energyKWh: 0.5 },
+      { device: "gpu", energyKWh: 2 },
+    ],
+    100,
+  );
   const t = run.snapshot();
   assert.equal(t.cpuEnergyKWh, 1.5);
   assert.equal(t.ramEnergyKWh, 0.75);
@@ -41,10 +48,14 @@ test("energy measured before the intensity is known is priced when it arrives", 
 
 test("negative or non-finite readings never reduce the totals", () => {
   const run = new RunAccumulator(1, 0);
-  run.add(1, [
-    { device: "cpu", energyKWh: -5 },
-    { device: "ram", energyKWh: Number.NaN },
-  ], 100);
+  run.add(
+    1,
+    [
+      { device: "cpu", energyKWh: -5 },
+      { device: "ram", energyKWh: Number.NaN },
+    ],
+    100,
+  );
   assert.equal(run.snapshot().cpuEnergyKWh, 0);
   assert.equal(run.snapshot().ramEnergyKWh, 0);
 });

@@ -94,7 +94,10 @@ test("sub-samples run once a second only when measurements are more than 2 s apa
   const time = new ManualTime();
   const slow = new RunClock(0n, 5, time);
   let ticks = 0;
-  slow.start(() => undefined, () => ticks++);
+  slow.start(
+    () => undefined,
+    () => ticks++,
+  );
   time.advanceTo(4500);
   assert.equal(ticks, 4);
   time.nowNs = 4_600_000_000n;
@@ -105,7 +108,10 @@ test("sub-samples run once a second only when measurements are more than 2 s apa
 
   const fast = new RunClock(0n, 2, time);
   let fastTicks = 0;
-  fast.start(() => undefined, () => fastTicks++);
+  fast.start(
+    () => undefined,
+    () => fastTicks++,
+  );
   time.advanceTo(10_000);
   assert.equal(fastTicks, 0, "at 2 s the measurements follow load changes themselves");
   fast.stop();

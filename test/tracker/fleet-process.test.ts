@@ -10,7 +10,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeSandbox, readCsvRows, runChild, startChild, waitFor, type Sandbox } from "../helpers/sandbox";
 import { freePort, startLoopbackServer, type LoopbackServer } from "../helpers/loopback-server";
-import { promQuery, pushgatewayGroups, startPrometheus, startPushgateway, type RunningServer } from "../helpers/fleet-servers";
+import {
+  promQuery,
+  pushgatewayGroups,
+  startPrometheus,
+  startPushgateway,
+  type RunningServer,
+} from "../helpers/fleet-servers";
 
 import { JOULES_PER_KWH as J_PER_KWH } from "../../src/units";
 /** bcrypt of "fleet-secret" (cost 4), for the Pushgateway's basic_auth_users. */
@@ -34,7 +40,10 @@ function onlyRow(sandbox: Sandbox): Record<string, string> {
   return rows[0]!;
 }
 
-const trackerScript = (options: Record<string, unknown>, workMs: number) => `const { OfflineEmissionsTracker } = require(CODECARBON);
+const trackerScript = (
+  options: Record<string, unknown>,
+  workMs: number,
+) => `const { OfflineEmissionsTracker } = require(CODECARBON);
   (async () => {
     const tracker = new OfflineEmissionsTracker(${JSON.stringify({ countryIsoCode: "FRA", measurePowerSecs: 0.3, apiCallInterval: 2, ...options })}).start();
     console.log("RUN_ID=" + tracker.runId);
@@ -62,7 +71,19 @@ describe("fleet outputs against the real servers", () => {
     const box = fresh();
     // CodeCarbon's default form, host:port without a scheme.
     const address = gateway.url.replace("http://", "");
-    const result = await runChild(trackerScript({ outputMethods: ["csv", "prometheus"], prometheusUrl: address, prometheusDeleteOnExit: false, projectName: "fleet demo", experimentName: "base" }, 1500), box);
+    const result = await runChild(
+      trackerScript(
+        {
+          outputMethods: ["csv", "prometheus"],
+          prometheusUrl: address,
+          prometheusDeleteOnExit: false,
+          projectName: "fleet demo",
+          experimentName: "base",
+        },
+        1500,
+      ),
+      box,
+    );
     const runId = /RUN_ID=(\S+)/.exec(result.stdout)![1]!;
     const row = onlyRow(box);
     const group = (await pushgatewayGroups(gateway)).find((g) => g.labels["run_id"] === runId);
@@ -72,7 +93,11 @@ describe("fleet outputs against the real servers", () => {
     const energy = group.metrics.get("codecarbon_energy_joules_total");
     assert.equal(energy?.type, "COUNTER");
     close(energy!.samples.reduce((sum, s) => sum + s.value, 0) / J_PER_KWH, Number(row["energy_consumed"]), "energy");
-    close(energy!.samples.find((s) => s.labels["device"] === "cpu")!.value / J_PER_KWH, Number(row["cpu_energy"]), "cpu energy");
+    close(
+      energy!.samples.find((s) => s.labels["device"] === "cpu")!.value / J_PER_KWH,
+      Number(row["cpu_energy"]),
+      "cpu energy",
+    );
     const grams = group.metrics.get("codecarbon_emissions_grams_total")!.samples[0]!;
     close(grams.value / 1000, Number(row["emissions"]), "emissions");
     assert.equal(grams.labels["project"], "fleet demo");
@@ -88,7 +113,10 @@ describe("fleet outputs against the real servers", () => {
 
   test("pushes arrive during the run, and the group is deleted when the tracker stops (the default)", async () => {
     const box = fresh();
-    const running = startChild(trackerScript({ outputMethods: ["csv", "prometheus"], prometheusUrl: gateway.url, projectName: "short" }, 3000), box);
+    const running = startChild(
+      trackerScript({ outputMethods: ["csv", "prometheus"], prometheusUrl: gateway.url, projectName: "short" }, 3000),
+      box,
+    );
     let seenDuringRun = false;
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline && running.child.exitCode === null) {
@@ -101,7 +129,11 @@ describe("fleet outputs against the real servers", () => {
     const result = await running.done;
     assert.equal(result.code, 0, result.stderr);
     assert.ok(seenDuringRun, "a live push before the run ended");
-    assert.equal((await pushgatewayGroups(gateway)).some((g) => g.labels["job"] === "short_base"), false, "deleted at exit");
+    assert.equal(
+      (await pushgatewayGroups(gateway)).some((g) => g.labels["job"] === "short_base"),
+      false,
+      "deleted at exit",
+    );
   });
 
   test("basic auth from PROMETHEUS_USERNAME/PROMETHEUS_PASSWORD; without them one clear warning and the CSV still written", async () => {
@@ -109,17 +141,40 @@ describe("fleet outputs against the real servers", () => {
     try {
       const auth = { authorization: `Basic ${Buffer.from("fleet:fleet-secret").toString("base64")}` };
       let box = fresh();
-      const refused = await runChild(trackerScript({ outputMethods: ["csv", "prometheus"], prometheusUrl: secured.url, prometheusDeleteOnExit: false, projectName: "anon" }, 900), box);
+      const refused = await runChild(
+        trackerScript(
+          {
+            outputMethods: ["csv", "prometheus"],
+            prometheusUrl: secured.url,
+            prometheusDeleteOnExit: false,
+            projectName: "anon",
+          },
+          900,
+        ),
+        box,
+      );
       const warnings = refused.stderr.split("\n").filter((l) => l.includes("Could not push to the Pushgateway"));
       assert.equal(warnings.length, 1, refused.stderr);
       assert.match(warnings[0]!, /HTTP 401 \(set PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD\)/);
       assert.equal(readCsvRows(path.join(box.cwd, "emissions.csv")).length, 1);
 
       box = fresh();
-      await runChild(trackerScript({ outputMethods: ["csv", "prometheus"], prometheusUrl: secured.url, prometheusDeleteOnExit: false, projectName: "authed" }, 900), box, {
-        PROMETHEUS_USERNAME: "fleet",
-        PROMETHEUS_PASSWORD: "fleet-secret",
-      });
+      await runChild(
+        trackerScript(
+          {
+            outputMethods: ["csv", "prometheus"],
+            prometheusUrl: secured.url,
+            prometheusDeleteOnExit: false,
+            projectName: "authed",
+          },
+          900,
+        ),
+        box,
+        {
+          PROMETHEUS_USERNAME: "fleet",
+          PROMETHEUS_PASSWORD: "fleet-secret",
+        },
+      );
       const groups = await pushgatewayGroups(secured, auth);
       assert.ok(groups.some((g) => g.labels["job"] === "authed_base"));
       assert.ok(!groups.some((g) => g.labels["job"] === "anon_base"));
@@ -130,8 +185,18 @@ describe("fleet outputs against the real servers", () => {
 
   test("an unreachable gateway costs one warning; the run and its CSV row are unaffected", async () => {
     const box = fresh();
-    const result = await runChild(trackerScript({ outputMethods: ["csv", "prometheus"], prometheusUrl: `127.0.0.1:${await freePort()}`, apiTimeoutSecs: 1 }, 1500), box);
-    assert.equal(result.stderr.split("\n").filter((l) => l.includes("Could not push to the Pushgateway")).length, 1, result.stderr);
+    const result = await runChild(
+      trackerScript(
+        { outputMethods: ["csv", "prometheus"], prometheusUrl: `127.0.0.1:${await freePort()}`, apiTimeoutSecs: 1 },
+        1500,
+      ),
+      box,
+    );
+    assert.equal(
+      result.stderr.split("\n").filter((l) => l.includes("Could not push to the Pushgateway")).length,
+      1,
+      result.stderr,
+    );
     assert.ok(Number(onlyRow(box)["energy_consumed"]) > 0);
   });
 
@@ -181,13 +246,36 @@ describe("fleet outputs against the real servers", () => {
       close(Number(grams!.value[1]) / 1000, Number(row["emissions"]), "emissions scraped by Prometheus");
       assert.equal(grams!.metric["project"], "scraped");
       assert.equal(grams!.metric["job"], "codecarbon");
-      const [intensity] = await promQuery(prometheus, `codecarbon_carbon_intensity_grams_per_kilowatt_hour{run_id="${runId}"}`);
-      close(Number(intensity!.value[1]), (Number(row["emissions"]) * 1000) / Number(row["energy_consumed"]), "intensity");
+      const [intensity] = await promQuery(
+        prometheus,
+        `codecarbon_carbon_intensity_grams_per_kilowatt_hour{run_id="${runId}"}`,
+      );
+      close(
+        Number(intensity!.value[1]),
+        (Number(row["emissions"]) * 1000) / Number(row["energy_consumed"]),
+        "intensity",
+      );
       // Counters: Prometheus' increase() over the run is the energy since the first scrape, never negative.
-      await waitForAsync(async () => Number((await promQuery(prometheus, `min(count_over_time(codecarbon_energy_joules_total{run_id="${runId}"}[1m]))`))[0]?.value[1] ?? 0) >= 3, "three scrapes");
-      const [increase] = await promQuery(prometheus, `sum(increase(codecarbon_energy_joules_total{run_id="${runId}"}[1m]))`);
-      assert.ok(Number(increase!.value[1]) >= 0 && Number(increase!.value[1]) <= expectJ * 1.5, `increase ${increase!.value[1]} of ${expectJ}`);
-      const metadata = (await (await fetch(`${prometheus.url}/api/v1/metadata?metric=codecarbon_energy_joules_total`)).json()) as { data: Record<string, Array<{ type: string }>> };
+      await waitForAsync(
+        async () =>
+          Number(
+            (
+              await promQuery(prometheus, `min(count_over_time(codecarbon_energy_joules_total{run_id="${runId}"}[1m]))`)
+            )[0]?.value[1] ?? 0,
+          ) >= 3,
+        "three scrapes",
+      );
+      const [increase] = await promQuery(
+        prometheus,
+        `sum(increase(codecarbon_energy_joules_total{run_id="${runId}"}[1m]))`,
+      );
+      assert.ok(
+        Number(increase!.value[1]) >= 0 && Number(increase!.value[1]) <= expectJ * 1.5,
+        `increase ${increase!.value[1]} of ${expectJ}`,
+      );
+      const metadata = (await (
+        await fetch(`${prometheus.url}/api/v1/metadata?metric=codecarbon_energy_joules_total`)
+      ).json()) as { data: Record<string, Array<{ type: string }>> };
       assert.equal(metadata.data["codecarbon_energy_joules_total"]?.[0]?.type, "counter");
       fs.writeFileSync(done, "");
       const result = await running.done;
@@ -207,10 +295,14 @@ describe("fleet outputs against the real servers", () => {
     test("OTLP/HTTP: hw.energy (J, monotonic counter) and hw.power (W) per device, emissions in g, equal to the CSV row", async () => {
       const box = fresh();
       receiver.requests.length = 0;
-      const result = await runChild(trackerScript({ outputMethods: ["csv", "otel"], projectName: "otel-run" }, 1200), box, {
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_SERVICE_NAME: "training-job",
-      });
+      const result = await runChild(
+        trackerScript({ outputMethods: ["csv", "otel"], projectName: "otel-run" }, 1200),
+        box,
+        {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_SERVICE_NAME: "training-job",
+        },
+      );
       const runId = /RUN_ID=(\S+)/.exec(result.stdout)![1]!;
       const row = onlyRow(box);
       const posts = receiver.requests.filter((r) => r.method === "POST" && r.path === "/v1/metrics");
@@ -218,8 +310,18 @@ describe("fleet outputs against the real servers", () => {
       assert.match(String(posts[0]!.headers["content-type"]), /application\/json/);
       type Attr = { key: string; value: { stringValue?: string } };
       type Point = { attributes: Attr[]; asDouble?: number; asInt?: number | string };
-      type Metric = { name: string; unit: string; sum?: { dataPoints: Point[]; isMonotonic: boolean; aggregationTemporality: number }; gauge?: { dataPoints: Point[] } };
-      const payload = JSON.parse(posts.at(-1)!.body) as { resourceMetrics: Array<{ resource: { attributes: Attr[] }; scopeMetrics: Array<{ scope: { name: string }; metrics: Metric[] }> }> };
+      type Metric = {
+        name: string;
+        unit: string;
+        sum?: { dataPoints: Point[]; isMonotonic: boolean; aggregationTemporality: number };
+        gauge?: { dataPoints: Point[] };
+      };
+      const payload = JSON.parse(posts.at(-1)!.body) as {
+        resourceMetrics: Array<{
+          resource: { attributes: Attr[] };
+          scopeMetrics: Array<{ scope: { name: string }; metrics: Metric[] }>;
+        }>;
+      };
       const resource = payload.resourceMetrics[0]!;
       const attr = (attrs: Attr[], key: string) => attrs.find((a) => a.key === key)?.value.stringValue;
       assert.equal(attr(resource.resource.attributes, "service.name"), "training-job");
@@ -235,11 +337,19 @@ describe("fleet outputs against the real servers", () => {
       assert.equal(attr(cpu.attributes, "codecarbon.run_id"), runId);
       assert.equal(attr(cpu.attributes, "codecarbon.project"), "otel-run");
       assert.ok(energy.sum!.dataPoints.some((p) => attr(p.attributes, "hw.type") === "memory"));
-      close(energy.sum!.dataPoints.reduce((s, p) => s + value(p), 0) / J_PER_KWH, Number(row["energy_consumed"]), "hw.energy");
+      close(
+        energy.sum!.dataPoints.reduce((s, p) => s + value(p), 0) / J_PER_KWH,
+        Number(row["energy_consumed"]),
+        "hw.energy",
+      );
       close(value(cpu) / J_PER_KWH, Number(row["cpu_energy"]), "cpu hw.energy");
       const power = byName("hw.power");
       assert.equal(power.unit, "W");
-      close(value(power.gauge!.dataPoints.find((p) => attr(p.attributes, "hw.type") === "cpu")!), Number(row["cpu_power"]), "cpu hw.power");
+      close(
+        value(power.gauge!.dataPoints.find((p) => attr(p.attributes, "hw.type") === "cpu")!),
+        Number(row["cpu_power"]),
+        "cpu hw.power",
+      );
       const emissions = byName("codecarbon.emissions");
       assert.equal(emissions.unit, "g");
       close(value(emissions.sum!.dataPoints[0]!) / 1000, Number(row["emissions"]), "emissions");
@@ -248,8 +358,14 @@ describe("fleet outputs against the real servers", () => {
 
     test("an unreachable collector costs one warning and never fails the run", async () => {
       const box = fresh();
-      const result = await runChild(trackerScript({ outputMethods: ["csv", "otel"], apiTimeoutSecs: 1 }, 1200), box, { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
-      assert.equal(result.stderr.split("\n").filter((l) => l.includes("OpenTelemetry collector")).length, 1, result.stderr);
+      const result = await runChild(trackerScript({ outputMethods: ["csv", "otel"], apiTimeoutSecs: 1 }, 1200), box, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${await freePort()}`,
+      });
+      assert.equal(
+        result.stderr.split("\n").filter((l) => l.includes("OpenTelemetry collector")).length,
+        1,
+        result.stderr,
+      );
       assert.ok(Number(onlyRow(box)["energy_consumed"]) > 0);
     });
   });

@@ -52,7 +52,11 @@ const rapl: PowerSource = { device: "cpu", method: "rapl", domains: ["package-0"
 const forcedRam: PowerSource = { device: "ram", method: "forced", powerW: 5 };
 
 function hardware(readers: EnergyReader[]): MeasuredHardware {
-  return { readers, loadSampler: { refresh: () => undefined, meanPercent: () => 42 } as never, gpuUtilisation: () => null };
+  return {
+    readers,
+    loadSampler: { refresh: () => undefined, meanPercent: () => 42 } as never,
+    gpuUtilisation: () => null,
+  };
 }
 
 const manualTime = (t: { ns: bigint }): TimeSource => ({
@@ -70,7 +74,12 @@ test("a counter's first interval is extended over its late baseline; a model's i
   const counter = constantReader("cpu", 10, rapl);
   const counterRead = counter.read;
   counter.read = async (intervalS) => counterRead(intervalS - 0.2);
-  const builder = new MeasurementBuilder(hardware([counter, constantReader("ram", 5, forcedRam)]), meta, 0.2, new UtilisationMeter(2 ** 30, () => 2 ** 29));
+  const builder = new MeasurementBuilder(
+    hardware([counter, constantReader("ram", 5, forcedRam)]),
+    meta,
+    0.2,
+    new UtilisationMeter(2 ** 30, () => 2 ** 29),
+  );
   t.ns = 1_000_000_000n;
   const first = await builder.take(clock.endInterval(), 100);
   assert.ok(Math.abs(first.sample.powerW.cpu - 10) < 1e-9, `cpu ${first.sample.powerW.cpu} W`);
@@ -85,7 +94,12 @@ test("a counter's first interval is extended over its late baseline; a model's i
 test("the sample and the row of one measurement agree, priced at the intensity given", async () => {
   const t = { ns: 0n };
   const clock = new RunClock(0n, 2, manualTime(t));
-  const builder = new MeasurementBuilder(hardware([constantReader("cpu", 20, rapl), constantReader("ram", 5, forcedRam)]), meta, 0, new UtilisationMeter(2 ** 30, () => 2 ** 29));
+  const builder = new MeasurementBuilder(
+    hardware([constantReader("cpu", 20, rapl), constantReader("ram", 5, forcedRam)]),
+    meta,
+    0,
+    new UtilisationMeter(2 ** 30, () => 2 ** 29),
+  );
   t.ns = 2_000_000_000n;
   const unpriced = await builder.take(clock.endInterval(), null);
   assert.equal(unpriced.sample.emissionsKg, 0, "energy is not priced before the intensity is known");
@@ -94,7 +108,10 @@ test("the sample and the row of one measurement agree, priced at the intensity g
   const m = await builder.take(clock.endInterval(), 50);
   const energyKWh = (25 * 4) / JOULES_PER_KWH;
   assert.ok(Math.abs(m.sample.energyKWh.total - energyKWh) < 1e-15);
-  assert.ok(Math.abs(m.sample.emissionsKg - (energyKWh * 50) / 1000) < 1e-15, "the unpriced interval is priced by the next one");
+  assert.ok(
+    Math.abs(m.sample.emissionsKg - (energyKWh * 50) / 1000) < 1e-15,
+    "the unpriced interval is priced by the next one",
+  );
   assert.equal(m.row.energy_consumed, m.sample.energyKWh.total);
   assert.equal(m.row.emissions, m.sample.emissionsKg);
   assert.equal(m.row.duration, m.sample.elapsedS);
@@ -109,8 +126,16 @@ test("a reader that fails counts 0 for that interval, says so once, and the othe
   try {
     const t = { ns: 0n };
     const clock = new RunClock(0n, 1, manualTime(t));
-    const broken: EnergyReader = { ...constantReader("cpu", 10, rapl), read: async () => Promise.reject(new Error("EIO")) };
-    const builder = new MeasurementBuilder(hardware([broken, constantReader("ram", 5, forcedRam)]), meta, 0, new UtilisationMeter(2 ** 30, () => 0));
+    const broken: EnergyReader = {
+      ...constantReader("cpu", 10, rapl),
+      read: async () => Promise.reject(new Error("EIO")),
+    };
+    const builder = new MeasurementBuilder(
+      hardware([broken, constantReader("ram", 5, forcedRam)]),
+      meta,
+      0,
+      new UtilisationMeter(2 ** 30, () => 0),
+    );
     for (let i = 1; i <= 3; i++) {
       t.ns = BigInt(i) * 1_000_000_000n;
       const m = await builder.take(clock.endInterval(), 10);

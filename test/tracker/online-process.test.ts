@@ -23,10 +23,19 @@ describe("the online tracker in a real process", () => {
     api = await startFakeCodeCarbonApi();
     geojs = await startLoopbackServer(() => ({
       status: 200,
-      json: { country_code3: "FRA", country_code: "FR", country: "France", region: "Ile-de-France", latitude: "48.86", longitude: "2.35" },
+      json: {
+        country_code3: "FRA",
+        country_code: "FR",
+        country: "France",
+        region: "Ile-de-France",
+        latitude: "48.86",
+        longitude: "2.35",
+      },
     }));
     electricityMaps = await startLoopbackServer((r) =>
-      r.headers["auth-token"] === "em-token-0123456789" ? { status: 200, json: { zone: "FR", carbonIntensity: 31.5 } } : { status: 401, json: { error: "bad token" } },
+      r.headers["auth-token"] === "em-token-0123456789"
+        ? { status: 200, json: { zone: "FR", carbonIntensity: 31.5 } }
+        : { status: 401, json: { error: "bad token" } },
     );
   });
   after(async () => {
@@ -68,7 +77,10 @@ describe("the online tracker in a real process", () => {
     assert.equal(row?.["latitude"], "48.86");
     const emissions = Number(row?.["emissions"]);
     const energy = Number(row?.["energy_consumed"]);
-    assert.ok(Math.abs(emissions - (energy * 31.5) / 1000) < 1e-12, `every kWh priced at the live intensity: ${emissions} vs ${energy} kWh; ${electricityMaps.requests.length} EM calls`);
+    assert.ok(
+      Math.abs(emissions - (energy * 31.5) / 1000) < 1e-12,
+      `every kWh priced at the live intensity: ${emissions} vs ${energy} kWh; ${electricityMaps.requests.length} EM calls`,
+    );
     assert.equal(geojs.requests.length >= 1, true);
   });
 

@@ -8,11 +8,14 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeSandbox, runChild } from "../helpers/sandbox";
 
-test("deleting the output folder mid-run: warnings that say so, and stop() still returns", { timeout: 60_000 }, async () => {
-  const sandbox = makeSandbox();
-  try {
-    const result = await runChild(
-      `const { OfflineEmissionsTracker } = require(CODECARBON);
+test(
+  "deleting the output folder mid-run: warnings that say so, and stop() still returns",
+  { timeout: 60_000 },
+  async () => {
+    const sandbox = makeSandbox();
+    try {
+      const result = await runChild(
+        `const { OfflineEmissionsTracker } = require(CODECARBON);
        const fs = require("node:fs");
        (async () => {
          const tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", measurePowerSecs: 0.2 }).start();
@@ -22,12 +25,13 @@ test("deleting the output folder mid-run: warnings that say so, and stop() still
          const kg = await tracker.stop();
          console.log("STOPPED " + (typeof kg));
        })();`,
-      sandbox,
-    );
-    assert.match(result.stdout, /STOPPED number/);
-    assert.match(result.stderr, /Could not write the run checkpoint in \.: .*ENOENT/);
-    assert.match(result.stderr, /Output "csv" failed: .*ENOENT/);
-  } finally {
-    sandbox.cleanup();
-  }
-});
+        sandbox,
+      );
+      assert.match(result.stdout, /STOPPED number/);
+      assert.match(result.stderr, /Could not write the run checkpoint in \.: .*ENOENT/);
+      assert.match(result.stderr, /Output "csv" failed: .*ENOENT/);
+    } finally {
+      sandbox.cleanup();
+    }
+  },
+);

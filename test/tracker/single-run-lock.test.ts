@@ -30,7 +30,10 @@ test("the single-run lock takes over a dead holder's lock and an unreadable (Cod
   const tmp = makeTempDir();
   try {
     const file = path.join(tmp.dir, ".codecarbon.lock");
-    fs.writeFileSync(file, JSON.stringify({ pid: deadPid(), hostname: os.hostname(), processStartTime: null, runId: "gone" }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ pid: deadPid(), hostname: os.hostname(), processStartTime: null, runId: "gone" }),
+    );
     const afterDead = acquireSingleRunLock("run-1", file);
     assert.ok("release" in afterDead);
     afterDead.release();
@@ -49,7 +52,10 @@ test("another host's single-run lock is never taken over, however old", () => {
   const tmp = makeTempDir();
   try {
     const file = path.join(tmp.dir, ".codecarbon.lock");
-    fs.writeFileSync(file, JSON.stringify({ pid: 1, hostname: "another-host", processStartTime: null, runId: "elsewhere" }));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ pid: 1, hostname: "another-host", processStartTime: null, runId: "elsewhere" }),
+    );
     const longAgo = new Date(Date.now() - 7 * 86_400_000);
     fs.utimesSync(file, longAgo, longAgo);
     const attempt = acquireSingleRunLock("run-1", file);

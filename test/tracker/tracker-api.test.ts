@@ -6,7 +6,13 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeSandbox, readCsvRows, type Sandbox } from "../helpers/sandbox";
-import { EmissionsTracker, OfflineEmissionsTracker, trackEmissions, isCodeCarbonError, CSV_COLUMNS } from "../../src/index";
+import {
+  EmissionsTracker,
+  OfflineEmissionsTracker,
+  trackEmissions,
+  isCodeCarbonError,
+  CSV_COLUMNS,
+} from "../../src/index";
 import { setLogSink } from "../../src/log";
 
 let box: Sandbox;
@@ -68,7 +74,10 @@ test("start twice warns and keeps one run; stop is idempotent; start after stop 
   logs.length = 0;
   tracker.start();
   assert.equal(tracker.runId, firstRun);
-  assert.ok(logs.some((l) => l.startsWith("warning: Already started tracking")), logs.join("\n"));
+  assert.ok(
+    logs.some((l) => l.startsWith("warning: Already started tracking")),
+    logs.join("\n"),
+  );
   const [a, b] = await Promise.all([tracker.stop(), tracker.stop()]);
   assert.equal(a, b);
   assert.equal(await tracker.stop(), a);
@@ -78,7 +87,10 @@ test("start twice warns and keeps one run; stop is idempotent; start after stop 
   assert.notEqual(tracker.runId, firstRun);
   await tracker.stop();
   const rows = readCsvRows(path.join(dir, "emissions.csv"));
-  assert.deepEqual(rows.map((r) => r["run_id"]), [firstRun, tracker.runId]);
+  assert.deepEqual(
+    rows.map((r) => r["run_id"]),
+    [firstRun, tracker.runId],
+  );
 });
 
 test("flush() writes a row so far and keeps running; update mode keeps one row per run", async () => {
@@ -115,18 +127,25 @@ test("trackEmissions wraps sync and async functions and returns their results", 
   const dir = outputDir();
   const add = trackEmissions((a: number, b: number) => a + b, { ...fast, offline: true, outputDir: dir });
   assert.equal(add(2, 3), 5);
-  const slow = trackEmissions(async (x: string) => {
-    await new Promise((r) => setTimeout(r, 150));
-    return x.toUpperCase();
-  }, { ...fast, offline: true, outputDir: dir });
+  const slow = trackEmissions(
+    async (x: string) => {
+      await new Promise((r) => setTimeout(r, 150));
+      return x.toUpperCase();
+    },
+    { ...fast, offline: true, outputDir: dir },
+  );
   assert.equal(await slow("ok"), "OK");
-  const failing = trackEmissions(async () => {
-    throw new Error("boom");
-  }, { ...fast, offline: true, outputDir: dir });
+  const failing = trackEmissions(
+    async () => {
+      throw new Error("boom");
+    },
+    { ...fast, offline: true, outputDir: dir },
+  );
   await assert.rejects(failing(), /boom/);
   // The synchronous call's row is written in the background; give it a moment.
   const file = path.join(dir, "emissions.csv");
-  for (let i = 0; i < 100 && (!fs.existsSync(file) || readCsvRows(file).length < 3); i++) await new Promise((r) => setTimeout(r, 50));
+  for (let i = 0; i < 100 && (!fs.existsSync(file) || readCsvRows(file).length < 3); i++)
+    await new Promise((r) => setTimeout(r, 50));
   assert.equal(readCsvRows(file).length, 3);
 });
 
@@ -160,12 +179,23 @@ test("tasks report their own share and are written to the task CSV", async () =>
   await tracker.stop();
   assert.ok(task.energy_consumed <= tracker.finalEmissionsData!.energy_consumed);
   const taskRows = readCsvRows(path.join(dir, `emissions_exp_${tracker.runId}.csv`));
-  assert.deepEqual(taskRows.map((r) => r["task_name"]), ["load"]);
+  assert.deepEqual(
+    taskRows.map((r) => r["task_name"]),
+    ["load"],
+  );
 });
 
 test("getDetectedHardware() reports CodeCarbon's seven keys", async () => {
   const hardware = await new OfflineEmissionsTracker({ countryIsoCode: "FRA" }).getDetectedHardware();
-  assert.deepEqual(Object.keys(hardware).sort(), ["cpu_count", "cpu_model", "cpu_physical_count", "gpu_count", "gpu_ids", "gpu_model", "ram_total_size"]);
+  assert.deepEqual(Object.keys(hardware).sort(), [
+    "cpu_count",
+    "cpu_model",
+    "cpu_physical_count",
+    "gpu_count",
+    "gpu_ids",
+    "gpu_model",
+    "ram_total_size",
+  ]);
   assert.ok(hardware.cpu_count >= 1);
   assert.ok(hardware.ram_total_size > 0);
 });
@@ -202,7 +232,10 @@ test("allow_multiple_runs = false lets one tracker run at a time, and a dead hol
     logs.length = 0;
     second.start();
     assert.equal(second.runId, undefined);
-    assert.ok(logs.some((l) => l.includes("Another codecarbon tracker is already running")), logs.join("\n"));
+    assert.ok(
+      logs.some((l) => l.includes("Another codecarbon tracker is already running")),
+      logs.join("\n"),
+    );
     await first.stop();
     second.start();
     assert.ok(second.runId);
@@ -210,7 +243,15 @@ test("allow_multiple_runs = false lets one tracker run at a time, and a dead hol
 
     const { spawnSync } = await import("node:child_process");
     const dead = spawnSync(process.execPath, ["-e", "console.log(process.pid)"], { encoding: "utf8" });
-    fs.writeFileSync(path.join(box.dir, ".codecarbon.lock"), JSON.stringify({ pid: Number(dead.stdout.trim()), hostname: (await import("node:os")).hostname(), processStartTime: null, runId: "gone" }));
+    fs.writeFileSync(
+      path.join(box.dir, ".codecarbon.lock"),
+      JSON.stringify({
+        pid: Number(dead.stdout.trim()),
+        hostname: (await import("node:os")).hostname(),
+        processStartTime: null,
+        runId: "gone",
+      }),
+    );
     const third = new OfflineEmissionsTracker({ ...fast, outputDir: dir, allowMultipleRuns: false }).start();
     assert.ok(third.runId, "a lock whose process is gone does not block");
     await third.stop();
@@ -228,5 +269,8 @@ test("an output_dir that cannot be created is reported with what to do, and stop
   logs.length = 0;
   tracker.start();
   assert.equal(await tracker.stop(), undefined);
-  assert.ok(logs.some((l) => l.startsWith("error: Tracking could not start") && l.includes("set output_dir")), logs.join("\n"));
+  assert.ok(
+    logs.some((l) => l.startsWith("error: Tracking could not start") && l.includes("set output_dir")),
+    logs.join("\n"),
+  );
 });

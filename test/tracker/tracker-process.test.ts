@@ -11,7 +11,12 @@ import { JOULES_PER_KWH } from "../../src/units";
 
 const checkpointFiles = (outputDir: string) => {
   const dir = path.join(outputDir, ".codecarbon", "runs");
-  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => path.join(dir, f)) : [];
+  return fs.existsSync(dir)
+    ? fs
+        .readdirSync(dir)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => path.join(dir, f))
+    : [];
 };
 
 const readCheckpointDuration = (file: string): number | undefined => {
@@ -59,11 +64,17 @@ test("a cell that blocks the event loop is still sampled on time, and RAM energy
     }
     const result = await done;
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(seen.size >= 5, `expected ≥5 distinct checkpoints during a 2 s spin at 0.2 s, saw ${seen.size}: ${[...seen].join(", ")}`);
+    assert.ok(
+      seen.size >= 5,
+      `expected ≥5 distinct checkpoints during a 2 s spin at 0.2 s, saw ${seen.size}: ${[...seen].join(", ")}`,
+    );
 
     const row = JSON.parse(result.stdout.trim().split("\n").pop()!) as Record<string, number>;
     const expectedKWh = (10 * row["duration"]!) / JOULES_PER_KWH;
-    assert.ok(Math.abs(row["ram_energy"]! - expectedKWh) / expectedKWh < 0.001, `ram_energy ${row["ram_energy"]} vs ${expectedKWh}`);
+    assert.ok(
+      Math.abs(row["ram_energy"]! - expectedKWh) / expectedKWh < 0.001,
+      `ram_energy ${row["ram_energy"]} vs ${expectedKWh}`,
+    );
     assert.ok(row["duration"]! >= 2.5, `duration ${row["duration"]}`);
     assert.ok(Math.abs(row["ram_power"]! - 10) < 0.01);
 

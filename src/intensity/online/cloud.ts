@@ -42,12 +42,20 @@ const PROBES: Probe[] = [
     path: "/computeMetadata/v1/instance/?recursive=true&alt=json",
     headers: { "Metadata-Flavor": "Google" },
     // "projects/123/zones/us-central1-a" → "us-central1".
-    region: (body) => (typeof body["zone"] === "string" ? (/[a-z]+-[a-z]+[0-9]+/.exec(body["zone"].split("/").pop() ?? "")?.[0] ?? null) : null),
+    region: (body) =>
+      typeof body["zone"] === "string"
+        ? (/[a-z]+-[a-z]+[0-9]+/.exec(body["zone"].split("/").pop() ?? "")?.[0] ?? null)
+        : null,
   },
 ];
 
 async function probe(base: string, p: Probe, env: NodeJS.ProcessEnv | undefined): Promise<CloudLocation | null> {
-  const request: HttpRequest = { method: "GET", url: base.replace(/\/+$/, "") + p.path, headers: p.headers, timeoutMs: PROBE_TIMEOUT_MS };
+  const request: HttpRequest = {
+    method: "GET",
+    url: base.replace(/\/+$/, "") + p.path,
+    headers: p.headers,
+    timeoutMs: PROBE_TIMEOUT_MS,
+  };
   try {
     const response = await httpRequest(request, env === undefined ? {} : { env });
     if (response.status < 200 || response.status >= 300) return null;

@@ -22,10 +22,16 @@ export interface ElectricityMapsSettings {
 }
 
 export function zoneKey(query: ZoneQuery): string {
-  return "countryAlpha2" in query ? `country:${query.countryAlpha2}` : `point:${query.latitude.toFixed(2)},${query.longitude.toFixed(2)}`;
+  return "countryAlpha2" in query
+    ? `country:${query.countryAlpha2}`
+    : `point:${query.latitude.toFixed(2)},${query.longitude.toFixed(2)}`;
 }
 
-export async function fetchLiveIntensity(settings: ElectricityMapsSettings, query: ZoneQuery, nowMs: number): Promise<LiveIntensity> {
+export async function fetchLiveIntensity(
+  settings: ElectricityMapsSettings,
+  query: ZoneQuery,
+  nowMs: number,
+): Promise<LiveIntensity> {
   const url = new URL(settings.endpoint.replace(/\/+$/, "") + "/carbon-intensity/latest");
   if ("countryAlpha2" in query) url.searchParams.set("countryCode", query.countryAlpha2);
   else {
@@ -44,7 +50,12 @@ export async function fetchLiveIntensity(settings: ElectricityMapsSettings, quer
   }
   const o = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
   if (response.status !== 200) {
-    const detail = typeof o["error"] === "string" ? o["error"] : typeof o["message"] === "string" ? o["message"] : response.text.slice(0, 200);
+    const detail =
+      typeof o["error"] === "string"
+        ? o["error"]
+        : typeof o["message"] === "string"
+          ? o["message"]
+          : response.text.slice(0, 200);
     throw new Error(`Electricity Maps answered HTTP ${response.status}${detail ? `: ${detail}` : ""}`);
   }
   const intensity = o["carbonIntensity"];

@@ -39,12 +39,14 @@ function text(value: unknown): string | null {
 }
 
 function coordinate(value: unknown): number | null {
-  const number = typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
+  const number =
+    typeof value === "number" ? value : typeof value === "string" && value.trim() !== "" ? Number(value) : NaN;
   return Number.isFinite(number) ? number : null;
 }
 
 function asObject(body: unknown, service: string): Record<string, unknown> {
-  if (typeof body !== "object" || body === null || Array.isArray(body)) throw new Error(`${service} answered something other than a JSON object`);
+  if (typeof body !== "object" || body === null || Array.isArray(body))
+    throw new Error(`${service} answered something other than a JSON object`);
   return body as Record<string, unknown>;
 }
 

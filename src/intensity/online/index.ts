@@ -168,7 +168,11 @@ export function createOnlineIntensityProvider(
       cachedCloud ??= detectCloud(settings.cloudMetadataEndpoint, env);
       const cloud = await cachedCloud;
       if (cloud?.provider === "gcp") {
-        const resolution = resolveOfflineIntensity({ cloudProvider: "gcp", cloudRegion: cloud.region, edition: settings.intensityData });
+        const resolution = resolveOfflineIntensity({
+          cloudProvider: "gcp",
+          cloudRegion: cloud.region,
+          edition: settings.intensityData,
+        });
         if (resolution.source.kind === "cloud-region") {
           answer = { ...resolution, latitude: null, longitude: null };
           return;
@@ -206,13 +210,23 @@ export function createOnlineIntensityProvider(
         );
         const world = resolveOfflineIntensity({ edition: settings.intensityData });
         reasons.push("geolocation failed");
-        answer = { ...world, source: { ...world.source, fallbackReason: reasons.join("; ") }, latitude: null, longitude: null };
+        answer = {
+          ...world,
+          source: { ...world.source, fallbackReason: reasons.join("; ") },
+          latitude: null,
+          longitude: null,
+        };
         return;
       }
     }
     cachedLocation = location;
-    const resolution = resolveOfflineIntensity({ countryIsoCode: location.countryIsoCode, region: location.region, edition: settings.intensityData });
-    const fallbackReason = [...reasons, ...(resolution.source.fallbackReason ? [resolution.source.fallbackReason] : [])].join("; ") || null;
+    const resolution = resolveOfflineIntensity({
+      countryIsoCode: location.countryIsoCode,
+      region: location.region,
+      edition: settings.intensityData,
+    });
+    const fallbackReason =
+      [...reasons, ...(resolution.source.fallbackReason ? [resolution.source.fallbackReason] : [])].join("; ") || null;
     bundled = {
       ...resolution,
       source: { ...resolution.source, fallbackReason },
@@ -220,7 +234,8 @@ export function createOnlineIntensityProvider(
       latitude: location.latitude,
       longitude: location.longitude,
     };
-    if (location.latitude !== null && location.longitude !== null) zone = { latitude: location.latitude, longitude: location.longitude };
+    if (location.latitude !== null && location.longitude !== null)
+      zone = { latitude: location.latitude, longitude: location.longitude };
     else if (location.countryAlpha2 !== null) zone = { countryAlpha2: location.countryAlpha2 };
     await settleFirstAnswer();
   };
@@ -228,7 +243,11 @@ export function createOnlineIntensityProvider(
   const ready: Promise<LocatedResolution> = locate().then(
     () => answer ?? resolveFromSettings(settings),
     (error: unknown) => {
-      log.once("error", "online-intensity", `Finding the carbon intensity failed (${String(error)}); using the bundled data.`);
+      log.once(
+        "error",
+        "online-intensity",
+        `Finding the carbon intensity failed (${String(error)}); using the bundled data.`,
+      );
       answer = resolveFromSettings(settings);
       return answer;
     },

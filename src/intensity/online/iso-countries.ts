@@ -17,7 +17,9 @@ export interface IsoTable {
 const FILE = "iso-3166.json";
 
 function badShape(where: string, problem: string): IntensityDataError {
-  return new IntensityDataError(`codecarbon: bundled data ${where} ${problem}; reinstall the package or run \`npm run data\``);
+  return new IntensityDataError(
+    `codecarbon: bundled data ${where} ${problem}; reinstall the package or run \`npm run data\``,
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -37,7 +39,8 @@ export function parseIsoTable(raw: unknown, file: string): IsoTable {
     if (!isRecord(entry)) throw badShape(where, "is not an object");
     const alpha3 = entry["alpha3"];
     const name = entry["name"];
-    if (typeof alpha3 !== "string" || !/^[A-Z]{3}$/.test(alpha3)) throw badShape(`${where}.alpha3`, "is not an upper-case ISO alpha-3 code");
+    if (typeof alpha3 !== "string" || !/^[A-Z]{3}$/.test(alpha3))
+      throw badShape(`${where}.alpha3`, "is not an upper-case ISO alpha-3 code");
     if (typeof name !== "string" || name.trim() === "") throw badShape(`${where}.name`, "is not a non-empty string");
     if (alpha2ByAlpha3.has(alpha3)) throw badShape(`${where}.alpha3`, `repeats ${alpha3}`);
     byAlpha2.set(alpha2, { alpha3, name });

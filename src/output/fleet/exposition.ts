@@ -36,7 +36,9 @@ export function createExpositionSink(options: ExpositionOptions): ExpositionSink
       response.writeHead(405, { allow: "GET, HEAD" }).end();
     } else if (url.pathname === "/metrics") {
       body ??= renderExposition(fleetMetrics(row, intensity));
-      response.writeHead(200, { "content-type": EXPOSITION_CONTENT_TYPE, "content-length": Buffer.byteLength(body) }).end(request.method === "HEAD" ? undefined : body);
+      response
+        .writeHead(200, { "content-type": EXPOSITION_CONTENT_TYPE, "content-length": Buffer.byteLength(body) })
+        .end(request.method === "HEAD" ? undefined : body);
     } else {
       response.writeHead(404, { "content-type": "text/plain" }).end("codecarbon serves /metrics\n");
     }
@@ -49,13 +51,17 @@ export function createExpositionSink(options: ExpositionOptions): ExpositionSink
         "warning",
         `prometheus-listen:${options.port}`,
         `Cannot serve Prometheus metrics on ${options.host}:${options.port} (${error.code ?? error.message}); tracking goes on without the /metrics endpoint.` +
-          (error.code === "EADDRINUSE" ? " Another process (or tracker) uses that port: choose another prometheus_port, or 0 for a free one." : ""),
+          (error.code === "EADDRINUSE"
+            ? " Another process (or tracker) uses that port: choose another prometheus_port, or 0 for a free one."
+            : ""),
       );
       resolve(null);
     });
     server.listen(options.port, options.host, () => {
       const port = (server.address() as AddressInfo).port;
-      log.info(`Prometheus metrics at http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}/metrics`);
+      log.info(
+        `Prometheus metrics at http://${options.host.includes(":") ? `[${options.host}]` : options.host}:${port}/metrics`,
+      );
       resolve(port);
     });
   });

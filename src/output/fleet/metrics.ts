@@ -22,7 +22,6 @@ export interface MetricFamily {
   samples: MetricSample[];
 }
 
-
 export type Device = "cpu" | "gpu" | "ram";
 
 /** The labels every series carries: which run, where, on what. */
@@ -46,10 +45,16 @@ export function devices(row: EmissionsData): Device[] {
   return row.gpu_count > 0 || row.gpu_energy > 0 ? ["cpu", "gpu", "ram"] : ["cpu", "ram"];
 }
 
-export const energyKWh = (row: EmissionsData, device: Device): number => (device === "cpu" ? row.cpu_energy : device === "gpu" ? row.gpu_energy : row.ram_energy);
-export const powerW = (row: EmissionsData, device: Device): number => (device === "cpu" ? row.cpu_power : device === "gpu" ? row.gpu_power : row.ram_power);
+export const energyKWh = (row: EmissionsData, device: Device): number =>
+  device === "cpu" ? row.cpu_energy : device === "gpu" ? row.gpu_energy : row.ram_energy;
+export const powerW = (row: EmissionsData, device: Device): number =>
+  device === "cpu" ? row.cpu_power : device === "gpu" ? row.gpu_power : row.ram_power;
 const utilisationPercent = (row: EmissionsData, device: Device): number =>
-  device === "cpu" ? row.cpu_utilization_percent : device === "gpu" ? row.gpu_utilization_percent : row.ram_utilization_percent;
+  device === "cpu"
+    ? row.cpu_utilization_percent
+    : device === "gpu"
+      ? row.gpu_utilization_percent
+      : row.ram_utilization_percent;
 
 /** The intensity a row implies (g CO2eq/kWh), for when the measurement's own is not at hand. */
 export function rowIntensity(row: EmissionsData): number | null {
@@ -57,9 +62,14 @@ export function rowIntensity(row: EmissionsData): number | null {
 }
 
 /** The families of the /metrics endpoint (and of each push), for one run's latest row. */
-export function fleetMetrics(row: EmissionsData, intensityGPerKWh: number | null, host = os.hostname()): MetricFamily[] {
+export function fleetMetrics(
+  row: EmissionsData,
+  intensityGPerKWh: number | null,
+  host = os.hostname(),
+): MetricFamily[] {
   const labels = runLabels(row, host);
-  const perDevice = (value: (device: Device) => number): MetricSample[] => devices(row).map((device) => ({ labels: { ...labels, device }, value: value(device) }));
+  const perDevice = (value: (device: Device) => number): MetricSample[] =>
+    devices(row).map((device) => ({ labels: { ...labels, device }, value: value(device) }));
   const intensity = intensityGPerKWh ?? rowIntensity(row);
   const families: MetricFamily[] = [
     {
@@ -126,18 +136,31 @@ export function codecarbonCompatMetrics(delta: EmissionsData, total: EmissionsDa
     tracking_mode: total.tracking_mode,
     ram_total_size: String(total.ram_total_size),
   };
-  const gauge = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: "gauge", samples: [{ labels, value }] });
+  const gauge = (name: string, help: string, value: number): MetricFamily => ({
+    name,
+    help,
+    type: "gauge",
+    samples: [{ labels, value }],
+  });
   return [
     gauge("codecarbon_duration", "Duration since the previous push (s), CodeCarbon's gauge", delta.duration),
     gauge("codecarbon_emissions", "Emissions since the previous push (kg CO2eq), CodeCarbon's gauge", delta.emissions),
-    gauge("codecarbon_emissions_rate", "Emissions rate since the previous push (kg/s), CodeCarbon's gauge", delta.emissions_rate),
+    gauge(
+      "codecarbon_emissions_rate",
+      "Emissions rate since the previous push (kg/s), CodeCarbon's gauge",
+      delta.emissions_rate,
+    ),
     gauge("codecarbon_cpu_power", "CPU power (W), CodeCarbon's gauge", delta.cpu_power),
     gauge("codecarbon_gpu_power", "GPU power (W), CodeCarbon's gauge", delta.gpu_power),
     gauge("codecarbon_ram_power", "RAM power (W), CodeCarbon's gauge", delta.ram_power),
     gauge("codecarbon_cpu_energy", "CPU energy since the previous push (kWh), CodeCarbon's gauge", delta.cpu_energy),
     gauge("codecarbon_gpu_energy", "GPU energy since the previous push (kWh), CodeCarbon's gauge", delta.gpu_energy),
     gauge("codecarbon_ram_energy", "RAM energy since the previous push (kWh), CodeCarbon's gauge", delta.ram_energy),
-    gauge("codecarbon_energy_consumed", "Energy since the previous push (kWh), CodeCarbon's gauge", delta.energy_consumed),
+    gauge(
+      "codecarbon_energy_consumed",
+      "Energy since the previous push (kWh), CodeCarbon's gauge",
+      delta.energy_consumed,
+    ),
   ];
 }
 

@@ -35,7 +35,11 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
   const now = context.now ?? Date.now;
   const protocol = env["OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"] ?? env["OTEL_EXPORTER_OTLP_PROTOCOL"];
   if (protocol && protocol !== "http/json") {
-    log.once("warning", "otel-protocol", `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: this exporter speaks http/json (OTLP/HTTP with JSON bodies), which collectors accept on the same port; using it.`);
+    log.once(
+      "warning",
+      "otel-protocol",
+      `OTEL_EXPORTER_OTLP_PROTOCOL=${protocol}: this exporter speaks http/json (OTLP/HTTP with JSON bodies), which collectors accept on the same port; using it.`,
+    );
   }
   const { MeterProvider, PeriodicExportingMetricReader } = require("@opentelemetry/sdk-metrics") as SdkMetrics;
   const { OTLPMetricExporter } = require("@opentelemetry/exporter-metrics-otlp-http") as OtlpHttp;
@@ -58,7 +62,11 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
   };
   // Exports happen when the run reports (every api_call_interval measurements, flush, stop);
   // the periodic timer is only a backstop for long intervals.
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 60_000, exportTimeoutMillis: settings.apiTimeoutSecs * 1000 });
+  const reader = new PeriodicExportingMetricReader({
+    exporter,
+    exportIntervalMillis: 60_000,
+    exportTimeoutMillis: settings.apiTimeoutSecs * 1000,
+  });
   const resource = defaultResource().merge(
     resourceFromAttributes({
       "service.name": env["OTEL_SERVICE_NAME"] ?? "codecarbon",
@@ -68,10 +76,22 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
   );
   const provider = new MeterProvider({ resource, readers: [reader] });
   const meter = provider.getMeter("codecarbon", context.packageVersion);
-  const energy = meter.createObservableCounter("hw.energy", { unit: "J", description: "Energy used since the run started, per device, PUE applied" });
-  const power = meter.createObservableGauge("hw.power", { unit: "W", description: "Mean power per device over the run so far" });
-  const emissions = meter.createObservableCounter("codecarbon.emissions", { unit: "g", description: "Emissions since the run started (g CO2eq)" });
-  const intensityGauge = meter.createObservableGauge("codecarbon.carbon_intensity", { unit: "g/kWh", description: "Carbon intensity of the electricity in force (g CO2eq/kWh)" });
+  const energy = meter.createObservableCounter("hw.energy", {
+    unit: "J",
+    description: "Energy used since the run started, per device, PUE applied",
+  });
+  const power = meter.createObservableGauge("hw.power", {
+    unit: "W",
+    description: "Mean power per device over the run so far",
+  });
+  const emissions = meter.createObservableCounter("codecarbon.emissions", {
+    unit: "g",
+    description: "Emissions since the run started (g CO2eq)",
+  });
+  const intensityGauge = meter.createObservableGauge("codecarbon.carbon_intensity", {
+    unit: "g/kWh",
+    description: "Carbon intensity of the electricity in force (g CO2eq/kWh)",
+  });
   let intensity: number | null = null;
   let row = first;
 
@@ -111,7 +131,10 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
       if (gate.succeeded()) log.info("The OpenTelemetry collector answers again; the run's totals are exported.");
     } catch (error) {
       gate.failed();
-      const where = env["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] ?? env["OTEL_EXPORTER_OTLP_ENDPOINT"] ?? "http://localhost:4318 (the OTLP default)";
+      const where =
+        env["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] ??
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] ??
+        "http://localhost:4318 (the OTLP default)";
       log.once(
         "warning",
         "otel-export",

@@ -14,7 +14,10 @@ import type { EmissionsData } from "../emissions-data";
 import type { OutputSink } from "../sink";
 import { codecarbonCompatMetrics, EXPOSITION_CONTENT_TYPE, fleetMetrics, renderExposition } from "./metrics";
 
-export type PushgatewaySettings = Pick<TrackerSettings, "prometheusUrl" | "prometheusDeleteOnExit" | "projectName" | "experimentName" | "apiTimeoutSecs">;
+export type PushgatewaySettings = Pick<
+  TrackerSettings,
+  "prometheusUrl" | "prometheusDeleteOnExit" | "projectName" | "experimentName" | "apiTimeoutSecs"
+>;
 
 /** CodeCarbon's job name: project and experiment, with anything outside [a-zA-Z0-9_-] made `_`. */
 export function pushgatewayJob(projectName: string, experimentName: string): string {
@@ -29,9 +32,14 @@ export function pushgatewayBaseUrl(prometheusUrl: string): string {
 
 const segment = (value: string): string =>
   // The Pushgateway's grouping-key syntax: a value with a slash (or an empty one) goes base64url.
-  value === "" || value.includes("/") ? `@base64/${Buffer.from(value).toString("base64url") || "="}` : encodeURIComponent(value);
+  value === "" || value.includes("/")
+    ? `@base64/${Buffer.from(value).toString("base64url") || "="}`
+    : encodeURIComponent(value);
 
-/** The run's group: job (CodeCarbon's name), instance (the host) and run_id, so runs and hosts never overwrite each other. */
+/**
+ * The run's group: job (CodeCarbon's name), instance (the host) and run_id, so runs and hosts never overwrite each
+ * other.
+ */
 export function pushgatewayGroupUrl(settings: PushgatewaySettings, runId: string, host = os.hostname()): string {
   const job = pushgatewayJob(settings.projectName, settings.experimentName);
   return `${pushgatewayBaseUrl(settings.prometheusUrl)}/metrics/job/${segment(job)}/instance/${segment(host)}/run_id/${segment(runId)}`;
@@ -62,12 +70,21 @@ export function createPushgatewaySink(settings: PushgatewaySettings, context: Pu
 
   const send = async (method: "PUT" | "DELETE", body?: string): Promise<void> => {
     const response = await httpRequest(
-      { method, url, headers: { ...headers, ...(body === undefined ? {} : { "content-type": EXPOSITION_CONTENT_TYPE }) }, ...(body === undefined ? {} : { body }), timeoutMs },
+      {
+        method,
+        url,
+        headers: { ...headers, ...(body === undefined ? {} : { "content-type": EXPOSITION_CONTENT_TYPE }) },
+        ...(body === undefined ? {} : { body }),
+        timeoutMs,
+      },
       { env },
     );
     if (response.status < 200 || response.status >= 300) {
-      const hint = response.status === 401 || response.status === 403 ? " (set PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD)" : "";
-      throw new Error(`HTTP ${response.status}${hint}${response.text ? `: ${response.text.trim().slice(0, 200)}` : ""}`);
+      const hint =
+        response.status === 401 || response.status === 403 ? " (set PROMETHEUS_USERNAME and PROMETHEUS_PASSWORD)" : "";
+      throw new Error(
+        `HTTP ${response.status}${hint}${response.text ? `: ${response.text.trim().slice(0, 200)}` : ""}`,
+      );
     }
   };
 
@@ -97,7 +114,9 @@ export function createPushgatewaySink(settings: PushgatewaySettings, context: Pu
       try {
         await send("DELETE");
       } catch (error) {
-        log.warning(`Could not delete the run's group from the Pushgateway at ${shown} (${error instanceof Error ? error.message : String(error)}); delete it by hand if it should not linger.`);
+        log.warning(
+          `Could not delete the run's group from the Pushgateway at ${shown} (${error instanceof Error ? error.message : String(error)}); delete it by hand if it should not linger.`,
+        );
       }
     },
   };
