@@ -1,17 +1,22 @@
 /**
  * One notebook's view of its kernel's tracker: support of the kernel, the toggle's state, and
- * the latest live feed. The toolbar, the sidebar and the status bar all read it, so they agree.
+ * the latest live feed, read by a Lumino Poll. The toolbar, the sidebar and the status bar all
+ * read it, so they agree. Its promises never reject: failures become its state.
  */
 import type { ISessionContext } from "@jupyterlab/apputils";
 import type { NotebookPanel } from "@jupyterlab/notebook";
 import type { Contents, Kernel } from "@jupyterlab/services";
+import { Poll } from "@lumino/polling";
 import { Signal, type ISignal } from "@lumino/signaling";
-import { Poller, readFeed } from "./feed-poller";
+import { readFeed } from "./feed-reader";
 import { sendKernelCommand } from "./kernel-bridge";
-import { feedPathFor, joinPath, parentFolder, type LiveFeed } from "./protocol/live-feed";
-import { KERNEL_API_VERSION } from "./protocol/kernel-command";
+import { applyFeedRead, describeError, NO_FEED, type FeedView } from "./model/feed-read";
 import { kernelSupport } from "./model/kernel-support";
-import { INITIAL_STATE, isFeedStale, nextTrackingState, type TrackingEvent, type TrackingState } from "./model/tracking-state";
+import { FEED_BACKOFF_MAX_MS } from "./model/poll-cadence";
+import { INITIAL_STATE, nextTrackingState, type TrackingEvent, type TrackingState } from "./model/tracking-state";
+import { KERNEL_API_VERSION } from "./protocol/kernel-command";
+import { feedPathFor, joinPath, parentFolder, type LiveFeed } from "./protocol/live-feed";
+import { LOG_PREFIX, reportError } from "./report";
 
 export interface CarbonEnvironment {
   contents: Contents.IManager;
@@ -21,11 +26,11 @@ export interface CarbonEnvironment {
 
 export class NotebookCarbon {
   private _state: TrackingState = INITIAL_STATE;
-  private _feed: LiveFeed | null = null;
-  private _feedProblem: string | null = null;
-  private feedSeenAt = 0;
-  private feedUpdatedAt: string | null = null;
-  private readonly poller: Poller;
+  private feedView: FeedView = NO_FEED;
+  /** Reads may overlap (a refresh during a slow read): only the newest result is applied. */
+  private readsStarted = 0;
+  private lastReadApplied = 0;
+  private readonly poll: Poll<void, Error>;
   private readonly _changed = new Signal<this, void>(this);
   private disposed = false;
 
@@ -33,11 +38,23 @@ export class NotebookCarbon {
     readonly panel: NotebookPanel,
     private readonly env: CarbonEnvironment,
   ) {
-    this.poller = new Poller(() => this.refresh());
+    // No timer until the registry sets a cadence: a notebook nobody looks at costs nothing.
+    // Failed reads reject the tick, so the poll backs off (up to FEED_BACKOFF_MAX_MS) instead of
+    // hammering a failing server, and a hidden browser tab stands the poll by.
+    this.poll = new Poll<void, Error>({
+      auto: false,
+      factory: () => this.readFeedOnce(),
+      frequency: { interval: Poll.NEVER, backoff: true, max: FEED_BACKOFF_MAX_MS },
+      standby: "when-hidden",
+      name: `codecarbon:feed:${panel.id}`,
+    });
     const session = panel.sessionContext;
     session.kernelChanged.connect(this.onKernelChanged, this);
     session.statusChanged.connect(this.onStatusChanged, this);
-    void session.ready.then(() => this.onKernelChanged());
+    session.ready.then(
+      () => this.onKernelChanged(),
+      (error: unknown) => reportError(`the session of ${this.notebookPath} did not start`, error),
+    );
     panel.disposed.connect(() => this.dispose());
   }
 
@@ -48,11 +65,11 @@ export class NotebookCarbon {
     return this._state;
   }
   get feed(): LiveFeed | null {
-    return this._feed;
+    return this.feedView.feed;
   }
-  /** Why the feed could not be read, when it exists but is unusable. */
+  /** Why the feed could not be read (the server failed, or the file is not a feed); null when it could. */
   get feedProblem(): string | null {
-    return this._feedProblem;
+    return this.feedView.problem;
   }
   get notebookPath(): string {
     return this.panel.context.path;
@@ -64,57 +81,65 @@ export class NotebookCarbon {
   }
   /** The CSV this notebook's runs go to, as a contents path. */
   get csvPath(): string {
-    return joinPath(parentFolder(this.notebookPath), this._feed?.csv ?? "emissions.csv");
+    return joinPath(parentFolder(this.notebookPath), this.feed?.csv ?? "emissions.csv");
   }
   get projectName(): string {
-    return this._feed?.projectName ?? this.notebookName;
+    return this.feed?.projectName ?? this.notebookName;
   }
 
+  /** null: no timer. A new cadence takes effect at once (with a read), as the user just looked. */
   setPollInterval(intervalMs: number | null): void {
-    this.poller.setInterval(intervalMs);
+    const interval = intervalMs ?? Poll.NEVER;
+    if (this.disposed || interval === this.poll.frequency.interval) return;
+    this.poll.frequency = { interval, backoff: true, max: FEED_BACKOFF_MAX_MS };
+    this.settle(interval === Poll.NEVER ? this.poll.stop() : this.poll.refresh());
   }
 
-  async start(): Promise<void> {
-    await this.command("start");
+  /** Reads now if the poll has a cadence: the browser tab came back after the poll stood by. */
+  resume(): void {
+    if (!this.disposed && this.poll.frequency.interval !== Poll.NEVER) this.settle(this.poll.refresh());
   }
 
-  async stop(): Promise<void> {
-    await this.command("stop");
+  /** Starts or stops, whichever the toggle offers. */
+  toggle(): Promise<void> {
+    return this._state.phase === "tracking" ? this.stop() : this.start();
   }
 
-  async refresh(): Promise<void> {
-    const kernel = this.kernel();
-    if (kernel === null || this._state.phase === "unsupported" || this._state.phase === "no-kernel") return;
-    const read = await readFeed(this.env.contents, feedPathFor(this.notebookPath, kernel.id));
-    if (this.disposed) return;
-    if (read.kind === "feed") {
-      if (read.feed.updatedAt !== this.feedUpdatedAt) {
-        this.feedUpdatedAt = read.feed.updatedAt;
-        this.feedSeenAt = Date.now();
-      }
-      this._feed = read.feed;
-      this._feedProblem = null;
-      this.dispatch({ type: "feed", feed: read.feed, stale: isFeedStale(read.feed, Date.now() - this.feedSeenAt) });
-    } else if (read.kind === "missing") {
-      this._feed = null;
-      this._feedProblem = null;
-      this.dispatch({ type: "feed", feed: null, stale: false });
-    } else if (read.kind === "invalid") {
-      // Keep the last good feed: a file caught mid-replacement is not news.
-      this._feedProblem = read.reason;
-      this._changed.emit();
-    }
+  start(): Promise<void> {
+    return this.command("start");
+  }
+
+  stop(): Promise<void> {
+    return this.command("stop");
   }
 
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    this.poller.dispose();
+    this.poll.dispose();
     Signal.clearData(this);
   }
 
   private kernel(): Kernel.IKernelConnection | null {
     return this.panel.sessionContext.session?.kernel ?? null;
+  }
+
+  /** The poll's factory: rejects when the read failed, so the poll backs off. */
+  private async readFeedOnce(): Promise<void> {
+    const kernel = this.kernel();
+    if (kernel === null || this._state.phase === "unsupported" || this._state.phase === "no-kernel") return;
+    const feedPath = feedPathFor(this.notebookPath, kernel.id);
+    const readId = ++this.readsStarted;
+    const read = await readFeed(this.env.contents, feedPath);
+    // A read that lost a race to a newer one, or that is about another kernel, is old news.
+    if (this.disposed || readId < this.lastReadApplied || kernel !== this.kernel()) return;
+    this.lastReadApplied = readId;
+    const outcome = applyFeedRead(this.feedView, read, Date.now());
+    this.feedView = outcome.view;
+    if (outcome.newProblem !== null) console.warn(`${LOG_PREFIX} the live feed ${feedPath} could not be read: ${outcome.newProblem}`);
+    if (outcome.event !== null) this.dispatch({ type: "feed", ...outcome.event });
+    else this._changed.emit();
+    if (outcome.failed) throw new Error(outcome.view.problem ?? "the live feed could not be read");
   }
 
   private async command(action: "start" | "stop"): Promise<void> {
@@ -128,9 +153,9 @@ export class NotebookCarbon {
       const reply = await sendKernelCommand(kernel, { version: KERNEL_API_VERSION, action, ...(settings ? { settings } : {}) });
       this.dispatch({ type: "reply", answer: reply });
     } catch (error) {
-      this.dispatch({ type: "command-failed", message: error instanceof Error ? error.message : String(error) });
+      this.dispatch({ type: "command-failed", message: describeError(error) });
     }
-    this.poller.poke();
+    if (!this.disposed) this.settle(this.poll.refresh());
   }
 
   private dispatch(event: TrackingEvent): void {
@@ -142,23 +167,37 @@ export class NotebookCarbon {
 
   private onKernelChanged(): void {
     const kernel = this.kernel();
-    this._feed = null;
-    this.feedUpdatedAt = null;
+    this.feedView = NO_FEED;
     if (kernel === null) {
       this.dispatch({ type: "kernel", kernel: null });
       return;
     }
-    void kernel.spec.then((spec) => {
-      if (this.disposed || kernel !== this.kernel()) return;
-      const support = kernelSupport({ name: kernel.name, language: spec?.language, argv: spec?.argv, displayName: spec?.display_name });
-      this.dispatch({ type: "kernel", kernel: support });
-      if (support.supported) this.poller.poke();
-    });
+    kernel.spec.then(
+      (spec) => {
+        if (this.disposed || kernel !== this.kernel()) return;
+        const support = kernelSupport({ name: kernel.name, language: spec?.language, argv: spec?.argv, displayName: spec?.display_name });
+        this.dispatch({ type: "kernel", kernel: support });
+        if (support.supported) this.settle(this.poll.refresh());
+      },
+      (error: unknown) => {
+        if (this.disposed || kernel !== this.kernel()) return;
+        // Without the spec, support is unknown: the toggle stays off and says why.
+        const reason = reportError(`the spec of kernel ${kernel.name} could not be read`, error);
+        this.dispatch({ type: "kernel", kernel: { supported: false, reason } });
+      },
+    );
   }
 
   private onStatusChanged(_: ISessionContext, status: Kernel.Status): void {
     if (status === "restarting" || status === "autorestarting" || status === "dead") {
       this.dispatch({ type: "kernel-restarted" });
     }
+  }
+
+  /** Poll scheduling promises only reject once the poll is disposed, which is expected then. */
+  private settle(scheduled: Promise<void>): void {
+    scheduled.catch((error: unknown) => {
+      if (!this.disposed) reportError("the live feed's poll failed", error);
+    });
   }
 }

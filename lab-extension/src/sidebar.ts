@@ -127,6 +127,7 @@ export class CarbonSidebar extends Widget {
     } else if (feed !== null && feed.state === "stopped") status = `Not tracking. Last run of ${feed.projectName} shown.`;
     else status = "Not tracking. Click Track in the notebook toolbar, or run tracker.start() in a cell.";
     if (carbon?.feedProblem) status += ` (The live feed could not be read: ${carbon.feedProblem}.)`;
+    this.node.dataset["feed"] = carbon?.feedProblem ? "unreadable" : "ok";
     this.statusLine.textContent = status;
 
     const showFeed = feed !== null && feed.points.length > 0 && (phase === "tracking" || phase === "idle" || phase === "error");

@@ -3,6 +3,7 @@ import { Widget } from "@lumino/widgets";
 import { leafIcon } from "./icons";
 import { toggleView } from "./model/tracking-state";
 import type { NotebookCarbon } from "./notebook-carbon";
+import { reportError } from "./report";
 
 export class TrackingToggle extends Widget {
   private readonly button: HTMLButtonElement;
@@ -27,8 +28,8 @@ export class TrackingToggle extends Widget {
   }
 
   private onClick(): void {
-    if (this.carbon.state.phase === "tracking") void this.carbon.stop();
-    else void this.carbon.start();
+    // The model turns a failed command into its error state; this catch is for the unforeseen.
+    this.carbon.toggle().catch((error: unknown) => reportError("the toolbar toggle failed", error));
   }
 
   private render(): void {

@@ -23,6 +23,8 @@ import { parseKernelReply } from "../../src/protocol/kernel-command";
 import { parseCsv } from "../../src/protocol/csv";
 import { exportNotebookRows, formatCsv } from "../../lab-extension/src/model/csv-export";
 import { trackerSettingsFrom } from "../../lab-extension/src/model/settings";
+import { applyFeedRead, describeError, NO_FEED, type FeedRead } from "../../lab-extension/src/model/feed-read";
+import { BACKGROUND_INTERVAL_MS, feedPollIntervalMs, TOGGLE_INTERVAL_MS } from "../../lab-extension/src/model/poll-cadence";
 import { carEquivalent, formatDuration, formatEnergy, formatMass, formatRate } from "../../src/protocol/format";
 
 function writeRealFeed(dir: string): string {
@@ -194,6 +196,86 @@ describe("the lab extension's model", () => {
     assert.equal(rows[0]![CSV_COLUMNS.indexOf("codecarbon_version")], 'v"1,2');
     assert.match((exportNotebookRows(csv, "nobody") as { reason: string }).reason, /no rows for project "nobody"/);
     assert.match((exportNotebookRows("a,b\n1,2\n", "x") as { reason: string }).reason, /not an emissions CSV/);
+  });
+
+  describe("reading the live feed", () => {
+    const realFeed = () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-labmodel-"));
+      try {
+        const parsed = parseLiveFeed(writeRealFeed(dir));
+        assert.ok(parsed.ok);
+        return parsed.feed;
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    };
+
+    test("a good read shows the feed and tells the state machine; a missing feed is not a problem", () => {
+      const feed = realFeed();
+      const read = applyFeedRead(NO_FEED, { kind: "feed", feed }, 1_000);
+      assert.equal(read.view.feed, feed);
+      assert.equal(read.failed, false);
+      assert.deepEqual(read.event, { feed, stale: false });
+      const missing = applyFeedRead(read.view, { kind: "missing" }, 2_000);
+      assert.deepEqual([missing.view.feed, missing.view.problem, missing.failed, missing.newProblem], [null, null, false, null]);
+      assert.deepEqual(missing.event, { feed: null, stale: false });
+    });
+
+    test("a failed or unreadable read is a problem shown once, keeps the last feed, and fails the poll's tick", () => {
+      const feed = realFeed();
+      const good = applyFeedRead(NO_FEED, { kind: "feed", feed }, 1_000).view;
+      const reads: FeedRead[] = [
+        { kind: "failed", reason: "Internal Server Error" },
+        { kind: "failed", reason: "Internal Server Error" },
+        { kind: "invalid", reason: "the feed is version 2, not 1" },
+      ];
+      const outcomes = [];
+      let view = good;
+      for (const read of reads) {
+        const outcome = applyFeedRead(view, read, 2_000);
+        outcomes.push(outcome);
+        view = outcome.view;
+      }
+      assert.deepEqual(
+        outcomes.map((o) => [o.failed, o.event, o.view.feed === feed, o.view.problem, o.newProblem]),
+        [
+          [true, null, true, "Internal Server Error", "Internal Server Error"],
+          [true, null, true, "Internal Server Error", null],
+          [true, null, true, "the feed is version 2, not 1", "the feed is version 2, not 1"],
+        ],
+      );
+      const recovered = applyFeedRead(view, { kind: "feed", feed }, 3_000);
+      assert.deepEqual([recovered.view.problem, recovered.failed], [null, false]);
+    });
+
+    test("a running feed that stopped changing turns stale, even across a missing read", () => {
+      const feed = { ...realFeed(), state: "running" as const };
+      let view = applyFeedRead(NO_FEED, { kind: "feed", feed }, 0).view;
+      view = applyFeedRead(view, { kind: "missing" }, 30_000).view;
+      const later = applyFeedRead(view, { kind: "feed", feed }, 60_000);
+      assert.equal(later.event?.stale, true);
+      const fresh = applyFeedRead(later.view, { kind: "feed", feed: { ...feed, updatedAt: "later" } }, 61_000);
+      assert.equal(fresh.event?.stale, false);
+    });
+
+    test("thrown values of any kind become words", () => {
+      assert.equal(describeError(new Error("boom")), "boom");
+      assert.equal(describeError(new TypeError("")), "TypeError");
+      assert.equal(describeError("plain"), "plain");
+    });
+
+    test("the feed is read at the measurement cadence only while the current notebook's chart is on screen", () => {
+      const at = (isCurrent: boolean, sidebarVisible: boolean, tracking: boolean, measurePowerSecs: number | null = null) =>
+        feedPollIntervalMs({ isCurrent, sidebarVisible, tracking, measurePowerSecs });
+      assert.equal(at(true, true, true, 2), 2000);
+      assert.equal(at(true, true, true, null), 1000, "1 s before the first feed");
+      assert.equal(at(true, true, true, 0.2), 1000, "never faster than 1 s");
+      assert.equal(at(true, true, true, 15), 5000, "never slower than 5 s while a chart is shown");
+      assert.equal(at(true, false, true, 2), TOGGLE_INTERVAL_MS, "sidebar hidden: the toggle's cadence");
+      assert.equal(at(true, true, false), TOGGLE_INTERVAL_MS, "not tracking: watch for a tracker started in a cell");
+      assert.equal(at(false, true, true), BACKGROUND_INTERVAL_MS);
+      assert.equal(at(false, true, false), null, "an untracked background notebook is not read");
+    });
   });
 
   test("only the settings the user set travel to the kernel, and only the schema's keys", () => {
