@@ -22,7 +22,10 @@ export const lab = {
 
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the UI tests through ui-tests/playwright.config.ts (its global setup starts JupyterLab)`);
+  if (!value)
+    throw new Error(
+      `${name} is not set: run the UI tests through ui-tests/playwright.config.ts (its global setup starts JupyterLab)`,
+    );
   return value;
 }
 
@@ -30,7 +33,9 @@ export type KernelName = "tslab" | "python3";
 
 export function writeNotebook(relativePath: string, cells: string[], kernel: KernelName = "tslab"): void {
   const kernelspec =
-    kernel === "tslab" ? { name: "tslab", display_name: "TypeScript", language: "typescript" } : { name: "python3", display_name: "Python 3 (ipykernel)", language: "python" };
+    kernel === "tslab"
+      ? { name: "tslab", display_name: "TypeScript", language: "typescript" }
+      : { name: "python3", display_name: "Python 3 (ipykernel)", language: "python" };
   const file = path.join(lab.work, relativePath);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(
@@ -39,7 +44,14 @@ export function writeNotebook(relativePath: string, cells: string[], kernel: Ker
       nbformat: 4,
       nbformat_minor: 5,
       metadata: { kernelspec },
-      cells: cells.map((source, i) => ({ cell_type: "code", id: `c${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+      cells: cells.map((source, i) => ({
+        cell_type: "code",
+        id: `c${i}`,
+        metadata: {},
+        execution_count: null,
+        outputs: [],
+        source,
+      })),
     }),
   );
 }
@@ -47,7 +59,11 @@ export function writeNotebook(relativePath: string, cells: string[], kernel: Ker
 let workspaceCount = 0;
 
 /** Opens a notebook in a fresh workspace (no panels from another test) and waits for its kernel. */
-export async function openNotebook(page: Page, relativePath: string, options: { workspace?: string; waitForKernel?: boolean } = {}): Promise<string> {
+export async function openNotebook(
+  page: Page,
+  relativePath: string,
+  options: { workspace?: string; waitForKernel?: boolean } = {},
+): Promise<string> {
   const workspace = options.workspace ?? `ui-${Date.now().toString(36)}-${++workspaceCount}`;
   const encoded = relativePath.split("/").map(encodeURIComponent).join("/");
   await page.goto(`${lab.url}/lab/workspaces/${workspace}/tree/${encoded}?reset&token=${lab.token}`);
@@ -56,24 +72,36 @@ export async function openNotebook(page: Page, relativePath: string, options: { 
 }
 
 export async function waitForNotebook(page: Page, waitForKernel = true): Promise<void> {
-  await page.waitForFunction(() => {
-    const app = (window as unknown as { jupyterapp?: { shell: { currentWidget: unknown } } }).jupyterapp;
-    const panel = app?.shell.currentWidget as { sessionContext?: { isReady: boolean } } | null | undefined;
-    return panel?.sessionContext?.isReady === true;
-  }, undefined, { timeout: 60_000 });
+  await page.waitForFunction(
+    () => {
+      const app = (window as unknown as { jupyterapp?: { shell: { currentWidget: unknown } } }).jupyterapp;
+      const panel = app?.shell.currentWidget as { sessionContext?: { isReady: boolean } } | null | undefined;
+      return panel?.sessionContext?.isReady === true;
+    },
+    undefined,
+    { timeout: 60_000 },
+  );
   if (waitForKernel) {
-    await page.waitForFunction(() => {
-      const app = (window as unknown as { jupyterapp: { shell: { currentWidget: unknown } } }).jupyterapp;
-      const panel = app.shell.currentWidget as { sessionContext: { session?: { kernel?: { status: string } } } };
-      return panel.sessionContext.session?.kernel?.status === "idle";
-    }, undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => {
+        const app = (window as unknown as { jupyterapp: { shell: { currentWidget: unknown } } }).jupyterapp;
+        const panel = app.shell.currentWidget as { sessionContext: { session?: { kernel?: { status: string } } } };
+        return panel.sessionContext.session?.kernel?.status === "idle";
+      },
+      undefined,
+      { timeout: 60_000 },
+    );
   }
 }
 
 /** Runs a cell by index through JupyterLab's own command; resolves when the cell has finished. */
 export async function runCell(page: Page, index: number): Promise<void> {
   await page.evaluate(async (i) => {
-    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: unknown }; commands: { execute(id: string): Promise<unknown> } } }).jupyterapp;
+    const app = (
+      window as unknown as {
+        jupyterapp: { shell: { currentWidget: unknown }; commands: { execute(id: string): Promise<unknown> } };
+      }
+    ).jupyterapp;
     const panel = app.shell.currentWidget as { content: { activeCellIndex: number } };
     panel.content.activeCellIndex = i;
     await app.commands.execute("notebook:run-cell");
@@ -83,7 +111,11 @@ export async function runCell(page: Page, index: number): Promise<void> {
 /** Starts a cell without waiting for it (a long cell whose run the test watches). */
 export async function startCell(page: Page, index: number): Promise<void> {
   await page.evaluate((i) => {
-    const app = (window as unknown as { jupyterapp: { shell: { currentWidget: unknown }; commands: { execute(id: string): Promise<unknown> } } }).jupyterapp;
+    const app = (
+      window as unknown as {
+        jupyterapp: { shell: { currentWidget: unknown }; commands: { execute(id: string): Promise<unknown> } };
+      }
+    ).jupyterapp;
     const panel = app.shell.currentWidget as { content: { activeCellIndex: number } };
     panel.content.activeCellIndex = i;
     void app.commands.execute("notebook:run-cell");
@@ -93,7 +125,9 @@ export async function startCell(page: Page, index: number): Promise<void> {
 export async function command(page: Page, id: string, args: Record<string, unknown> = {}): Promise<void> {
   await page.evaluate(
     async ([commandId, commandArgs]) => {
-      const app = (window as unknown as { jupyterapp: { commands: { execute(id: string, args: unknown): Promise<unknown> } } }).jupyterapp;
+      const app = (
+        window as unknown as { jupyterapp: { commands: { execute(id: string, args: unknown): Promise<unknown> } } }
+      ).jupyterapp;
       await app.commands.execute(commandId as string, commandArgs);
     },
     [id, args] as const,
@@ -149,9 +183,14 @@ export function readCsv(file: string): Record<string, string>[] {
   return rows.map((row) => Object.fromEntries(header.map((name, i) => [name, row[i] ?? ""])));
 }
 
-export async function rowsFor(projectName: string, file = path.join(lab.work, "emissions.csv")): Promise<Record<string, string>[]> {
+export async function rowsFor(
+  projectName: string,
+  file = path.join(lab.work, "emissions.csv"),
+): Promise<Record<string, string>[]> {
   let rows: Record<string, string>[] = [];
-  await expect.poll(() => (rows = readCsv(file).filter((r) => r["project_name"] === projectName)).length, { timeout: 30_000 }).toBeGreaterThan(0);
+  await expect
+    .poll(() => (rows = readCsv(file).filter((r) => r["project_name"] === projectName)).length, { timeout: 30_000 })
+    .toBeGreaterThan(0);
   return rows;
 }
 

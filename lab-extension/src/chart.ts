@@ -5,7 +5,12 @@
 import type { LiveFeed } from "./protocol/live-feed";
 
 type PlotlyModule = {
-  react(root: HTMLElement, data: unknown[], layout: Record<string, unknown>, config: Record<string, unknown>): Promise<unknown>;
+  react(
+    root: HTMLElement,
+    data: unknown[],
+    layout: Record<string, unknown>,
+    config: Record<string, unknown>,
+  ): Promise<unknown>;
   purge(root: HTMLElement): void;
   Plots: { resize(root: HTMLElement): void };
 };
@@ -13,7 +18,9 @@ type PlotlyModule = {
 let plotly: Promise<PlotlyModule> | null = null;
 
 function loadPlotly(): Promise<PlotlyModule> {
-  plotly ??= import(/* webpackChunkName: "codecarbon-plotly" */ "plotly.js-dist-min").then((m) => (("default" in m ? m.default : m) as unknown as PlotlyModule));
+  plotly ??= import(/* webpackChunkName: "codecarbon-plotly" */ "plotly.js-dist-min").then(
+    (m) => ("default" in m ? m.default : m) as unknown as PlotlyModule,
+  );
   return plotly;
 }
 
@@ -48,10 +55,35 @@ export class EmissionsChart {
       hovertemplate: `%{y:.3~f}${axis === "y" ? " W" : ` ${massUnit}`} at %{x:.0f} s<extra>${name}</extra>`,
     });
     const data = [
-      series("CPU W", feed.points.map((p) => p.cpuW), "#1f77b4", "y"),
-      series("RAM W", feed.points.map((p) => p.ramW), "#9467bd", "y"),
-      ...(feed.points.some((p) => p.gpuW > 0) ? [series("GPU W", feed.points.map((p) => p.gpuW), "#ff7f0e", "y")] : []),
-      series(`CO₂eq ${massUnit}`, feed.points.map((p) => p.kg * massScale), "#2ca02c", "y2", "dot"),
+      series(
+        "CPU W",
+        feed.points.map((p) => p.cpuW),
+        "#1f77b4",
+        "y",
+      ),
+      series(
+        "RAM W",
+        feed.points.map((p) => p.ramW),
+        "#9467bd",
+        "y",
+      ),
+      ...(feed.points.some((p) => p.gpuW > 0)
+        ? [
+            series(
+              "GPU W",
+              feed.points.map((p) => p.gpuW),
+              "#ff7f0e",
+              "y",
+            ),
+          ]
+        : []),
+      series(
+        `CO₂eq ${massUnit}`,
+        feed.points.map((p) => p.kg * massScale),
+        "#2ca02c",
+        "y2",
+        "dot",
+      ),
     ];
     const layout = {
       margin: { l: 40, r: 48, t: 8, b: 24 },
@@ -63,7 +95,15 @@ export class EmissionsChart {
       legend: { orientation: "h", x: 0, y: -0.12, yanchor: "top" },
       xaxis: { ticksuffix: " s", gridcolor: grid, zeroline: false },
       yaxis: { ticksuffix: " W", gridcolor: grid, rangemode: "tozero" },
-      yaxis2: { ticksuffix: ` ${massUnit}`, tickformat: ".3~g", nticks: 5, overlaying: "y", side: "right", rangemode: "tozero", showgrid: false },
+      yaxis2: {
+        ticksuffix: ` ${massUnit}`,
+        tickformat: ".3~g",
+        nticks: 5,
+        overlaying: "y",
+        side: "right",
+        rangemode: "tozero",
+        showgrid: false,
+      },
       uirevision: feed.runId,
     };
     await this.module.react(this.node, data, layout, { displayModeBar: false, responsive: true });

@@ -58,7 +58,9 @@ export function csvActions(context: CsvActionsContext): CsvActions {
       return;
     }
     downloadText("emissions.csv", result.csv);
-    context.showMessage(`Exported ${result.rows} row${result.rows === 1 ? "" : "s"} of ${carbon.projectName} from ${path}.`);
+    context.showMessage(
+      `Exported ${result.rows} row${result.rows === 1 ? "" : "s"} of ${carbon.projectName} from ${path}.`,
+    );
   }
 
   async function openCsv(carbon: NotebookCarbon): Promise<void> {
@@ -75,6 +77,7 @@ export function csvActions(context: CsvActionsContext): CsvActions {
   // Anything unexpected (a download the browser refuses, a viewer that fails to open) is told once.
   return {
     exportCsv: (carbon) => exportCsv(carbon).catch((error: unknown) => warn(reportError("The export failed", error))),
-    openCsv: (carbon) => openCsv(carbon).catch((error: unknown) => warn(reportError(`${carbon.csvPath} could not be opened`, error))),
+    openCsv: (carbon) =>
+      openCsv(carbon).catch((error: unknown) => warn(reportError(`${carbon.csvPath} could not be opened`, error))),
   };
 }

@@ -16,6 +16,13 @@ import { toolbarPlugin } from "./plugins/toolbar";
 
 export { CommandIds, ICarbonNotebooks, ICarbonSettings, ICarbonSidebar, PluginIds } from "./tokens";
 
-const plugins: JupyterFrontEndPlugin<unknown>[] = [settingsPlugin, notebooksPlugin, toolbarPlugin, sidebarPlugin, statusBarPlugin, commandsPlugin];
+const plugins: JupyterFrontEndPlugin<unknown>[] = [
+  settingsPlugin,
+  notebooksPlugin,
+  toolbarPlugin,
+  sidebarPlugin,
+  statusBarPlugin,
+  commandsPlugin,
+];
 
 export default plugins;

@@ -7,11 +7,20 @@ import type { Kernel, KernelMessage } from "@jupyterlab/services";
 import { explainKernelError, kernelCode, type KernelCommand } from "./model/kernel-code";
 import { parseKernelReply, type KernelReply } from "./protocol/kernel-command";
 
-export async function sendKernelCommand(kernel: Kernel.IKernelConnection, command: KernelCommand): Promise<KernelReply> {
+export async function sendKernelCommand(
+  kernel: Kernel.IKernelConnection,
+  command: KernelCommand,
+): Promise<KernelReply> {
   let stdout = "";
   let stderr = "";
   let failure: string | null = null;
-  const future = kernel.requestExecute({ code: kernelCode(command), silent: false, store_history: false, allow_stdin: false, stop_on_error: false });
+  const future = kernel.requestExecute({
+    code: kernelCode(command),
+    silent: false,
+    store_history: false,
+    allow_stdin: false,
+    stop_on_error: false,
+  });
   future.onIOPub = (message: KernelMessage.IIOPubMessage) => {
     const type = message.header.msg_type;
     if (type === "stream") {
@@ -29,5 +38,9 @@ export async function sendKernelCommand(kernel: Kernel.IKernelConnection, comman
   if (failure !== null) throw new Error(failure);
   if (stderr.trim() !== "") throw new Error(explainKernelError(stderr));
   const status = (done.content as { status?: string }).status;
-  throw new Error(status === "ok" ? "the kernel gave no codecarbon reply (is the codecarbon package recent enough?)" : `the kernel answered ${String(status)}`);
+  throw new Error(
+    status === "ok"
+      ? "the kernel gave no codecarbon reply (is the codecarbon package recent enough?)"
+      : `the kernel answered ${String(status)}`,
+  );
 }

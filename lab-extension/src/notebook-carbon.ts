@@ -136,7 +136,8 @@ export class NotebookCarbon {
     this.lastReadApplied = readId;
     const outcome = applyFeedRead(this.feedView, read, Date.now());
     this.feedView = outcome.view;
-    if (outcome.newProblem !== null) console.warn(`${LOG_PREFIX} the live feed ${feedPath} could not be read: ${outcome.newProblem}`);
+    if (outcome.newProblem !== null)
+      console.warn(`${LOG_PREFIX} the live feed ${feedPath} could not be read: ${outcome.newProblem}`);
     if (outcome.event !== null) this.dispatch({ type: "feed", ...outcome.event });
     else this._changed.emit();
     if (outcome.failed) throw new Error(outcome.view.problem ?? "the live feed could not be read");
@@ -150,7 +151,11 @@ export class NotebookCarbon {
     if (this._state === before) return;
     try {
       const settings = action === "start" ? this.env.trackerSettings() : undefined;
-      const reply = await sendKernelCommand(kernel, { version: KERNEL_API_VERSION, action, ...(settings ? { settings } : {}) });
+      const reply = await sendKernelCommand(kernel, {
+        version: KERNEL_API_VERSION,
+        action,
+        ...(settings ? { settings } : {}),
+      });
       this.dispatch({ type: "reply", answer: reply });
     } catch (error) {
       this.dispatch({ type: "command-failed", message: describeError(error) });
@@ -175,7 +180,12 @@ export class NotebookCarbon {
     kernel.spec.then(
       (spec) => {
         if (this.disposed || kernel !== this.kernel()) return;
-        const support = kernelSupport({ name: kernel.name, language: spec?.language, argv: spec?.argv, displayName: spec?.display_name });
+        const support = kernelSupport({
+          name: kernel.name,
+          language: spec?.language,
+          argv: spec?.argv,
+          displayName: spec?.display_name,
+        });
         this.dispatch({ type: "kernel", kernel: support });
         if (support.supported) this.settle(this.poll.refresh());
       },

@@ -7,7 +7,14 @@ import { Widget } from "@lumino/widgets";
 import { EmissionsChart } from "./chart";
 import { leafIcon } from "./icons";
 import { latestPowerW } from "./protocol/live-feed";
-import { carEquivalent, formatDuration, formatEnergy, formatIntensity, formatMass, formatPower } from "./protocol/format";
+import {
+  carEquivalent,
+  formatDuration,
+  formatEnergy,
+  formatIntensity,
+  formatMass,
+  formatPower,
+} from "./protocol/format";
 import type { NotebookCarbon } from "./notebook-carbon";
 
 export interface SidebarActions {
@@ -17,7 +24,11 @@ export interface SidebarActions {
   visibilityChanged(): void;
 }
 
-function element<K extends keyof HTMLElementTagNameMap>(tag: K, className: string, text?: string): HTMLElementTagNameMap[K] {
+function element<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   node.className = className;
   if (text !== undefined) node.textContent = text;
@@ -31,9 +42,20 @@ export class CarbonSidebar extends Widget {
   private readonly totals = element("dl", "jp-codecarbon-totals");
   private readonly sources = element("ul", "jp-codecarbon-sources");
   private readonly chartNode = element("div", "jp-codecarbon-chart");
-  private readonly toggleButton = element("button", "jp-Button jp-mod-styled jp-mod-accept jp-codecarbon-sidebar-toggle");
-  private readonly exportButton = element("button", "jp-Button jp-mod-styled jp-mod-reject jp-codecarbon-export", "Export CSV");
-  private readonly openButton = element("button", "jp-Button jp-mod-styled jp-mod-reject jp-codecarbon-open-csv", "Open CSV");
+  private readonly toggleButton = element(
+    "button",
+    "jp-Button jp-mod-styled jp-mod-accept jp-codecarbon-sidebar-toggle",
+  );
+  private readonly exportButton = element(
+    "button",
+    "jp-Button jp-mod-styled jp-mod-reject jp-codecarbon-export",
+    "Export CSV",
+  );
+  private readonly openButton = element(
+    "button",
+    "jp-Button jp-mod-styled jp-mod-reject jp-codecarbon-open-csv",
+    "Open CSV",
+  );
   readonly message = element("p", "jp-codecarbon-message");
   private readonly chart = new EmissionsChart(this.chartNode);
   private drawnRunId: string | null = null;
@@ -61,7 +83,17 @@ export class CarbonSidebar extends Widget {
     const sourcesTitle = element("h3", "jp-codecarbon-subheading", "Power sources");
     this.chartNode.setAttribute("aria-label", "Power per device and cumulative emissions over time");
     this.chartNode.setAttribute("role", "img");
-    this.node.append(heading, this.notebookLine, this.statusLine, buttons, this.totals, this.chartNode, sourcesTitle, this.sources, this.message);
+    this.node.append(
+      heading,
+      this.notebookLine,
+      this.statusLine,
+      buttons,
+      this.totals,
+      this.chartNode,
+      sourcesTitle,
+      this.sources,
+      this.message,
+    );
     this.render();
   }
 
@@ -98,7 +130,10 @@ export class CarbonSidebar extends Widget {
 
   private showTotals(rows: [string, string][]): void {
     this.totals.replaceChildren(
-      ...rows.flatMap(([term, value]) => [element("dt", "jp-codecarbon-term", term), element("dd", "jp-codecarbon-value", value)]),
+      ...rows.flatMap(([term, value]) => [
+        element("dt", "jp-codecarbon-term", term),
+        element("dd", "jp-codecarbon-value", value),
+      ]),
     );
   }
 
@@ -117,20 +152,23 @@ export class CarbonSidebar extends Widget {
     let status: string;
     if (carbon === null) status = "Open a notebook to see its emissions.";
     else if (phase === "no-kernel") status = "This notebook has no kernel.";
-    else if (phase === "unsupported") status = `Not available: ${carbon.state.message ?? "this kernel cannot run the tracker"}.`;
+    else if (phase === "unsupported")
+      status = `Not available: ${carbon.state.message ?? "this kernel cannot run the tracker"}.`;
     else if (phase === "error") status = `Error: ${carbon.state.message ?? "unknown"}`;
     else if (phase === "starting") status = "Starting the tracker…";
     else if (phase === "stopping") status = "Stopping the tracker…";
     else if (phase === "tracking") {
       if (feed === null || feed.points.length === 0) status = "Tracking: waiting for the first measurement…";
       else status = `Tracking ${feed.projectName}, one measurement every ${feed.measurePowerSecs} s.`;
-    } else if (feed !== null && feed.state === "stopped") status = `Not tracking. Last run of ${feed.projectName} shown.`;
+    } else if (feed !== null && feed.state === "stopped")
+      status = `Not tracking. Last run of ${feed.projectName} shown.`;
     else status = "Not tracking. Click Track in the notebook toolbar, or run tracker.start() in a cell.";
     if (carbon?.feedProblem) status += ` (The live feed could not be read: ${carbon.feedProblem}.)`;
     this.node.dataset["feed"] = carbon?.feedProblem ? "unreadable" : "ok";
     this.statusLine.textContent = status;
 
-    const showFeed = feed !== null && feed.points.length > 0 && (phase === "tracking" || phase === "idle" || phase === "error");
+    const showFeed =
+      feed !== null && feed.points.length > 0 && (phase === "tracking" || phase === "idle" || phase === "error");
     if (!showFeed || feed === null) {
       this.showTotals([]);
       this.sources.replaceChildren();

@@ -37,7 +37,10 @@ export interface ICarbonSettings {
   readonly changed: ISignal<ICarbonSettings, void>;
 }
 
-export const ICarbonSettings = new Token<ICarbonSettings>(`${PACKAGE}:ICarbonSettings`, "codecarbon's tracker settings from the settings editor.");
+export const ICarbonSettings = new Token<ICarbonSettings>(
+  `${PACKAGE}:ICarbonSettings`,
+  "codecarbon's tracker settings from the settings editor.",
+);
 
 /** Every open notebook's tracker model, and which one the sidebar, status bar and commands follow. */
 export interface ICarbonNotebooks {
@@ -48,11 +51,17 @@ export interface ICarbonNotebooks {
   readonly phaseChanged: ISignal<ICarbonNotebooks, NotebookCarbon>;
   /** The model of a notebook, made on first use; it lives as long as the panel. */
   carbonFor(panel: NotebookPanel): NotebookCarbon;
-  /** Whether the sidebar (with the current notebook's chart) is on screen: the feed is read at the measurement cadence then. */
+  /**
+   * Whether the sidebar (with the current notebook's chart) is on screen: the feed is read at the measurement cadence
+   * then.
+   */
   sidebarVisible: boolean;
 }
 
-export const ICarbonNotebooks = new Token<ICarbonNotebooks>(`${PACKAGE}:ICarbonNotebooks`, "The codecarbon tracker model of each open notebook.");
+export const ICarbonNotebooks = new Token<ICarbonNotebooks>(
+  `${PACKAGE}:ICarbonNotebooks`,
+  "The codecarbon tracker model of each open notebook.",
+);
 
 /** The sidebar, for commands that open it or report in it. */
 export interface ICarbonSidebar {

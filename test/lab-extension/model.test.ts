@@ -16,7 +16,14 @@ import { CSV_COLUMNS } from "../../src/output/emissions-data";
 import { codecarbonKernel } from "../../src/jupyter";
 import { REPLY_PREFIX } from "../../src/protocol/kernel-command";
 import { emissionsRateKgPerH, feedPathFor, latestPowerW, parseLiveFeed } from "../../src/protocol/live-feed";
-import { INITIAL_STATE, isFeedStale, nextTrackingState, toggleView, type TrackingEvent, type TrackingState } from "../../lab-extension/src/model/tracking-state";
+import {
+  INITIAL_STATE,
+  isFeedStale,
+  nextTrackingState,
+  toggleView,
+  type TrackingEvent,
+  type TrackingState,
+} from "../../lab-extension/src/model/tracking-state";
 import { kernelSupport } from "../../lab-extension/src/model/kernel-support";
 import { explainKernelError, kernelCode } from "../../lab-extension/src/model/kernel-code";
 import { parseKernelReply } from "../../src/protocol/kernel-command";
@@ -24,13 +31,29 @@ import { parseCsv } from "../../src/protocol/csv";
 import { exportNotebookRows, formatCsv } from "../../lab-extension/src/model/csv-export";
 import { trackerSettingsFrom } from "../../lab-extension/src/model/settings";
 import { applyFeedRead, describeError, NO_FEED, type FeedRead } from "../../lab-extension/src/model/feed-read";
-import { BACKGROUND_INTERVAL_MS, feedPollIntervalMs, TOGGLE_INTERVAL_MS } from "../../lab-extension/src/model/poll-cadence";
+import {
+  BACKGROUND_INTERVAL_MS,
+  feedPollIntervalMs,
+  TOGGLE_INTERVAL_MS,
+} from "../../lab-extension/src/model/poll-cadence";
 import { carEquivalent, formatDuration, formatEnergy, formatMass, formatRate } from "../../src/protocol/format";
 
 function writeRealFeed(dir: string): string {
   const file = path.join(dir, "codecarbon-live", "k1.json");
-  const sink = createLiveFeedSink({ file, kernelId: "k1", runId: "run-1", projectName: "analysis", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString(), csv: "emissions.csv" });
-  sink.describe(["CPU from RAPL (package-0)", "RAM from a 4-DIMM model"], { gPerKWh: 44.2, source: "country FRA (Ember 2024)" });
+  const sink = createLiveFeedSink({
+    file,
+    kernelId: "k1",
+    runId: "run-1",
+    projectName: "analysis",
+    measurePowerSecs: 1,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    csv: "emissions.csv",
+  });
+  sink.describe(["CPU from RAPL (package-0)", "RAM from a 4-DIMM model"], {
+    gPerKWh: 44.2,
+    source: "country FRA (Ember 2024)",
+  });
   for (let i = 1; i <= 4; i++) {
     sink.measured!({
       sample: {
@@ -84,7 +107,8 @@ describe("the lab extension's model", () => {
   });
 
   describe("the toggle's state machine", () => {
-    const run = (events: TrackingEvent[], from: TrackingState = INITIAL_STATE) => events.reduce(nextTrackingState, from);
+    const run = (events: TrackingEvent[], from: TrackingState = INITIAL_STATE) =>
+      events.reduce(nextTrackingState, from);
     const feed = (state: "running" | "stopped", runId = "r1") => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-labmodel-"));
       try {
@@ -105,7 +129,10 @@ describe("the lab extension's model", () => {
       assert.equal(toggleView(state).enabled, false, "no double start while the kernel is busy");
       state = run([{ type: "reply", answer: { ok: true, state: "running", runId: "r1" } }], state);
       assert.deepEqual([state.phase, state.runId], ["tracking", "r1"]);
-      state = run([{ type: "stop-requested" }, { type: "reply", answer: { ok: true, state: "stopped", runId: "r1" } }], state);
+      state = run(
+        [{ type: "stop-requested" }, { type: "reply", answer: { ok: true, state: "stopped", runId: "r1" } }],
+        state,
+      );
       assert.equal(state.phase, "idle");
     });
 
@@ -122,7 +149,14 @@ describe("the lab extension's model", () => {
     });
 
     test("a refused command shows an error with the kernel's words, and can be retried", () => {
-      const state = run([tslab, { type: "start-requested" }, { type: "reply", answer: { ok: false, state: "idle", runId: null, error: "country_iso_code: unknown country XYZ" } }]);
+      const state = run([
+        tslab,
+        { type: "start-requested" },
+        {
+          type: "reply",
+          answer: { ok: false, state: "idle", runId: null, error: "country_iso_code: unknown country XYZ" },
+        },
+      ]);
       assert.equal(state.phase, "error");
       assert.match(toggleView(state).caption, /unknown country XYZ/);
       assert.equal(toggleView(state).enabled, true);
@@ -130,7 +164,11 @@ describe("the lab extension's model", () => {
     });
 
     test("after a kernel restart, the dead run's feed (still saying running) is not tracking", () => {
-      let state = run([tslab, { type: "feed", feed: feed("running", "r1"), stale: false }, { type: "kernel-restarted" }]);
+      let state = run([
+        tslab,
+        { type: "feed", feed: feed("running", "r1"), stale: false },
+        { type: "kernel-restarted" },
+      ]);
       assert.equal(state.phase, "idle");
       state = run([{ type: "feed", feed: feed("running", "r1"), stale: false }], state);
       assert.equal(state.phase, "idle");
@@ -157,7 +195,9 @@ describe("the lab extension's model", () => {
       assert.equal(toggleView(run([{ type: "kernel", kernel: null }])).enabled, false);
       assert.ok(kernelSupport({ name: "tslab" }).supported);
       assert.ok(kernelSupport({ name: "jslab" }).supported);
-      assert.ok(kernelSupport({ name: "node-ts", argv: ["/usr/bin/node", "/opt/tslab/bin/tslab", "kernel"] }).supported);
+      assert.ok(
+        kernelSupport({ name: "node-ts", argv: ["/usr/bin/node", "/opt/tslab/bin/tslab", "kernel"] }).supported,
+      );
     });
   });
 
@@ -180,13 +220,17 @@ describe("the lab extension's model", () => {
     });
 
     test("a kernel that cannot load codecarbon gets advice, not a stack", () => {
-      assert.match(explainKernelError("1:45 - Cannot find module 'codecarbon' or its corresponding type declarations."), /npm install codecarbon/);
+      assert.match(
+        explainKernelError("1:45 - Cannot find module 'codecarbon' or its corresponding type declarations."),
+        /npm install codecarbon/,
+      );
       assert.ok(explainKernelError("x".repeat(1000)).length <= 301);
     });
   });
 
   test("export keeps CodeCarbon's header and only this notebook's rows, quoting intact", () => {
-    const row = (project: string, extra = "") => CSV_COLUMNS.map((c) => (c === "project_name" ? project : c === "codecarbon_version" ? extra : "1"));
+    const row = (project: string, extra = "") =>
+      CSV_COLUMNS.map((c) => (c === "project_name" ? project : c === "codecarbon_version" ? extra : "1"));
     const csv = formatCsv([[...CSV_COLUMNS], row("analysis", 'v"1,2'), row("other"), row("analysis")]);
     const result = exportNotebookRows(csv, "analysis");
     assert.ok(result.ok);
@@ -217,7 +261,10 @@ describe("the lab extension's model", () => {
       assert.equal(read.failed, false);
       assert.deepEqual(read.event, { feed, stale: false });
       const missing = applyFeedRead(read.view, { kind: "missing" }, 2_000);
-      assert.deepEqual([missing.view.feed, missing.view.problem, missing.failed, missing.newProblem], [null, null, false, null]);
+      assert.deepEqual(
+        [missing.view.feed, missing.view.problem, missing.failed, missing.newProblem],
+        [null, null, false, null],
+      );
       assert.deepEqual(missing.event, { feed: null, stale: false });
     });
 
@@ -265,8 +312,12 @@ describe("the lab extension's model", () => {
     });
 
     test("the feed is read at the measurement cadence only while the current notebook's chart is on screen", () => {
-      const at = (isCurrent: boolean, sidebarVisible: boolean, tracking: boolean, measurePowerSecs: number | null = null) =>
-        feedPollIntervalMs({ isCurrent, sidebarVisible, tracking, measurePowerSecs });
+      const at = (
+        isCurrent: boolean,
+        sidebarVisible: boolean,
+        tracking: boolean,
+        measurePowerSecs: number | null = null,
+      ) => feedPollIntervalMs({ isCurrent, sidebarVisible, tracking, measurePowerSecs });
       assert.equal(at(true, true, true, 2), 2000);
       assert.equal(at(true, true, true, null), 1000, "1 s before the first feed");
       assert.equal(at(true, true, true, 0.2), 1000, "never faster than 1 s");
@@ -280,11 +331,17 @@ describe("the lab extension's model", () => {
 
   test("only the settings the user set travel to the kernel, and only the schema's keys", () => {
     const known = new Set(["project_name", "measure_power_secs", "country_iso_code"]);
-    assert.deepEqual(trackerSettingsFrom({ project_name: "x", measure_power_secs: 2, country_iso_code: "", unknown_key: 1, log_level: null }, known), { project_name: "x", measure_power_secs: 2 });
+    assert.deepEqual(
+      trackerSettingsFrom(
+        { project_name: "x", measure_power_secs: 2, country_iso_code: "", unknown_key: 1, log_level: null },
+        known,
+      ),
+      { project_name: "x", measure_power_secs: 2 },
+    );
   });
 
   test("figures read in familiar units", () => {
-    assert.equal(formatEnergy(0.0000770), "77.0 mWh");
+    assert.equal(formatEnergy(0.000077), "77.0 mWh");
     assert.equal(formatEnergy(0.0123), "12.3 Wh");
     assert.equal(formatMass(0.0000034), "3.40 mg CO₂eq");
     assert.equal(formatMass(1.5), "1.50 kg CO₂eq");

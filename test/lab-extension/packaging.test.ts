@@ -16,8 +16,10 @@ const PREBUILT = path.join(REPO_ROOT, "lab-extension", "codecarbon_jupyterlab", 
 const VENV_BIN = path.join(REPO_ROOT, ".venv", "bin");
 
 function requirePrebuilt(): void {
-  if (!fs.existsSync(path.join(PREBUILT, "package.json"))) throw new Error(`${PREBUILT} is missing: run \`npm run build:lab\` (npm test does)`);
-  if (!fs.existsSync(path.join(VENV_BIN, "jupyter"))) throw new Error(".venv has no JupyterLab: run `bash scripts/setup.sh`");
+  if (!fs.existsSync(path.join(PREBUILT, "package.json")))
+    throw new Error(`${PREBUILT} is missing: run \`npm run build:lab\` (npm test does)`);
+  if (!fs.existsSync(path.join(VENV_BIN, "jupyter")))
+    throw new Error(".venv has no JupyterLab: run `bash scripts/setup.sh`");
 }
 
 describe("installing the JupyterLab extension", () => {
@@ -29,11 +31,21 @@ describe("installing the JupyterLab extension", () => {
       const installed = await runCli(["jupyter", "install", "--prefix", prefix], sandbox);
       assert.equal(installed.code, 0, installed.stderr);
       const target = path.join(prefix, "share", "jupyter", "labextensions", "codecarbon-jupyterlab");
-      assert.match(installed.stdout, new RegExp(`Installed the JupyterLab extension codecarbon-jupyterlab \\d+\\.\\d+\\.\\d+ in ${target.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+      assert.match(
+        installed.stdout,
+        new RegExp(
+          `Installed the JupyterLab extension codecarbon-jupyterlab \\d+\\.\\d+\\.\\d+ in ${target.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`,
+        ),
+      );
       assert.ok(fs.existsSync(path.join(target, "static", "style.js")));
       assert.equal(JSON.parse(fs.readFileSync(path.join(target, "install.json"), "utf8")).packageName, "codecarbon");
       const listed = spawnSync(path.join(VENV_BIN, "jupyter"), ["labextension", "list"], {
-        env: { ...sandbox.env, JUPYTER_PATH: path.join(prefix, "share", "jupyter"), JUPYTER_CONFIG_DIR: path.join(sandbox.cwd, "cfg"), JUPYTER_DATA_DIR: path.join(sandbox.cwd, "data") },
+        env: {
+          ...sandbox.env,
+          JUPYTER_PATH: path.join(prefix, "share", "jupyter"),
+          JUPYTER_CONFIG_DIR: path.join(sandbox.cwd, "cfg"),
+          JUPYTER_DATA_DIR: path.join(sandbox.cwd, "data"),
+        },
         encoding: "utf8",
       });
       // eslint-disable-next-line no-control-regex
@@ -68,16 +80,43 @@ describe("installing the JupyterLab extension", () => {
     requirePrebuilt();
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "cc-wheel-"));
     try {
-      execFileSync(path.join(VENV_BIN, "python"), ["-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--wheel-dir", out, path.join(REPO_ROOT, "lab-extension")], {
-        stdio: ["ignore", "pipe", "pipe"],
-        env: { ...process.env, PATH: `${VENV_BIN}${path.delimiter}${process.env["PATH"] ?? ""}` },
-      });
+      execFileSync(
+        path.join(VENV_BIN, "python"),
+        [
+          "-m",
+          "pip",
+          "wheel",
+          "--quiet",
+          "--no-deps",
+          "--no-build-isolation",
+          "--wheel-dir",
+          out,
+          path.join(REPO_ROOT, "lab-extension"),
+        ],
+        {
+          stdio: ["ignore", "pipe", "pipe"],
+          env: { ...process.env, PATH: `${VENV_BIN}${path.delimiter}${process.env["PATH"] ?? ""}` },
+        },
+      );
       const wheel = fs.readdirSync(out).find((f) => f.endsWith(".whl"));
       assert.ok(wheel, "a wheel was built");
       assert.match(wheel, /^codecarbon_jupyterlab-\d+\.\d+\.\d+-py3-none-any\.whl$/);
-      const names = execFileSync(path.join(VENV_BIN, "python"), ["-c", "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))", path.join(out, wheel)], { encoding: "utf8" }).split("\n");
+      const names = execFileSync(
+        path.join(VENV_BIN, "python"),
+        [
+          "-c",
+          "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+          path.join(out, wheel),
+        ],
+        { encoding: "utf8" },
+      ).split("\n");
       const shared = "codecarbon_jupyterlab-0.1.0.data/data/share/jupyter/labextensions/codecarbon-jupyterlab/";
-      for (const file of ["package.json", "install.json", "static/style.js", "schemas/codecarbon-jupyterlab/plugin.json"]) {
+      for (const file of [
+        "package.json",
+        "install.json",
+        "static/style.js",
+        "schemas/codecarbon-jupyterlab/plugin.json",
+      ]) {
         assert.ok(names.includes(shared + file), `${file} in the wheel`);
       }
       assert.ok(!names.some((n) => n.includes("node_modules")), "no node_modules in the wheel");
@@ -88,25 +127,55 @@ describe("installing the JupyterLab extension", () => {
 
   test("the schema JupyterLab serves is codecarbon's one schema, with the toolbar item declared", () => {
     requirePrebuilt();
-    const served = JSON.parse(fs.readFileSync(path.join(PREBUILT, "schemas", "codecarbon-jupyterlab", "plugin.json"), "utf8")) as Record<string, unknown>;
-    const source = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "schema", "plugin.json"), "utf8")) as Record<string, unknown>;
+    const served = JSON.parse(
+      fs.readFileSync(path.join(PREBUILT, "schemas", "codecarbon-jupyterlab", "plugin.json"), "utf8"),
+    ) as Record<string, unknown>;
+    const source = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "schema", "plugin.json"), "utf8")) as Record<
+      string,
+      unknown
+    >;
     assert.deepEqual(served, source);
     assert.deepEqual(source["jupyter.lab.toolbars"], { Notebook: [{ name: "codecarbon", rank: 990 }] });
   });
 
   test("one JupyterLab pin: the extension's @jupyterlab ranges and builder follow requirements-test.txt", () => {
-    const pin = /^jupyterlab==(\d+)\.(\d+)\.(\d+)$/m.exec(fs.readFileSync(path.join(REPO_ROOT, "requirements-test.txt"), "utf8"));
+    const pin = /^jupyterlab==(\d+)\.(\d+)\.(\d+)$/m.exec(
+      fs.readFileSync(path.join(REPO_ROOT, "requirements-test.txt"), "utf8"),
+    );
     assert.ok(pin, "requirements-test.txt pins jupyterlab");
     const [, major, minor] = pin;
-    const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "lab-extension", "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "lab-extension", "package.json"), "utf8")) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
     const staging = JSON.parse(
-      fs.readFileSync(path.join(REPO_ROOT, ".venv", "lib", fs.readdirSync(path.join(REPO_ROOT, ".venv", "lib"))[0]!, "site-packages", "jupyterlab", "staging", "package.json"), "utf8"),
-    ) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; resolutions: Record<string, string> };
+      fs.readFileSync(
+        path.join(
+          REPO_ROOT,
+          ".venv",
+          "lib",
+          fs.readdirSync(path.join(REPO_ROOT, ".venv", "lib"))[0]!,
+          "site-packages",
+          "jupyterlab",
+          "staging",
+          "package.json",
+        ),
+        "utf8",
+      ),
+    ) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+      resolutions: Record<string, string>;
+    };
     for (const [name, range] of Object.entries({ ...manifest.dependencies, ...manifest.devDependencies })) {
       if (!name.startsWith("@jupyterlab/")) continue;
       const core = staging.resolutions[name] ?? staging.dependencies[name] ?? staging.devDependencies[name];
       assert.ok(core, `${name} is one of JupyterLab ${major}.${minor}'s packages`);
-      assert.equal(range.replace(/^[~^]/, ""), core.replace(/^[~^]/, ""), `${name}: ours ${range}, JupyterLab's ${core}`);
+      assert.equal(
+        range.replace(/^[~^]/, ""),
+        core.replace(/^[~^]/, ""),
+        `${name}: ours ${range}, JupyterLab's ${core}`,
+      );
     }
   });
 });

@@ -2,12 +2,25 @@
 import { expect, test } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { expectPhase, lab, openNotebook, openSidebar, readCsv, rowsFor, sidebar, toggleButton, trackBrieflyFromToolbar, writeNotebook } from "../lab";
+import {
+  expectPhase,
+  lab,
+  openNotebook,
+  openSidebar,
+  readCsv,
+  rowsFor,
+  sidebar,
+  toggleButton,
+  trackBrieflyFromToolbar,
+  writeNotebook,
+} from "../lab";
 
 // CodeCarbon's header, from the package the kernel runs.
 const { CSV_COLUMNS } = require(path.join(__dirname, "..", "..", "dist")) as { CSV_COLUMNS: readonly string[] };
 
-test("export downloads this notebook's rows as emissions.csv with CodeCarbon's columns; Open CSV opens the file", async ({ page }) => {
+test("export downloads this notebook's rows as emissions.csv with CodeCarbon's columns; Open CSV opens the file", async ({
+  page,
+}) => {
   const folder = path.join(lab.work, "export");
   fs.mkdirSync(folder, { recursive: true });
   // Another notebook's run in the same CSV: the export leaves it out.

@@ -16,7 +16,9 @@ test("a project name set in the settings editor is used by the next start from t
   await expect(field).toBeVisible();
   await field.fill("from-settings");
   await field.press("Tab");
-  await expect.poll(() => (fs.existsSync(SETTINGS_FILE()) ? fs.readFileSync(SETTINGS_FILE(), "utf8") : ""), { timeout: 20_000 }).toContain("from-settings");
+  await expect
+    .poll(() => (fs.existsSync(SETTINGS_FILE()) ? fs.readFileSync(SETTINGS_FILE(), "utf8") : ""), { timeout: 20_000 })
+    .toContain("from-settings");
 
   await page.locator('.lm-DockPanel-tabBar .lm-TabBar-tab[title*="settings-run.ipynb"]').first().click();
   await openSidebar(page);

@@ -5,10 +5,30 @@
 import { expect, test } from "@playwright/test";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { chart, chartPoints, command, expectPhase, lab, openNotebook, openSidebar, rowsFor, runCell, SCREENSHOTS, sidebar, startCell, toggle, toggleButton, writeNotebook } from "../lab";
+import {
+  chart,
+  chartPoints,
+  command,
+  expectPhase,
+  lab,
+  openNotebook,
+  openSidebar,
+  rowsFor,
+  runCell,
+  SCREENSHOTS,
+  sidebar,
+  startCell,
+  toggle,
+  toggleButton,
+  writeNotebook,
+} from "../lab";
 
-test("start from the toolbar, the chart gains points while a cell blocks the kernel, stop writes the row", async ({ page }) => {
-  writeNotebook("main-flow.ipynb", ["const until = Date.now() + 7000;\nwhile (Date.now() < until) {}\nconsole.log('done blocking');"]);
+test("start from the toolbar, the chart gains points while a cell blocks the kernel, stop writes the row", async ({
+  page,
+}) => {
+  writeNotebook("main-flow.ipynb", [
+    "const until = Date.now() + 7000;\nwhile (Date.now() < until) {}\nconsole.log('done blocking');",
+  ]);
   await openNotebook(page, "main-flow.ipynb");
   await openSidebar(page);
   await expect(sidebar(page).locator(".jp-codecarbon-status")).toContainText("Not tracking");
@@ -39,7 +59,9 @@ test("start from the toolbar, the chart gains points while a cell blocks the ker
     )
     .toBeGreaterThanOrEqual(2);
   expect(duringCell - before, "points added while the cell was running").toBeGreaterThanOrEqual(2);
-  await expect(page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output")).toContainText("done blocking", { timeout: 20_000 });
+  await expect(page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output")).toContainText("done blocking", {
+    timeout: 20_000,
+  });
 
   await toggleButton(page).click();
   await expectPhase(page, "idle");
@@ -75,7 +97,9 @@ test("a tracker started in a cell shows in the toggle, and the toolbar stops it"
   await toggleButton(page).click();
   await expectPhase(page, "idle");
   await runCell(page, 1);
-  await expect(page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output").last()).toContainText("still running: false");
+  await expect(page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output").last()).toContainText(
+    "still running: false",
+  );
   await rowsFor("cell-started");
 });
 

@@ -15,7 +15,8 @@ export function exportNotebookRows(csvText: string, projectName: string): Export
   const [header, ...rows] = parseCsv(csvText);
   if (header === undefined) return { ok: false, reason: "the CSV is empty" };
   const column = header.indexOf("project_name");
-  if (column < 0 || !header.includes("emissions")) return { ok: false, reason: "the file has no project_name or emissions column: it is not an emissions CSV" };
+  if (column < 0 || !header.includes("emissions"))
+    return { ok: false, reason: "the file has no project_name or emissions column: it is not an emissions CSV" };
   const mine = rows.filter((r) => r[column] === projectName);
   if (mine.length === 0) return { ok: false, reason: `no rows for project "${projectName}" yet: stop a run first` };
   return { ok: true, csv: formatCsv([header, ...mine]), rows: mine.length };

@@ -45,15 +45,30 @@ export function applyFeedRead(view: FeedView, read: FeedRead, nowMs: number): Fe
       const changed = read.feed.updatedAt !== view.seenUpdatedAt;
       const seenAtMs = changed ? nowMs : view.seenAtMs;
       const next: FeedView = { feed: read.feed, problem: null, seenUpdatedAt: read.feed.updatedAt, seenAtMs };
-      return { view: next, event: { feed: read.feed, stale: isFeedStale(read.feed, nowMs - seenAtMs) }, failed: false, newProblem: null };
+      return {
+        view: next,
+        event: { feed: read.feed, stale: isFeedStale(read.feed, nowMs - seenAtMs) },
+        failed: false,
+        newProblem: null,
+      };
     }
     case "missing":
       // seenUpdatedAt is kept: the same feed coming back is not news for the staleness clock.
-      return { view: { ...view, feed: null, problem: null }, event: { feed: null, stale: false }, failed: false, newProblem: null };
+      return {
+        view: { ...view, feed: null, problem: null },
+        event: { feed: null, stale: false },
+        failed: false,
+        newProblem: null,
+      };
     case "invalid":
     case "failed": {
       const problem = read.reason;
-      return { view: { ...view, problem }, event: null, failed: true, newProblem: problem === view.problem ? null : problem };
+      return {
+        view: { ...view, problem },
+        event: null,
+        failed: true,
+        newProblem: problem === view.problem ? null : problem,
+      };
     }
   }
 }

@@ -47,7 +47,8 @@ export function nextTrackingState(state: TrackingState, event: TrackingEvent): T
     case "kernel": {
       if (event.kernel === null) return { ...state, phase: "no-kernel", runId: null, message: "No kernel" };
       if (!event.kernel.supported) return { ...state, phase: "unsupported", runId: null, message: event.kernel.reason };
-      if (state.phase === "no-kernel" || state.phase === "unsupported") return { ...state, phase: "idle", runId: null, message: null };
+      if (state.phase === "no-kernel" || state.phase === "unsupported")
+        return { ...state, phase: "idle", runId: null, message: null };
       return state;
     }
     case "start-requested":
@@ -77,7 +78,8 @@ export function nextTrackingState(state: TrackingState, event: TrackingEvent): T
       return state;
     }
     case "kernel-restarted": {
-      const deadRunIds = state.runId === null ? state.deadRunIds : [...state.deadRunIds, state.runId].slice(-MAX_DEAD_RUNS);
+      const deadRunIds =
+        state.runId === null ? state.deadRunIds : [...state.deadRunIds, state.runId].slice(-MAX_DEAD_RUNS);
       if (state.phase === "no-kernel" || state.phase === "unsupported") return { ...state, deadRunIds };
       return { ...state, phase: "idle", message: null, deadRunIds };
     }
@@ -95,19 +97,54 @@ export interface ToggleView {
 export function toggleView(state: TrackingState): ToggleView {
   switch (state.phase) {
     case "no-kernel":
-      return { label: "CodeCarbon", pressed: false, enabled: false, caption: "CodeCarbon: this notebook has no kernel" };
+      return {
+        label: "CodeCarbon",
+        pressed: false,
+        enabled: false,
+        caption: "CodeCarbon: this notebook has no kernel",
+      };
     case "unsupported":
-      return { label: "CodeCarbon", pressed: false, enabled: false, caption: `CodeCarbon: ${state.message ?? "this kernel cannot run the tracker"}` };
+      return {
+        label: "CodeCarbon",
+        pressed: false,
+        enabled: false,
+        caption: `CodeCarbon: ${state.message ?? "this kernel cannot run the tracker"}`,
+      };
     case "idle":
-      return { label: "Track", pressed: false, enabled: true, caption: "Start tracking this notebook's energy and CO2 (codecarbon)" };
+      return {
+        label: "Track",
+        pressed: false,
+        enabled: true,
+        caption: "Start tracking this notebook's energy and CO2 (codecarbon)",
+      };
     case "starting":
-      return { label: "Starting…", pressed: true, enabled: false, caption: "Starting the tracker in the kernel (it waits for the running cell)" };
+      return {
+        label: "Starting…",
+        pressed: true,
+        enabled: false,
+        caption: "Starting the tracker in the kernel (it waits for the running cell)",
+      };
     case "tracking":
-      return { label: "Tracking", pressed: true, enabled: true, caption: "Tracking this notebook's energy and CO2: click to stop and write the CSV row" };
+      return {
+        label: "Tracking",
+        pressed: true,
+        enabled: true,
+        caption: "Tracking this notebook's energy and CO2: click to stop and write the CSV row",
+      };
     case "stopping":
-      return { label: "Stopping…", pressed: false, enabled: false, caption: "Stopping the tracker in the kernel (it waits for the running cell)" };
+      return {
+        label: "Stopping…",
+        pressed: false,
+        enabled: false,
+        caption: "Stopping the tracker in the kernel (it waits for the running cell)",
+      };
     case "error":
-      return { label: "Track", pressed: false, enabled: true, caption: `CodeCarbon failed: ${state.message ?? "unknown error"}. Click to try again.` };
+      return {
+        label: "Track",
+        pressed: false,
+        enabled: true,
+        caption: `CodeCarbon failed: ${state.message ?? "unknown error"}. Click to try again.`,
+      };
   }
 }
 

@@ -16,13 +16,24 @@ export const commandsPlugin: JupyterFrontEndPlugin<void> = {
   autoStart: true,
   requires: [ICarbonNotebooks],
   optional: [ICommandPalette, ICarbonSidebar],
-  activate: (app: JupyterFrontEnd, carbons: ICarbonNotebooks, palette: ICommandPalette | null, sidebar: ICarbonSidebar | null): void => {
+  activate: (
+    app: JupyterFrontEnd,
+    carbons: ICarbonNotebooks,
+    palette: ICommandPalette | null,
+    sidebar: ICarbonSidebar | null,
+  ): void => {
     const { commands } = app;
-    const csv = csvActions({ contents: app.serviceManager.contents, commands, showMessage: (text) => sidebar?.showMessage(text) });
-    const inPhase = (...phases: TrackingPhase[]) => (): boolean => {
-      const carbon = carbons.current;
-      return carbon !== null && phases.includes(carbon.state.phase);
-    };
+    const csv = csvActions({
+      contents: app.serviceManager.contents,
+      commands,
+      showMessage: (text) => sidebar?.showMessage(text),
+    });
+    const inPhase =
+      (...phases: TrackingPhase[]) =>
+      (): boolean => {
+        const carbon = carbons.current;
+        return carbon !== null && phases.includes(carbon.state.phase);
+      };
     /** Command promises reach the palette and menus, which do not catch: failures are told here. */
     const run = (what: string, action: Promise<void> | undefined): Promise<void> | undefined =>
       action?.catch((error: unknown) => {

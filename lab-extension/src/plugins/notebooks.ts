@@ -13,5 +13,8 @@ export const notebooksPlugin: JupyterFrontEndPlugin<ICarbonNotebooks> = {
   optional: [ICarbonSettings],
   provides: ICarbonNotebooks,
   activate: (app: JupyterFrontEnd, notebooks: INotebookTracker, settings: ICarbonSettings | null): ICarbonNotebooks =>
-    new CarbonNotebooks(notebooks, { contents: app.serviceManager.contents, trackerSettings: () => settings?.trackerSettings() ?? {} }),
+    new CarbonNotebooks(notebooks, {
+      contents: app.serviceManager.contents,
+      trackerSettings: () => settings?.trackerSettings() ?? {},
+    }),
 };

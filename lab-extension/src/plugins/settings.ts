@@ -46,7 +46,9 @@ export const settingsPlugin: JupyterFrontEndPlugin<ICarbonSettings> = {
     app.restored
       .then(() => registry.load(PluginIds.settings))
       .then((loaded) => settings.follow(loaded))
-      .catch((error: unknown) => reportError("settings could not be loaded; trackers started from the toolbar use the config files only", error));
+      .catch((error: unknown) =>
+        reportError("settings could not be loaded; trackers started from the toolbar use the config files only", error),
+      );
     return settings;
   },
 };

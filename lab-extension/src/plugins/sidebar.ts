@@ -13,14 +13,22 @@ export const sidebarPlugin: JupyterFrontEndPlugin<ICarbonSidebar> = {
   requires: [ICarbonNotebooks],
   optional: [ILayoutRestorer, IThemeManager],
   provides: ICarbonSidebar,
-  activate: (app: JupyterFrontEnd, carbons: ICarbonNotebooks, restorer: ILayoutRestorer | null, themeManager: IThemeManager | null): ICarbonSidebar => {
+  activate: (
+    app: JupyterFrontEnd,
+    carbons: ICarbonNotebooks,
+    restorer: ILayoutRestorer | null,
+    themeManager: IThemeManager | null,
+  ): ICarbonSidebar => {
     // The closures below run on clicks and on show/hide, after the sidebar exists.
     const showMessage = (text: string): void => {
       sidebar.message.textContent = text;
     };
     const csv = csvActions({ contents: app.serviceManager.contents, commands: app.commands, showMessage });
     const sidebar = new CarbonSidebar({
-      toggle: (carbon) => void carbon.toggle().catch((error: unknown) => showMessage(reportError("the tracker could not be toggled", error))),
+      toggle: (carbon) =>
+        void carbon
+          .toggle()
+          .catch((error: unknown) => showMessage(reportError("the tracker could not be toggled", error))),
       exportCsv: (carbon) => void csv.exportCsv(carbon),
       openCsv: (carbon) => void csv.openCsv(carbon),
       // Only a sidebar on screen needs the fast cadence.

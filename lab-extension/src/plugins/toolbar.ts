@@ -12,6 +12,10 @@ export const toolbarPlugin: JupyterFrontEndPlugin<void> = {
   requires: [IToolbarWidgetRegistry, ICarbonNotebooks],
   activate: (_app, toolbarRegistry: IToolbarWidgetRegistry, carbons: ICarbonNotebooks): void => {
     // The name matches the schema's toolbar item; JupyterLab places it and lets users move or hide it.
-    toolbarRegistry.addFactory<NotebookPanel>("Notebook", "codecarbon", (panel) => new TrackingToggle(carbons.carbonFor(panel)));
+    toolbarRegistry.addFactory<NotebookPanel>(
+      "Notebook",
+      "codecarbon",
+      (panel) => new TrackingToggle(carbons.carbonFor(panel)),
+    );
   },
 };
