@@ -1,11 +1,9 @@
 /**
  * Physical constants and conversions, in one place so every room converts the same way.
- *
- * Energy conversions are exact (1 kWh = 3.6 MJ). CodeCarbon multiplies joules by the rounded
- * 2.77778e-7; the difference is below 1e-6 relative and we prefer the exact figure.
+ * The joules-per-kWh factor itself is in protocol/units.ts (the browser uses it too).
  */
+import { JOULES_PER_KWH } from "./protocol/units";
 
-export const JOULES_PER_KWH = 3_600_000;
 export const MICROJOULES_PER_KWH = JOULES_PER_KWH * 1_000_000;
 export const MILLIJOULES_PER_KWH = JOULES_PER_KWH * 1000;
 export const SECONDS_PER_HOUR = 3600;

@@ -15,7 +15,7 @@
 import { execFile } from "node:child_process";
 import type { GpuBackend, GpuReader } from "./gpu-backend";
 import type { DeviceReading, PowerSource } from "./types";
-import { JOULES_PER_KWH } from "../units";
+import { JOULES_PER_KWH } from "../protocol/units";
 import { log } from "../log";
 
 export interface NvidiaGpu {

@@ -12,7 +12,8 @@ import type { CpuTdp } from "./cpu-tdp";
 import { createMachineLoadSampler, machineLoadPowerW, processLoadPowerW, type MachineLoadSampler } from "./cpu-load";
 import { createProcessTreeSampler, type ProcessTreeSampler } from "./process-tree";
 import { estimateDimmCount, ramPowerW } from "./ram-model";
-import { BYTES_PER_GIB, JOULES_PER_KWH } from "../units";
+import { JOULES_PER_KWH } from "../protocol/units";
+import { BYTES_PER_GIB } from "../units";
 import { log } from "../log";
 
 export type TrackingMode = "machine" | "process";

@@ -140,6 +140,9 @@ export function createLiveFeedSink(target: LiveFeedTarget): LiveFeedSink {
         ramW: round(sample.powerW.ram, 3),
         kWh: sample.energyKWh.total,
         kg: sample.emissionsKg,
+        cpuKWh: sample.energyKWh.cpu,
+        gpuKWh: sample.energyKWh.gpu,
+        ramKWh: sample.energyKWh.ram,
         g: sample.intensityGPerKWh,
       });
       feed.totals = { durationS: sample.elapsedS, energyKWh: sample.energyKWh.total, emissionsKg: sample.emissionsKg };

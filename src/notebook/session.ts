@@ -31,6 +31,8 @@ export function currentKernelTracker(): KernelTrackerLike | undefined {
 }
 
 const MAX_HELD_LOGS = 50;
+/** Seconds between measurements in a notebook when measure_power_secs is set nowhere. */
+export const NOTEBOOK_MEASURE_POWER_SECS = 1;
 
 export function emitLog(level: LogLevel, message: string): void {
   log[level === "critical" ? "error" : level](message);
@@ -42,16 +44,19 @@ export class NotebookSession {
   constructor(readonly kernel: KernelContext) {}
 
   /**
-   * A Jupyter server names the notebook in JPY_SESSION_NAME: when project_name is set nowhere,
-   * the notebook's name is the project, so two notebooks in one folder write rows that say which
-   * is which.
+   * Notebook defaults, each only where the user set nothing in any layer:
+   * - the project is the notebook's name (a Jupyter server names it in JPY_SESSION_NAME), so two
+   *   notebooks in one folder write rows that say which is which;
+   * - a measurement every second (not CodeCarbon's 15 s), so a 12 s cell shows on the chart and
+   *   gets its own share of the energy at measurement resolution.
    */
   applyDefaults(config: ResolvedConfig): ResolvedConfig {
+    const settings = { ...config.settings };
     const session = process.env["JPY_SESSION_NAME"];
-    if (config.origins.projectName.layer !== "default" || !session) return config;
-    const name = path.basename(session).replace(/\.ipynb$/i, "");
-    if (name === "") return config;
-    return { ...config, settings: { ...config.settings, projectName: name } };
+    const name = session ? path.basename(session).replace(/\.ipynb$/i, "") : "";
+    if (config.origins.projectName.layer === "default" && name !== "") settings.projectName = name;
+    if (config.origins.measurePowerSecs.layer === "default") settings.measurePowerSecs = NOTEBOOK_MEASURE_POWER_SECS;
+    return { ...config, settings };
   }
 
   /**

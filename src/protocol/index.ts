@@ -7,3 +7,6 @@ export * from "./csv";
 export * from "./format";
 export * from "./kernel-command";
 export * from "./live-feed";
+export * from "./attribution";
+export * from "./cells";
+export * from "./units";

@@ -5,14 +5,21 @@
  * servers refuse hidden paths by default), read through the server's contents API.
  *
  * The reader's side checks the file field by field: it arrives from a folder anyone may write
- * to. Browser-safe: imports nothing.
+ * to. Browser-safe.
  */
+import type { RunSeries } from "./attribution";
 
 /** The folder, beside the notebook, that holds the live feeds. */
 export const LIVE_FEED_FOLDER = "codecarbon-live";
-export const LIVE_FEED_VERSION = 1;
+/** 2: points carry cumulative energy per device, and the newest points are kept at full resolution. */
+export const LIVE_FEED_VERSION = 2;
 /** A feed never holds more points than this; see `appendPoint`. */
 export const MAX_POINTS = 360;
+/**
+ * The newest points are never thinned, so a cell that ended in the last couple of minutes is
+ * attributed at measurement resolution from the feed alone (two minutes at the 1 s notebook cadence).
+ */
+export const FULL_RESOLUTION_POINTS = 120;
 
 /** A kernel's feed relative to its working folder (the notebook's), posix separators. */
 export function feedRelativePath(kernelId: string): string {
@@ -44,9 +51,12 @@ export interface LiveFeedPoint {
   cpuW: number;
   gpuW: number;
   ramW: number;
-  /** Cumulative kWh and kg at this point. */
+  /** Cumulative kWh (PUE applied) and kg at this point, in total and per device. */
   kWh: number;
   kg: number;
+  cpuKWh: number;
+  gpuKWh: number;
+  ramKWh: number;
   /** gCO2eq/kWh in force, null while unknown. */
   g: number | null;
 }
@@ -74,17 +84,37 @@ export interface LiveFeed {
 }
 
 /**
- * Appends a point; once the feed holds more than `maxPoints`, every other point is dropped
- * (the first and the latest always stay). The points kept are real measurements, so cumulative
- * energy and emissions are exact at every point; older stretches of a long run are shown at a
- * coarser step than the recent ones, and the file never grows past `maxPoints`.
+ * Appends a point; once the feed holds more than `maxPoints`, every other point older than the
+ * newest `fullResolution` is dropped (the first point always stays). The points kept are real
+ * measurements, so cumulative energy and emissions are exact at every point; older stretches of
+ * a long run are shown at a coarser step than the recent ones, and the file never grows past
+ * `maxPoints`.
  */
-export function appendPoint(points: LiveFeedPoint[], point: LiveFeedPoint, maxPoints = MAX_POINTS): LiveFeedPoint[] {
+export function appendPoint<P>(
+  points: P[],
+  point: P,
+  maxPoints = MAX_POINTS,
+  fullResolution = Math.min(FULL_RESOLUTION_POINTS, Math.floor(maxPoints / 2)),
+): P[] {
   points.push(point);
   if (points.length <= maxPoints) return points;
-  const thinned = points.filter((_, i) => i % 2 === 0);
-  if (thinned.at(-1) !== point) thinned.push(point);
-  return thinned;
+  const recentFrom = points.length - fullResolution;
+  return points.filter((_, i) => i >= recentFrom || i % 2 === 0);
+}
+
+/** The feed as a series for per-cell attribution (see attribution.ts). */
+export function seriesFromFeed(feed: LiveFeed): RunSeries {
+  return {
+    startMs: Date.parse(feed.startedAt),
+    stopped: feed.state === "stopped",
+    points: feed.points.map((p) => ({
+      tMs: Date.parse(p.t),
+      cpuKWh: p.cpuKWh,
+      gpuKWh: p.gpuKWh,
+      ramKWh: p.ramKWh,
+      g: p.g,
+    })),
+  };
 }
 
 export type FeedParse = { ok: true; feed: LiveFeed } | { ok: false; reason: string };
@@ -95,8 +125,9 @@ const isString = (v: unknown): v is string => typeof v === "string";
 
 function parsePoint(raw: unknown): LiveFeedPoint | null {
   if (!isObject(raw)) return null;
-  const { t, s, cpuW, gpuW, ramW, kWh, kg, g } = raw;
-  if (!isString(t) || ![s, cpuW, gpuW, ramW, kWh, kg].every(isFiniteNumber)) return null;
+  const { t, s, cpuW, gpuW, ramW, kWh, kg, g, cpuKWh, gpuKWh, ramKWh } = raw;
+  const numbers = [s, cpuW, gpuW, ramW, kWh, kg, cpuKWh, gpuKWh, ramKWh];
+  if (!isString(t) || !Number.isFinite(Date.parse(t)) || !numbers.every(isFiniteNumber)) return null;
   if (g !== null && !isFiniteNumber(g)) return null;
   return {
     t,
@@ -106,6 +137,9 @@ function parsePoint(raw: unknown): LiveFeedPoint | null {
     ramW: ramW as number,
     kWh: kWh as number,
     kg: kg as number,
+    cpuKWh: cpuKWh as number,
+    gpuKWh: gpuKWh as number,
+    ramKWh: ramKWh as number,
     g,
   };
 }

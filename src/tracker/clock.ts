@@ -9,6 +9,8 @@
 export interface TimeSource {
   /** Monotonic nanoseconds (`process.hrtime.bigint()`): shared by every thread of the process. */
   now(): bigint;
+  /** Wall-clock milliseconds since the epoch (`Date.now()`), read at the same moment as `now()` for timestamps. */
+  wallNow(): number;
   setTimeout(callback: () => void, ms: number): unknown;
   clearTimeout(handle: unknown): void;
   setInterval(callback: () => void, ms: number): unknown;
@@ -17,6 +19,7 @@ export interface TimeSource {
 
 export const systemTime: TimeSource = {
   now: () => process.hrtime.bigint(),
+  wallNow: () => Date.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
   setInterval: (callback, ms) => setInterval(callback, ms),
@@ -27,8 +30,9 @@ export const secondsBetween = (from: bigint, to: bigint): number => Number(to - 
 
 /** A measurement's place in time. */
 export interface Interval {
-  /** When it ended. */
+  /** When it ended, on the monotonic clock and on the wall clock (ms since the epoch). */
   atHr: bigint;
+  wallMs: number;
   /** Seconds since the previous measurement (or the start). */
   intervalS: number;
   /** Seconds since the start. */
@@ -99,10 +103,11 @@ export class RunClock {
   /** Ends the current interval now: the next one starts here, and so does the next sub-sample window. */
   endInterval(): Interval {
     const atHr = this.time.now();
+    const wallMs = this.time.wallNow();
     const intervalS = secondsBetween(this.lastMeasureHr, atHr);
     this.lastMeasureHr = atHr;
     this.lastTickHr = atHr;
-    return { atHr, intervalS, elapsedS: secondsBetween(this.startHr, atHr) };
+    return { atHr, wallMs, intervalS, elapsedS: secondsBetween(this.startHr, atHr) };
   }
 
   /** Seconds since the previous sub-sample or measurement; starts the next window. */

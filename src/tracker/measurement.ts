@@ -107,7 +107,9 @@ export class MeasurementBuilder {
     if (gpuPercent !== null) this.utilisation.addGpu(gpuPercent);
     this.accumulator.add(interval.intervalS, readings, intensityGPerKWh);
     const totals = this.accumulator.snapshot();
-    const now = new Date();
+    // Stamped when the interval ended (before the readers answered), so per-cell attribution
+    // compares the kernel's message times with the instants the energy was measured at.
+    const now = new Date(interval.wallMs);
     const powerW = { cpu: 0, gpu: 0, ram: 0 };
     for (const r of readings) powerW[r.device] += wattsFromKwhOver(r.energyKWh, interval.intervalS);
     const energy = { cpu: totals.cpuEnergyKWh, gpu: totals.gpuEnergyKWh, ram: totals.ramEnergyKWh };

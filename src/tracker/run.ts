@@ -11,7 +11,9 @@ import { createIntensityProvider, type LocatingProvider } from "../intensity/cre
 import { resolveFromSettings, type LocatedResolution } from "../intensity/provider";
 import { planHardware, type HardwarePlan } from "../measure/hardware";
 import { readSystemFacts } from "../measure/system-info";
+import { CellAttribution } from "../notebook/cells";
 import { liveFeedOutput, type LiveFeedTarget } from "../notebook/live-feed-sink";
+import type { EnergyShare } from "../protocol/attribution";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import { buildProvenance, type RunProvenance } from "../output/provenance";
 import { createSinks, prepareOutputFolder } from "../output/registry";
@@ -39,6 +41,8 @@ export interface RunInit {
 export class Run {
   private readonly clock: RunClock;
   private readonly tasks: TaskBook;
+  /** In a notebook: the full series, for the cells' task rows. */
+  private readonly cells: CellAttribution | null;
   private readonly sinks: SinkSet;
   private latest: Measurement | undefined;
   private lastReportTotals: RunTotals = emptyTotals();
@@ -55,6 +59,8 @@ export class Run {
   ) {
     this.clock = new RunClock(BigInt(init.startHr), init.settings.measurePowerSecs);
     this.tasks = new TaskBook(builder, () => this.measure());
+    const toRow = (name: string, share: EnergyShare) => this.tasks.rowForShare(name, share);
+    this.cells = init.liveFeed ? new CellAttribution(init.liveFeed, toRow) : null;
     const initialRow = builder.row(emptyTotals());
     const context = { ...init, latestRow: () => this.latest?.row ?? initialRow };
     this.sinks = new SinkSet(createSinks(context, [liveFeedOutput(init.liveFeed)]));
@@ -120,6 +126,7 @@ export class Run {
       this.intensity.current()?.intensityGPerKWh ?? null,
     );
     this.latest = measurement;
+    this.cells?.record(measurement);
     this.sinks.measured(measurement);
     for (const listener of this.listeners) listener(measurement.sample);
     this.measurementsSinceReport += 1;
@@ -142,7 +149,7 @@ export class Run {
     return this.enqueue(async () => {
       const row = await this.measure();
       await this.report("out");
-      await this.sinks.tasks(this.tasks.finished());
+      await this.sinks.tasks(this.allTasks());
       return row;
     });
   }
@@ -158,7 +165,7 @@ export class Run {
       const row = await this.measure();
       this.intensity.close();
       await this.report("out");
-      await this.sinks.tasks(this.tasks.finished());
+      await this.sinks.tasks(this.allTasks());
       const intensity = this.intensity.current() ?? resolveFromSettings(this.init.settings);
       const provenance = buildProvenance(
         this.init.runId,
@@ -169,6 +176,11 @@ export class Run {
       await this.sinks.exit(provenance);
       return { ...row, provenance };
     });
+  }
+
+  /** The run's tasks and, in a notebook, one task per cell execution. */
+  private allTasks(): TaskEmissionsData[] {
+    return [...this.tasks.finished(), ...(this.cells?.taskRows(this.stopped) ?? [])];
   }
 
   startTask(name: string): Promise<string> {

@@ -4,7 +4,8 @@
  */
 import { log } from "../log";
 import type { TaskEmissionsData } from "../output/emissions-data";
-import { subtractTotals, type RunTotals } from "./accumulator";
+import type { EnergyShare } from "../protocol/attribution";
+import { emptyTotals, subtractTotals, type RunTotals } from "./accumulator";
 import type { MeasurementBuilder } from "./measurement";
 import { buildTaskRow } from "./rows";
 
@@ -22,6 +23,24 @@ export class TaskBook {
     private readonly builder: MeasurementBuilder,
     private readonly measureNow: () => Promise<unknown>,
   ) {}
+
+  /** A task row for a share of the run measured elsewhere (a notebook cell's execution). */
+  rowForShare(name: string, share: EnergyShare): TaskEmissionsData {
+    const { pue, wue } = this.builder.meta;
+    const delta: RunTotals = {
+      ...emptyTotals(),
+      durationS: share.durationS,
+      cpuEnergyKWh: share.cpuKWh,
+      gpuEnergyKWh: share.gpuKWh,
+      ramEnergyKWh: share.ramKWh,
+      cpuRawKWh: share.cpuKWh / pue,
+      gpuRawKWh: share.gpuKWh / pue,
+      ramRawKWh: share.ramKWh / pue,
+      waterL: share.energyKWh * wue,
+      emissionsKg: share.emissionsKg,
+    };
+    return buildTaskRow(name, this.builder.meta, delta, this.builder.utilisationMeans());
+  }
 
   finished(): TaskEmissionsData[] {
     return this.tasks.flatMap((t) => (t.result ? [t.result] : []));

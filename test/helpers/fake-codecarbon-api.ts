@@ -26,13 +26,26 @@ let counter = 0;
 const newId = () => `00000000-0000-4000-8000-${String(++counter).padStart(12, "0")}`;
 
 function validateEmission(body: Record<string, unknown>): string | null {
-  if (!Number.isInteger(body["duration"]) || (body["duration"] as number) <= 0) return "duration must be an integer > 0";
-  for (const key of ["emissions_sum", "emissions_rate", "cpu_power", "gpu_power", "ram_power", "cpu_energy", "gpu_energy", "ram_energy", "energy_consumed", "wue"]) {
+  if (!Number.isInteger(body["duration"]) || (body["duration"] as number) <= 0)
+    return "duration must be an integer > 0";
+  for (const key of [
+    "emissions_sum",
+    "emissions_rate",
+    "cpu_power",
+    "gpu_power",
+    "ram_power",
+    "cpu_energy",
+    "gpu_energy",
+    "ram_energy",
+    "energy_consumed",
+    "wue",
+  ]) {
     if (typeof body[key] !== "number" || (body[key] as number) < 0) return `${key} must be a number >= 0`;
   }
   for (const key of ["cpu_utilization_percent", "gpu_utilization_percent", "ram_utilization_percent"]) {
     const v = body[key];
-    if (v !== undefined && v !== null && (typeof v !== "number" || v < 0 || v > 100)) return `${key} must be within 0-100`;
+    if (v !== undefined && v !== null && (typeof v !== "number" || v < 0 || v > 100))
+      return `${key} must be within 0-100`;
   }
   if (typeof body["run_id"] !== "string") return "run_id is required";
   return null;
@@ -72,14 +85,18 @@ export async function startFakeCodeCarbonApi(options: { token?: string | null } 
     }
     const write = request.method === "POST";
     if (write && api.token !== null && request.headers["x-api-token"] !== api.token) {
-      return { status: 403, json: { detail: request.headers["x-api-token"] === undefined ? "Missing project token" : "Not allowed" } };
+      return {
+        status: 403,
+        json: { detail: request.headers["x-api-token"] === undefined ? "Missing project token" : "Not allowed" },
+      };
     }
     const accept = (reply: Reply): Reply => {
       api.accepted.push(request);
       return reply;
     };
     if (request.method === "POST" && path === "/runs") {
-      if (typeof body["experiment_id"] !== "string" || typeof body["timestamp"] !== "string") return { status: 400, json: { detail: "experiment_id and timestamp are required" } };
+      if (typeof body["experiment_id"] !== "string" || typeof body["timestamp"] !== "string")
+        return { status: 400, json: { detail: "experiment_id and timestamp are required" } };
       const id = newId();
       api.runs.set(id, body);
       return accept({ status: 201, json: { ...body, id } });
@@ -97,7 +114,11 @@ export async function startFakeCodeCarbonApi(options: { token?: string | null } 
     if (request.method === "GET" && path === "/auth/check") return accept({ status: 200, json: { user: "test" } });
     const project = /^\/projects\/([^/]+)(\/experiments)?$/.exec(path);
     if (request.method === "GET" && project) {
-      return accept(project[2] ? { status: 200, json: [] } : { status: 200, json: { id: project[1], name: "project", description: null, organization_id: null } });
+      return accept(
+        project[2]
+          ? { status: 200, json: [] }
+          : { status: 200, json: { id: project[1], name: "project", description: null, organization_id: null } },
+      );
     }
     return { status: 404, json: { detail: "Not Found" } };
   };

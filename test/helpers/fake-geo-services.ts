@@ -26,7 +26,11 @@ export interface FakeService extends LoopbackServer {
   calls(): ReceivedRequest[];
 }
 
-async function startFake(servicePath: string, endpointPath: string, answer: (request: ReceivedRequest) => Reply): Promise<FakeService> {
+async function startFake(
+  servicePath: string,
+  endpointPath: string,
+  answer: (request: ReceivedRequest) => Reply,
+): Promise<FakeService> {
   const fake = (await startLoopbackServer(() => notFound)) as FakeService;
   fake.override = null;
   fake.endpoint = fake.url + endpointPath;
@@ -93,7 +97,11 @@ export async function startFakeIpinfo(body: IpinfoBody = IPINFO_ILLINOIS): Promi
 }
 
 /** Which cloud the fake metadata service pretends to be; null answers 404 everywhere (off the cloud). */
-export type FakeCloud = { provider: "aws"; region: string } | { provider: "azure"; location: string } | { provider: "gcp"; zone: string } | null;
+export type FakeCloud =
+  | { provider: "aws"; region: string }
+  | { provider: "azure"; location: string }
+  | { provider: "gcp"; zone: string }
+  | null;
 
 export interface FakeCloudMetadata extends LoopbackServer {
   cloud: FakeCloud;
@@ -110,16 +118,30 @@ export async function startFakeCloudMetadata(cloud: FakeCloud = null): Promise<F
     const current = fake.cloud;
     const url = new URL(request.path, "http://fake");
     if (current?.provider === "aws" && url.pathname === "/latest/dynamic/instance-identity/document") {
-      return { status: 200, json: { accountId: "000000000000", instanceType: "t3.micro", region: current.region, availabilityZone: `${current.region}a` } };
+      return {
+        status: 200,
+        json: {
+          accountId: "000000000000",
+          instanceType: "t3.micro",
+          region: current.region,
+          availabilityZone: `${current.region}a`,
+        },
+      };
     }
     if (current?.provider === "azure" && url.pathname === "/metadata/instance") {
-      if (request.headers["metadata"] !== "true") return { status: 400, json: { error: "Bad request. Required metadata header not specified" } };
-      if (url.searchParams.get("api-version") === null) return { status: 400, json: { error: "Bad request. api-version was not specified" } };
+      if (request.headers["metadata"] !== "true")
+        return { status: 400, json: { error: "Bad request. Required metadata header not specified" } };
+      if (url.searchParams.get("api-version") === null)
+        return { status: 400, json: { error: "Bad request. api-version was not specified" } };
       return { status: 200, json: { compute: { location: current.location, vmSize: "Standard_B1s" }, network: {} } };
     }
     if (current?.provider === "gcp" && url.pathname === "/computeMetadata/v1/instance/") {
-      if (request.headers["metadata-flavor"] !== "Google") return { status: 403, text: "Missing Metadata-Flavor:Google header." };
-      return { status: 200, json: { zone: current.zone, machineType: "projects/1/machineTypes/e2-small", attributes: { secret: "x" } } };
+      if (request.headers["metadata-flavor"] !== "Google")
+        return { status: 403, text: "Missing Metadata-Flavor:Google header." };
+      return {
+        status: 200,
+        json: { zone: current.zone, machineType: "projects/1/machineTypes/e2-small", attributes: { secret: "x" } },
+      };
     }
     return notFound;
   };
@@ -137,13 +159,18 @@ export interface FakeElectricityMaps extends FakeService {
  * Electricity Maps v3 `carbon-intensity/latest`: 401 `{"error": ...}` for a missing or wrong
  * auth-token, 400 without `lat`+`lon` or `countryCode`, otherwise the latest figure.
  */
-export async function startFakeElectricityMaps(token: string, carbonIntensity = 58.765447504659946): Promise<FakeElectricityMaps> {
+export async function startFakeElectricityMaps(
+  token: string,
+  carbonIntensity = 58.765447504659946,
+): Promise<FakeElectricityMaps> {
   const path = `${ELECTRICITY_MAPS_BASE_PATH}/carbon-intensity/latest`;
   const fake = (await startFake(path, ELECTRICITY_MAPS_BASE_PATH, (request) => {
-    if (request.headers["auth-token"] !== fake.token) return { status: 401, json: { error: "Invalid auth-token: the token was refused" } };
+    if (request.headers["auth-token"] !== fake.token)
+      return { status: 401, json: { error: "Invalid auth-token: the token was refused" } };
     const query = new URL(request.path, "http://fake").searchParams;
     const byPoint = query.get("lat") !== null && query.get("lon") !== null;
-    if (!byPoint && query.get("countryCode") === null) return { status: 400, json: { error: "Either lat and lon, or zone, or countryCode is required" } };
+    if (!byPoint && query.get("countryCode") === null)
+      return { status: 400, json: { error: "Either lat and lon, or zone, or countryCode is required" } };
     const { zone, carbonIntensity: intensity } = fake.answer(request);
     return {
       status: 200,

@@ -79,8 +79,26 @@ export function installFakeNvidiaSmi(initial: FakeNvidiaState): FakeNvidiaSmi {
 /** An A100 and a T4 by default; `overrides` replaces fields per GPU position. */
 export function twoGpuState(overrides: Array<Partial<FakeGpuState>> = []): FakeNvidiaState {
   const base: FakeGpuState[] = [
-    { index: 0, uuid: "GPU-4e81c2a0-9d1f-4c2b-8a55-0f2e6b7d9c11", name: "NVIDIA A100-SXM4-40GB", memoryTotalMiB: 40960, powerLimitW: 400, energyMJ: 1_000_000, powerW: 250, utilizationPercent: 80 },
-    { index: 1, uuid: "GPU-9b02d7f4-1e3a-4f6c-b7d8-2a4c6e8f0b13", name: "Tesla T4", memoryTotalMiB: 15360, powerLimitW: 70, energyMJ: 2_000_000, powerW: 50, utilizationPercent: 40 },
+    {
+      index: 0,
+      uuid: "GPU-4e81c2a0-9d1f-4c2b-8a55-0f2e6b7d9c11",
+      name: "NVIDIA A100-SXM4-40GB",
+      memoryTotalMiB: 40960,
+      powerLimitW: 400,
+      energyMJ: 1_000_000,
+      powerW: 250,
+      utilizationPercent: 80,
+    },
+    {
+      index: 1,
+      uuid: "GPU-9b02d7f4-1e3a-4f6c-b7d8-2a4c6e8f0b13",
+      name: "Tesla T4",
+      memoryTotalMiB: 15360,
+      powerLimitW: 70,
+      energyMJ: 2_000_000,
+      powerW: 50,
+      utilizationPercent: 40,
+    },
   ];
   return { gpus: base.map((gpu, i) => ({ ...gpu, ...(overrides[i] ?? {}) })), secondsPerCall: 0 };
 }

@@ -20,10 +20,16 @@ function findBinary(name: string): string {
     const candidate = path.join(dir, name);
     if (fs.existsSync(candidate)) return candidate;
   }
-  throw new Error(`${name} is not installed: .ci/run installs Debian's prometheus and prometheus-pushgateway (apt-get install prometheus prometheus-pushgateway)`);
+  throw new Error(
+    `${name} is not installed: .ci/run installs Debian's prometheus and prometheus-pushgateway (apt-get install prometheus prometheus-pushgateway)`,
+  );
 }
 
-async function startServer(binary: string, args: (port: number, dir: string) => string[], readyPath: string): Promise<RunningServer> {
+async function startServer(
+  binary: string,
+  args: (port: number, dir: string) => string[],
+  readyPath: string,
+): Promise<RunningServer> {
   const executable = findBinary(binary);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `cc-${binary}-`));
   const port = await freePort();
@@ -87,9 +93,23 @@ export function startPrometheus(targets: string[]): Promise<RunningServer> {
       const config = path.join(dir, "prometheus.yml");
       fs.writeFileSync(
         config,
-        ["global:", "  scrape_interval: 1s", "  scrape_timeout: 900ms", "scrape_configs:", "  - job_name: codecarbon", "    static_configs:", `      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`, ""].join("\n"),
+        [
+          "global:",
+          "  scrape_interval: 1s",
+          "  scrape_timeout: 900ms",
+          "scrape_configs:",
+          "  - job_name: codecarbon",
+          "    static_configs:",
+          `      - targets: [${targets.map((t) => `"${t}"`).join(", ")}]`,
+          "",
+        ].join("\n"),
       );
-      return [`--config.file=${config}`, `--storage.tsdb.path=${path.join(dir, "data")}`, `--web.listen-address=127.0.0.1:${port}`, "--log.level=warn"];
+      return [
+        `--config.file=${config}`,
+        `--storage.tsdb.path=${path.join(dir, "data")}`,
+        `--web.listen-address=127.0.0.1:${port}`,
+        "--log.level=warn",
+      ];
     },
     "/-/ready",
   );
@@ -102,8 +122,13 @@ export interface PromVectorSample {
 
 export async function promQuery(prometheus: RunningServer, query: string): Promise<PromVectorSample[]> {
   const response = await fetch(`${prometheus.url}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await response.json()) as { status: string; data?: { resultType: string; result: PromVectorSample[] }; error?: string };
-  if (body.status !== "success" || !body.data) throw new Error(`query ${query} failed: ${body.error ?? response.status}`);
+  const body = (await response.json()) as {
+    status: string;
+    data?: { resultType: string; result: PromVectorSample[] };
+    error?: string;
+  };
+  if (body.status !== "success" || !body.data)
+    throw new Error(`query ${query} failed: ${body.error ?? response.status}`);
   return body.data.result;
 }
 
@@ -113,16 +138,23 @@ export interface PushgatewayGroup {
   metrics: Map<string, { type: string; samples: { labels: Record<string, string>; value: number }[] }>;
 }
 
-export async function pushgatewayGroups(gateway: RunningServer, headers: Record<string, string> = {}): Promise<PushgatewayGroup[]> {
+export async function pushgatewayGroups(
+  gateway: RunningServer,
+  headers: Record<string, string> = {},
+): Promise<PushgatewayGroup[]> {
   const response = await fetch(`${gateway.url}/api/v1/metrics`, { headers });
   const body = (await response.json()) as { data: Array<Record<string, unknown>> };
   return body.data.map((group) => {
     const metrics = new Map<string, { type: string; samples: { labels: Record<string, string>; value: number }[] }>();
     for (const [name, family] of Object.entries(group)) {
-      if (name === "labels" || name === "last_push_successful" || typeof family !== "object" || family === null) continue;
+      if (name === "labels" || name === "last_push_successful" || typeof family !== "object" || family === null)
+        continue;
       const f = family as { type?: string; metrics?: Array<{ labels: Record<string, string>; value?: string }> };
       if (!f.metrics) continue;
-      metrics.set(name, { type: f.type ?? "", samples: f.metrics.map((m) => ({ labels: m.labels, value: Number(m.value) })) });
+      metrics.set(name, {
+        type: f.type ?? "",
+        samples: f.metrics.map((m) => ({ labels: m.labels, value: Number(m.value) })),
+      });
     }
     return { labels: group["labels"] as Record<string, string>, metrics };
   });

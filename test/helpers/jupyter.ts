@@ -23,9 +23,13 @@ export interface JupyterBox {
 }
 
 export function requireJupyter(): void {
-  if (!fs.existsSync(VENV_PYTHON)) throw new Error(`${VENV_PYTHON} is missing: run \`bash scripts/setup.sh\` (it installs Jupyter from requirements-test.txt)`);
+  if (!fs.existsSync(VENV_PYTHON))
+    throw new Error(
+      `${VENV_PYTHON} is missing: run \`bash scripts/setup.sh\` (it installs Jupyter from requirements-test.txt)`,
+    );
   if (!fs.existsSync(TSLAB_BIN)) throw new Error(`${TSLAB_BIN} is missing: run \`npm ci\``);
-  if (!fs.existsSync(path.join(REPO_ROOT, "dist", "index.js"))) throw new Error("dist/ is missing: run `npm run build` (npm test does)");
+  if (!fs.existsSync(path.join(REPO_ROOT, "dist", "index.js")))
+    throw new Error("dist/ is missing: run `npm run build` (npm test does)");
 }
 
 export function makeJupyterBox(): JupyterBox {
@@ -39,13 +43,22 @@ export function makeJupyterBox(): JupyterBox {
   // What `npx tslab install --prefix .venv` writes, pointing at this Node and this tslab.
   fs.writeFileSync(
     path.join(kernelDir, "kernel.json"),
-    JSON.stringify({ argv: [process.execPath, TSLAB_BIN, "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript", language: "typescript" }),
+    JSON.stringify({
+      argv: [process.execPath, TSLAB_BIN, "kernel", "--config-path", "{connection_file}"],
+      display_name: "TypeScript",
+      language: "typescript",
+    }),
   );
   // The package and Node's types resolve from the notebook's folder, as after `npm install codecarbon @types/node`.
   fs.symlinkSync(REPO_ROOT, path.join(work, "node_modules", "codecarbon"), "dir");
-  fs.symlinkSync(path.join(REPO_ROOT, "node_modules", "@types", "node"), path.join(work, "node_modules", "@types", "node"), "dir");
+  fs.symlinkSync(
+    path.join(REPO_ROOT, "node_modules", "@types", "node"),
+    path.join(work, "node_modules", "@types", "node"),
+    "dir",
+  );
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.toUpperCase().startsWith("CODECARBON_") && !key.startsWith("JPY_")) env[key] = value;
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.toUpperCase().startsWith("CODECARBON_") && !key.startsWith("JPY_")) env[key] = value;
   Object.assign(env, {
     HOME: path.join(root, "home"),
     JUPYTER_PATH: path.join(root, "jupyter"),
@@ -63,8 +76,18 @@ export function notebookJson(cells: string[]): string {
     {
       nbformat: 4,
       nbformat_minor: 5,
-      metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" }, language_info: { name: "typescript" } },
-      cells: cells.map((source, i) => ({ cell_type: "code", id: `cell-${i}`, metadata: {}, execution_count: null, outputs: [], source })),
+      metadata: {
+        kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" },
+        language_info: { name: "typescript" },
+      },
+      cells: cells.map((source, i) => ({
+        cell_type: "code",
+        id: `cell-${i}`,
+        metadata: {},
+        execution_count: null,
+        outputs: [],
+        source,
+      })),
     },
     null,
     1,
@@ -81,7 +104,12 @@ export interface CellOutput {
   evalue?: string;
 }
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
@@ -98,25 +126,46 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs:
 
 /** Executes the notebook headlessly (nbclient) and returns each cell's outputs. */
 export async function executeNotebook(box: JupyterBox, file: string, timeoutS = 120): Promise<CellOutput[][]> {
-  const result = await run(VENV_PYTHON, [path.join(REPO_ROOT, "test", "jupyter", "execute_notebook.py"), file, String(timeoutS)], box.env, (timeoutS + 30) * 1000);
+  const result = await run(
+    VENV_PYTHON,
+    [path.join(REPO_ROOT, "test", "jupyter", "execute_notebook.py"), file, String(timeoutS)],
+    box.env,
+    (timeoutS + 30) * 1000,
+  );
   const notebook = JSON.parse(fs.readFileSync(file, "utf8")) as { cells: { outputs: CellOutput[] }[] };
-  if (result.code !== 0) throw new Error(`notebook execution failed (${result.code}):\n${result.stderr}\n${JSON.stringify(notebook.cells.map((c) => c.outputs))}`);
+  if (result.code !== 0)
+    throw new Error(
+      `notebook execution failed (${result.code}):\n${result.stderr}\n${JSON.stringify(notebook.cells.map((c) => c.outputs))}`,
+    );
   return notebook.cells.map((c) => c.outputs);
 }
 
-export type DriverStep = { code: string; wait?: boolean; timeout?: number } | { sleep: number } | { interrupt: true } | { restart: true };
+export type DriverStep =
+  { code: string; wait?: boolean; timeout?: number } | { sleep: number } | { interrupt: true } | { restart: true };
 
 /** Drives a kernel step by step (see test/jupyter/kernel_driver.py); returns the executed cells' outputs. */
 export async function driveKernel(
   box: JupyterBox,
-  plan: ({ kernel_name: "tslab"; cwd: string; env?: Record<string, string> } | { connection_file: string }) & { steps: DriverStep[] },
+  plan: ({ kernel_name: "tslab"; cwd: string; env?: Record<string, string> } | { connection_file: string }) & {
+    steps: DriverStep[];
+  },
   timeoutMs = 120_000,
-): Promise<Array<{ code: string; outputs: CellOutput[] | null }>> {
+): Promise<Array<{ code: string; outputs: CellOutput[] | null; busy?: string; idle?: string }>> {
   const planFile = path.join(box.root, `plan-${Date.now()}-${Math.random().toString(16).slice(2)}.json`);
   fs.writeFileSync(planFile, JSON.stringify(plan));
-  const result = await run(VENV_PYTHON, [path.join(REPO_ROOT, "test", "jupyter", "kernel_driver.py"), planFile], box.env, timeoutMs);
+  const result = await run(
+    VENV_PYTHON,
+    [path.join(REPO_ROOT, "test", "jupyter", "kernel_driver.py"), planFile],
+    box.env,
+    timeoutMs,
+  );
   if (result.code !== 0) throw new Error(`kernel driver failed (${result.code}):\n${result.stderr}`);
-  return JSON.parse(result.stdout) as Array<{ code: string; outputs: CellOutput[] | null }>;
+  return JSON.parse(result.stdout) as Array<{
+    code: string;
+    outputs: CellOutput[] | null;
+    busy?: string;
+    idle?: string;
+  }>;
 }
 
 export function textOf(outputs: readonly CellOutput[] | null | undefined, stream?: "stdout" | "stderr"): string {
@@ -133,13 +182,21 @@ export interface JupyterServer {
   stop(): Promise<void>;
 }
 
-
 export async function startJupyterServer(box: JupyterBox): Promise<JupyterServer> {
   const port = await freePort();
   const token = `test-${Math.random().toString(16).slice(2)}`;
   const child: ChildProcess = spawn(
     VENV_PYTHON,
-    ["-m", "jupyter_server", `--ServerApp.ip=127.0.0.1`, `--ServerApp.port=${port}`, `--IdentityProvider.token=${token}`, `--ServerApp.root_dir=${box.work}`, "--ServerApp.open_browser=False", "--allow-root"],
+    [
+      "-m",
+      "jupyter_server",
+      `--ServerApp.ip=127.0.0.1`,
+      `--ServerApp.port=${port}`,
+      `--IdentityProvider.token=${token}`,
+      `--ServerApp.root_dir=${box.work}`,
+      "--ServerApp.open_browser=False",
+      "--allow-root",
+    ],
     { env: box.env, stdio: ["ignore", "pipe", "pipe"] },
   );
   let log = "";

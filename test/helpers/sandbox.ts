@@ -44,20 +44,35 @@ export interface ChildResult {
 }
 
 /** Runs `script` (CommonJS source) in a child Node process; `CODECARBON` is the package entry. */
-export function startChild(script: string, sandbox: Sandbox, extraEnv: NodeJS.ProcessEnv = {}): { child: ChildProcess; done: Promise<ChildResult> } {
+export function startChild(
+  script: string,
+  sandbox: Sandbox,
+  extraEnv: NodeJS.ProcessEnv = {},
+): { child: ChildProcess; done: Promise<ChildResult> } {
   const source = `const CODECARBON = ${JSON.stringify(TEST_BUILD_ENTRY)};\n${script}`;
-  const child = spawn(process.execPath, ["-e", source], { cwd: sandbox.cwd, env: { ...sandbox.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["-e", source], {
+    cwd: sandbox.cwd,
+    env: { ...sandbox.env, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const done = new Promise<ChildResult>((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  const done = new Promise<ChildResult>((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
   return { child, done };
 }
 
-export async function runChild(script: string, sandbox: Sandbox, extraEnv: NodeJS.ProcessEnv = {}): Promise<ChildResult> {
+export async function runChild(
+  script: string,
+  sandbox: Sandbox,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<ChildResult> {
   const result = await startChild(script, sandbox, extraEnv).done;
-  if (result.code !== 0) throw new Error(`child failed (${result.code ?? result.signal}):\n${result.stderr}\n${result.stdout}`);
+  if (result.code !== 0)
+    throw new Error(`child failed (${result.code ?? result.signal}):\n${result.stderr}\n${result.stdout}`);
   return result;
 }
 

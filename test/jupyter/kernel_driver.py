@@ -8,6 +8,8 @@ plus "steps": a list of
   {"code": "...", "timeout": 60}          execute and wait for the cell to finish,
   {"code": "...", "wait": false}          execute without waiting,
   {"sleep": 1.5}, {"interrupt": true}, {"restart": true}.
+Each waited-for cell's result has its outputs and the kernel's own times of its busy and idle
+status messages ("busy", "idle": ISO text), which time the execution as JupyterLab sees it.
 """
 import json
 import os
@@ -17,7 +19,13 @@ import time
 from jupyter_client import BlockingKernelClient, KernelManager
 
 
-def collect(client, msg_id, timeout):
+def stamp(msg):
+    """The kernel's own time of a message (its header date), as ISO text."""
+    date = msg.get("header", {}).get("date")
+    return date.isoformat() if hasattr(date, "isoformat") else date
+
+
+def collect(client, msg_id, timeout, times=None):
     outputs = []
     deadline = time.time() + timeout
     while True:
@@ -39,7 +47,11 @@ def collect(client, msg_id, timeout):
             outputs.append({"type": kind, "data": content.get("data", {})})
         elif kind == "error":
             outputs.append({"type": "error", "ename": content.get("ename"), "evalue": content.get("evalue")})
+        elif kind == "status" and content["execution_state"] == "busy" and times is not None:
+            times["busy"] = stamp(msg)
         elif kind == "status" and content["execution_state"] == "idle":
+            if times is not None:
+                times["idle"] = stamp(msg)
             return outputs
 
 
@@ -72,8 +84,9 @@ def main():
             if "code" in step:
                 msg_id = client.execute(step["code"], store_history=True, stop_on_error=False)
                 if step.get("wait", True):
-                    outputs = collect(client, msg_id, step.get("timeout", 60))
-                    results.append({"code": step["code"], "outputs": outputs})
+                    times = {}
+                    outputs = collect(client, msg_id, step.get("timeout", 60), times)
+                    results.append({"code": step["code"], "outputs": outputs, **times})
                     if any(o["type"] == "error" for o in outputs):
                         # tslab drops requests that arrive within 200 ms of an error.
                         time.sleep(0.3)

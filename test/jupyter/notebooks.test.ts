@@ -18,6 +18,10 @@ import {
   type JupyterBox,
   type JupyterServer,
 } from "../helpers/jupyter";
+import { attributeExecution, idleShare, type CellExecution } from "../../src/protocol/attribution";
+import { CELLS_FILE_VERSION, cellsRelativePath } from "../../src/protocol/cells";
+import { LIVE_FEED_VERSION, parseLiveFeed, seriesFromFeed } from "../../src/protocol/live-feed";
+import { JOULES_PER_KWH } from "../../src/protocol/units";
 
 const START = (extra = "") =>
   `import { OfflineEmissionsTracker } from "codecarbon";\nconst tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", measurePowerSecs: 0.5${extra} });\ntracker.start();`;
@@ -215,7 +219,7 @@ describe("the live feed through a real jupyter server", () => {
     });
     assert.match(textOf(results[0]?.outputs, "stderr"), /Tracking stopped/);
     const feed = (await readFeed(kernelId))!;
-    assert.equal(feed.version, 1);
+    assert.equal(feed.version, LIVE_FEED_VERSION);
     assert.equal(feed.kernelId, kernelId);
     assert.equal(feed.state, "stopped");
     assert.ok(feed.sources.some((s) => /CPU/.test(s)));
@@ -255,5 +259,81 @@ describe("the live feed through a real jupyter server", () => {
       (r) => r["project_name"] === "alpha" || r["project_name"] === "beta",
     );
     assert.deepEqual(rows.map((r) => r["project_name"]).sort(), ["alpha", "beta"]);
+  });
+
+  test("each cell gets its share: RAM = 10 W × its time, busy cells more CPU, cells + idle = the run", async () => {
+    const kernelId = await openNotebook("cells.ipynb");
+    const SLEEP = (ms: number) => `await new Promise((r) => setTimeout(r, ${ms}));`;
+    const cells = [
+      { id: "busy5", code: BUSY(5000) },
+      { id: "sleep5", code: SLEEP(5000) },
+      { id: "busy2", code: BUSY(2000) },
+    ];
+    // No measure_power_secs anywhere: the notebook cadence (1 s) applies.
+    const started = await driveKernel(box, {
+      connection_file: connectionFile(kernelId),
+      steps: [
+        {
+          code:
+            'import { OfflineEmissionsTracker } from "codecarbon";\n' +
+            'var tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", forceRamPower: 10 });\n' +
+            "tracker.start();\nconsole.log(tracker.runId);",
+        },
+        { sleep: 1.5 },
+        ...cells.map((c) => ({ code: c.code, timeout: 30 })),
+        { sleep: 1.5 },
+      ],
+    });
+    const runId = textOf(started[0]?.outputs, "stdout").trim();
+    const executions: CellExecution[] = cells.map((c, i) => {
+      const result = started[i + 1]!;
+      assert.ok(result.busy && result.idle, `the kernel timed cell ${c.id}`);
+      return { cellId: c.id, executionCount: i + 2, label: c.id, start: result.busy!, end: result.idle! };
+    });
+    // What the extension writes beside the feed after each execution.
+    fs.writeFileSync(
+      path.join(box.work, ...cellsRelativePath(kernelId).split("/")),
+      JSON.stringify({ version: CELLS_FILE_VERSION, kernelId, runId, executions }),
+    );
+    await driveKernel(box, { connection_file: connectionFile(kernelId), steps: [{ code: "await tracker.stop();" }] });
+
+    const [row] = readCsvRows(path.join(box.work, "emissions.csv")).filter((r) => r["run_id"] === runId);
+    assert.ok(row, "the run's row");
+    const taskRows = readCsvRows(path.join(box.work, `emissions_${"base"}_${runId}.csv`));
+    assert.deepEqual(
+      taskRows.map((r) => r["task_name"]),
+      cells.map((c, i) => `In [${i + 2}] ${c.id}`),
+      "one task row per cell execution, in order",
+    );
+    const seconds = executions.map((e) => (Date.parse(e.end) - Date.parse(e.start)) / 1000);
+    taskRows.forEach((task, i) => {
+      const expected = (10 * seconds[i]!) / JOULES_PER_KWH;
+      const ram = Number(task["ram_energy"]);
+      assert.ok(
+        Math.abs(ram - expected) / expected < 0.02,
+        `${cells[i]!.id}: RAM ${ram} kWh vs 10 W × ${seconds[i]} s`,
+      );
+    });
+    const cpu = (id: string) => Number(taskRows[cells.findIndex((c) => c.id === id)]!["cpu_energy"]);
+    assert.ok(cpu("busy5") > cpu("sleep5"), `busy ${cpu("busy5")} > sleeping ${cpu("sleep5")} kWh`);
+
+    // The sidebar's view: the feed's idle share plus the tracker's cell rows make the run.
+    const answer = await server.api(`/api/contents/codecarbon-live/${kernelId}.json?content=1&type=file&format=text`);
+    const parsed = parseLiveFeed((answer.json as { content: string }).content);
+    assert.ok(parsed.ok);
+    const series = seriesFromFeed(parsed.feed);
+    const idle = idleShare(series, executions);
+    const cellsKWh = taskRows.reduce((sum, r) => sum + Number(r["energy_consumed"]), 0);
+    const runKWh = Number(row["energy_consumed"]);
+    assert.ok(
+      Math.abs(idle.energyKWh + cellsKWh - runKWh) / runKWh < 0.01,
+      `idle + cells vs run: ${idle.energyKWh + cellsKWh} vs ${runKWh}`,
+    );
+    const fromFeed = attributeExecution(series, executions[0]!);
+    assert.ok(fromFeed.state === "attributed");
+    assert.ok(
+      Math.abs(fromFeed.energyKWh - Number(taskRows[0]!["energy_consumed"])) / fromFeed.energyKWh < 1e-6,
+      "the feed and the tracker agree",
+    );
   });
 });

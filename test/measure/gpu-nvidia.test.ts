@@ -10,7 +10,7 @@ import {
   type NvidiaGpu,
   type NvidiaProbe,
 } from "../../src/measure/gpu-nvidia";
-import { JOULES_PER_KWH } from "../../src/units";
+import { JOULES_PER_KWH } from "../../src/protocol/units";
 import { useLogCapture } from "../helpers/log-capture";
 import {
   installFakeNvidiaSmi,

@@ -4,7 +4,8 @@ import { createForcedPowerReader, createRamReader, createTdpCpuReader } from "..
 import type { CpuTdp } from "../../src/measure/cpu-tdp";
 import { machineLoadPowerW } from "../../src/measure/cpu-load";
 import { resetLogOnce, setLogSink, type LogLevel } from "../../src/log";
-import { BYTES_PER_GIB, JOULES_PER_KWH } from "../../src/units";
+import { JOULES_PER_KWH } from "../../src/protocol/units";
+import { BYTES_PER_GIB } from "../../src/units";
 
 const TDP: CpuTdp = { tdpW: 100, origin: "matched", matchedName: "Test CPU 100" };
 /** The model at 50 % load for this TDP: 21.25 W, give or take the last bit of the double. */

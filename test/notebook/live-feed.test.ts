@@ -4,7 +4,13 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { cleanOldFeeds, createLiveFeedSink } from "../../src/notebook/live-feed-sink";
-import { appendPoint, MAX_POINTS, type LiveFeed, type LiveFeedPoint } from "../../src/protocol/live-feed";
+import {
+  appendPoint,
+  FULL_RESOLUTION_POINTS,
+  MAX_POINTS,
+  type LiveFeed,
+  type LiveFeedPoint,
+} from "../../src/protocol/live-feed";
 import { detectKernel } from "../../src/notebook/kernel";
 import type { EmissionsData } from "../../src/output/emissions-data";
 
@@ -20,6 +26,9 @@ const point = (s: number): LiveFeedPoint => ({
   ramW: 3,
   kWh: s / 1000,
   kg: s / 1e6,
+  cpuKWh: s / 2000,
+  gpuKWh: 0,
+  ramKWh: s / 2000,
   g: 56,
 });
 
@@ -36,6 +45,11 @@ describe("the live feed", () => {
     assert.ok(points.length >= MAX_POINTS / 2, `enough points to draw (${points.length})`);
     for (let i = 1; i < points.length; i++) assert.ok(points[i]!.s > points[i - 1]!.s, "in time order");
     assert.equal(points.at(-1)!.kWh, 3.6, "cumulative values are never averaged away");
+    const recent = points.slice(-FULL_RESOLUTION_POINTS).map((p) => p.s);
+    assert.deepEqual(
+      recent,
+      Array.from({ length: FULL_RESOLUTION_POINTS }, (_, i) => 3600 - FULL_RESOLUTION_POINTS + 1 + i),
+    );
   });
 
   test("is rewritten whole at every measurement and says when the run stopped", async () => {

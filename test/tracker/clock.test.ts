@@ -16,6 +16,9 @@ class ManualTime implements TimeSource {
   now(): bigint {
     return this.nowNs;
   }
+  wallNow(): number {
+    return Number(this.nowNs / 1_000_000n);
+  }
   setTimeout(callback: () => void, ms: number): unknown {
     this.delays.push(ms);
     return this.add(callback, ms, null);

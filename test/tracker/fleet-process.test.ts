@@ -18,7 +18,7 @@ import {
   type RunningServer,
 } from "../helpers/fleet-servers";
 
-import { JOULES_PER_KWH as J_PER_KWH } from "../../src/units";
+import { JOULES_PER_KWH as J_PER_KWH } from "../../src/protocol/units";
 /** bcrypt of "fleet-secret" (cost 4), for the Pushgateway's basic_auth_users. */
 const FLEET_SECRET_BCRYPT = "$2b$04$HuRSfL9q95OSA5JwfgvIB.sIhAa7wts99IDBE3OWTaGQ936Y2yMmi";
 

@@ -9,7 +9,7 @@ import type { EnergyReader, PowerSource } from "../../src/measure/types";
 import { RunClock, type TimeSource } from "../../src/tracker/clock";
 import { MeasurementBuilder, UtilisationMeter, type MeasuredHardware } from "../../src/tracker/measurement";
 import type { RunMeta } from "../../src/tracker/rows";
-import { JOULES_PER_KWH } from "../../src/units";
+import { JOULES_PER_KWH } from "../../src/protocol/units";
 
 const meta: RunMeta = {
   projectName: "p",
@@ -61,6 +61,7 @@ function hardware(readers: EnergyReader[]): MeasuredHardware {
 
 const manualTime = (t: { ns: bigint }): TimeSource => ({
   now: () => t.ns,
+  wallNow: () => Number(t.ns / 1_000_000n),
   setTimeout: () => 0,
   clearTimeout: () => undefined,
   setInterval: () => 0,

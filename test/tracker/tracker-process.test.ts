@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { makeSandbox, readCsvRows, runChild, startChild, waitFor } from "../helpers/sandbox";
-import { JOULES_PER_KWH } from "../../src/units";
+import { JOULES_PER_KWH } from "../../src/protocol/units";
 
 const checkpointFiles = (outputDir: string) => {
   const dir = path.join(outputDir, ".codecarbon", "runs");

@@ -6,7 +6,7 @@
  */
 import * as os from "node:os";
 import type { EmissionsData } from "../emissions-data";
-import { JOULES_PER_KWH } from "../../units";
+import { JOULES_PER_KWH } from "../../protocol/units";
 
 export type MetricType = "counter" | "gauge";
 

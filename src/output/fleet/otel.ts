@@ -13,7 +13,7 @@ import { log } from "../../log";
 import { RetryGate } from "../../net/backoff";
 import type { EmissionsData } from "../emissions-data";
 import type { OutputSink } from "../sink";
-import { JOULES_PER_KWH } from "../../units";
+import { JOULES_PER_KWH } from "../../protocol/units";
 import { devices, energyKWh, powerW, rowIntensity, runLabels, type Device } from "./metrics";
 
 export interface OtelContext {
