@@ -2,7 +2,7 @@
  * codecarbon for Node: estimate the energy and CO2 of running code and write CodeCarbon's
  * `emissions.csv`.
  */
-export { EmissionsTracker, OfflineEmissionsTracker } from "./tracker/emissions-tracker";
+export { EmissionsTracker, OfflineEmissionsTracker, type TrackingTarget } from "./tracker/emissions-tracker";
 export { trackEmissions, type TrackEmissionsOptions } from "./tracker/track-emissions";
 export type { TrackerOptions, TrackerSettings } from "./config/options.generated";
 export type { ResolvedConfig, ConfigOrigin, ConfigLayer } from "./config";

@@ -81,9 +81,12 @@ export async function planHardware(
   settings: HardwareSettings,
   facts: SystemFacts,
   env: NodeJS.ProcessEnv = process.env,
+  /** In process mode, the root of the measured tree: this process by default, or another one (a notebook's kernel). */
+  trackedPid: number = process.pid,
 ): Promise<HardwarePlan> {
   const loadSampler = new SharedLoadSampler();
-  const processSampler = settings.trackingMode === "process" ? createProcessTreeSampler() : undefined;
+  const processSampler =
+    settings.trackingMode === "process" ? createProcessTreeSampler({ pid: trackedPid }) : undefined;
   const readers: EnergyReader[] = [];
   // GPU tools (nvidia-smi) run in child processes: ask them now and do the CPU work meanwhile.
   const gpuProbe = probeGpus(env);

@@ -3,13 +3,20 @@
  * connection file on the command line (`tslab kernel --config-path …/kernel-<id>.json`, and
  * likewise for other kernels); the id in that name is the one the Jupyter server and the
  * JupyterLab extension know the kernel by, so it names the kernel's live feed.
+ *
+ * A tracker that runs beside a kernel (`codecarbon monitor --pid <kernel pid> --kernel-id <id>`,
+ * started by the Jupyter server extension) is not that kernel, but serves it: it says so with
+ * `serveKernel`, and from then on this process acts for that kernel.
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
 
 export interface KernelContext {
   kernelId: string;
-  connectionFile: string;
+  /** The kernel's connection file; null for a tracker beside the kernel. */
+  connectionFile: string | null;
+  /** True in the kernel's own process (cells print there), false beside it. */
+  inKernel: boolean;
 }
 
 const SERVER_CONNECTION_FILE = /^kernel-([A-Za-z0-9-]+)\.json$/;
@@ -26,6 +33,12 @@ function isConnectionFile(file: string): boolean {
 
 let detected: KernelContext | null | undefined;
 
+/** From now on this process tracks for kernel `kernelId`, from beside it (see the module comment). */
+export function serveKernel(kernelId: string): KernelContext {
+  detected = { kernelId, connectionFile: null, inKernel: false };
+  return detected;
+}
+
 export function detectKernel(argv: readonly string[] = process.argv): KernelContext | null {
   if (argv === process.argv && detected !== undefined) return detected;
   let found: KernelContext | null = null;
@@ -37,11 +50,11 @@ export function detectKernel(argv: readonly string[] = process.argv): KernelCont
     // other launchers (nbclient, jupyter console) use a temporary name.
     const serverId = SERVER_CONNECTION_FILE.exec(name)?.[1];
     if (serverId !== undefined) {
-      found = { kernelId: serverId, connectionFile: value };
+      found = { kernelId: serverId, connectionFile: value, inKernel: true };
       break;
     }
     if (isConnectionFile(value)) {
-      found = { kernelId: name.slice(0, -".json".length), connectionFile: value };
+      found = { kernelId: name.slice(0, -".json".length), connectionFile: value, inKernel: true };
       break;
     }
   }

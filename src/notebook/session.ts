@@ -85,9 +85,13 @@ export class NotebookSession {
     return findLiveFeedTarget(settings, runId);
   }
 
-  /** Keeps a sampler log line for later (see the class comment). */
+  /**
+   * Keeps a sampler log line for later (see the class comment) in the kernel's own process; a
+   * tracker beside the kernel prints it at once (its output goes to the server's log).
+   */
   hold(level: LogLevel, message: string): void {
-    if (this.heldLogs.length < MAX_HELD_LOGS) this.heldLogs.push({ level, message });
+    if (!this.kernel.inKernel) emitLog(level, message);
+    else if (this.heldLogs.length < MAX_HELD_LOGS) this.heldLogs.push({ level, message });
   }
 
   /** Prints the lines held back so far. */

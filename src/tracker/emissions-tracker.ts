@@ -27,6 +27,12 @@ import { describeSources, summariseRun } from "./summary";
 
 type TrackerState = "idle" | "running" | "stopping" | "stopped";
 
+/** What a tracker measures besides what its configuration says. */
+export interface TrackingTarget {
+  /** Another process whose tree to measure (process mode), e.g. a Jupyter kernel's. */
+  pid?: number;
+}
+
 /** Where an earlier online run in this process found itself: geolocation is asked once per process. */
 let knownLocation: GeoLocation | null = null;
 
@@ -61,11 +67,25 @@ export class EmissionsTracker {
   /** Present only inside a Jupyter kernel. */
   private readonly notebook: NotebookSession | null;
 
-  constructor(options: TrackerOptions = {}) {
+  /** The root of the process tree measured in process mode. */
+  private readonly trackedPid: number;
+
+  /**
+   * `target.pid` measures another process and its descendants (e.g. a notebook's kernel) instead
+   * of this one: it implies `trackingMode: "process"`.
+   */
+  constructor(options: TrackerOptions = {}, target: TrackingTarget = {}) {
+    if (target.pid !== undefined && !(Number.isInteger(target.pid) && target.pid > 0)) {
+      throw new ConfigError(
+        "ERR_CODECARBON_OPTION_INVALID",
+        `target pid must be a positive integer, got ${String(target.pid)}`,
+      );
+    }
+    this.trackedPid = target.pid ?? process.pid;
     const kernel = detectKernel();
     this.notebook = kernel === null ? null : new (notebookModule().NotebookSession)(kernel);
-    const config = resolveConfig(options);
-    this.config = this.notebook?.applyDefaults(config) ?? config;
+    const resolved = resolveConfig(target.pid === undefined ? options : { ...options, trackingMode: "process" });
+    this.config = this.notebook?.applyDefaults(resolved) ?? resolved;
     this.validate(this.config.settings);
     const level = parseLevel(this.config.settings.logLevel);
     if (level) setLogLevel(level);
@@ -116,6 +136,7 @@ export class EmissionsTracker {
           mode: this.mode,
           knownLocation,
           liveFeed: notebook?.liveFeedTarget(this.settings, runId) ?? null,
+          trackedPid: this.trackedPid,
         },
         notebook ? { onLog: (level, message) => notebook.hold(level, message) } : {},
       );

@@ -36,6 +36,8 @@ export interface RunInit {
   /** A location found by an earlier run in this process, so it is not looked up again. */
   knownLocation: GeoLocation | null;
   liveFeed: LiveFeedTarget | null;
+  /** The root of the process tree measured in process mode (this process unless another was given). */
+  trackedPid: number;
 }
 
 export class Run {
@@ -71,7 +73,7 @@ export class Run {
     const recovery = prepareOutputFolder(s);
     const facts = readSystemFacts();
     const intensity = createIntensityProvider(init.mode, s, init.knownLocation);
-    const [plan] = await Promise.all([planHardware(s, facts), recovery]);
+    const [plan] = await Promise.all([planHardware(s, facts, process.env, init.trackedPid), recovery]);
     // Until the online lookup answers, the CSV location is what the settings say.
     const location = intensity.current() ?? resolveFromSettings(s);
     const meta = buildRunMeta(s, { runId: init.runId, packageVersion: init.packageVersion, location }, facts, plan);

@@ -111,6 +111,7 @@ describe("kernel detection and the kernel entry point", () => {
     assert.deepEqual(detectKernel(["node", "tslab", "kernel", "--config-path", "/run/jupyter/kernel-3f2a-77.json"]), {
       kernelId: "3f2a-77",
       connectionFile: "/run/jupyter/kernel-3f2a-77.json",
+      inKernel: true,
     });
     assert.equal(detectKernel(["node", "script.js", "data.json"]), null);
     assert.equal(detectKernel(process.argv), null);
