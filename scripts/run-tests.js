@@ -4,6 +4,7 @@
 // command is the same on every shell.
 //   node scripts/run-tests.js [filter ...]   only Node test files whose path contains a filter (no UI tests)
 //   node scripts/run-tests.js --ui-only      only the UI tests
+// Without a filter it first checks the prerequisites (scripts/prerequisites.js).
 "use strict";
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
@@ -73,6 +74,16 @@ async function uiTests() {
 }
 
 (async () => {
+  // A whole run needs every prerequisite: name all that is missing at once, rather than let
+  // suites fail one by one (`npm test` checks this before it builds; this covers direct runs).
+  if (filter.length === 0) {
+    const prerequisites = require("./prerequisites");
+    const text = prerequisites.message(prerequisites.missing());
+    if (text) {
+      console.error(text);
+      process.exit(1);
+    }
+  }
   const parts = [];
   if (!uiOnly) parts.push(["node", await nodeTests()]);
   if (uiOnly || filter.length === 0) parts.push(["ui", await uiTests()]);
