@@ -74,8 +74,9 @@ else
     fi
     step "[1/5] system packages: installing $missing (apt-get, about 1 min)…"
     t=$SECONDS
-    with_heartbeat "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    with_heartbeat quiet "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive $apt_command -qq
+    # (Waiting up to 10 min for another apt or dpkg run to finish instead of failing at once.)
+    with_heartbeat "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq -o DPkg::Lock::Timeout=600
+    with_heartbeat quiet "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive $apt_command -qq -o DPkg::Lock::Timeout=600
     # The tests start their own instances on free loopback ports; the daemons the packages just
     # started would only hold the default ports.
     for service in tinyproxy squid prometheus prometheus-pushgateway postgresql; do

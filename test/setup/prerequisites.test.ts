@@ -103,7 +103,7 @@ describe("prerequisites", () => {
       assert.equal(run.status, 0, `${run.stdout}\n${run.stderr}`);
       assert.match(run.stdout, new RegExp(`\\[1/5\\] system packages: installing ${ALL.join(" ")}`));
       const calls = fs.readFileSync(machine.log, "utf8");
-      assert.match(calls, /^apt-get update -qq$/m);
+      assert.match(calls, /^apt-get update -qq -o DPkg::Lock::Timeout=600$/m);
       assert.ok(calls.includes(`apt-get install -y --no-install-recommends ${ALL.join(" ")} -qq`), calls);
       for (const service of ["tinyproxy", "squid", "prometheus", "prometheus-pushgateway", "postgresql"]) assert.match(calls, new RegExp(`^service ${service} stop$`, "m"));
       assert.doesNotMatch(calls, /^sudo/m);
