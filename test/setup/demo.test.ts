@@ -139,6 +139,12 @@ test("Ctrl-C (SIGINT to the demo's process group) stops JupyterLab and its kerne
     assert.equal(fs.existsSync(path.dirname(connectionFile)), false, "the demo's runtime folder is removed");
     assert.match(output, /JupyterLab and its kernels are stopped/);
   } finally {
+    // After a failure: the demo's own shutdown first (it removes its runtime folder), then force.
+    if (demo.exitCode === null && demo.signalCode === null) {
+      seen = [...seen, ...descendants(demo.pid!)];
+      process.kill(demo.pid!, "SIGTERM");
+      await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+    }
     for (const p of stillRunning([...seen, ...descendants(demo.pid!)])) {
       try {
         process.kill(p.pid, "SIGKILL");
