@@ -72,7 +72,7 @@ else
       echo "setup: (or CODECARBON_SKIP_SYSTEM_PACKAGES=1 bash scripts/setup.sh sets up the demo without them; the tests that need them will say so)" >&2
       exit 1
     fi
-    step "[1/5] system packages: installing $missing (apt-get, about 1 min)…"
+    step "[1/5] system packages: installing $missing (apt-get; a few minutes, mostly downloads)…"
     t=$SECONDS
     # (Waiting up to 10 min for another apt or dpkg run to finish instead of failing at once.)
     with_heartbeat "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq -o DPkg::Lock::Timeout=600
