@@ -25,7 +25,12 @@ const median = (values) => {
 function writeNotebook(work, name) {
   fs.writeFileSync(
     path.join(work, name),
-    JSON.stringify({ nbformat: 4, nbformat_minor: 5, metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } }, cells: [{ cell_type: "code", id: "c0", metadata: {}, execution_count: null, outputs: [], source: "1 + 1" }] }),
+    JSON.stringify({
+      nbformat: 4,
+      nbformat_minor: 5,
+      metadata: { kernelspec: { name: "tslab", display_name: "TypeScript", language: "typescript" } },
+      cells: [{ cell_type: "code", id: "c0", metadata: {}, execution_count: null, outputs: [], source: "1 + 1" }],
+    }),
   );
 }
 
@@ -52,9 +57,18 @@ async function loadTimes(browser, withExtension) {
         }
       });
       const started = Date.now();
-      await page.goto(`${lab.url}/lab/workspaces/bench-${withExtension}-${i}/tree/bench.ipynb?reset&token=${lab.token}`);
+      await page.goto(
+        `${lab.url}/lab/workspaces/bench-${withExtension}-${i}/tree/bench.ipynb?reset&token=${lab.token}`,
+      );
       await page.waitForSelector(".jp-NotebookPanel-toolbar", { state: "visible", timeout: 60_000 });
-      await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.sessionContext.isReady, undefined, { timeout: 60_000 });
+      await page.waitForFunction(
+        () =>
+          window.jupyterapp &&
+          window.jupyterapp.shell.currentWidget &&
+          window.jupyterapp.shell.currentWidget.sessionContext.isReady,
+        undefined,
+        { timeout: 60_000 },
+      );
       const elapsed = Date.now() - started;
       // The first load warms the server's caches and the kernel: not counted.
       if (i > 0) times.push(elapsed);
@@ -73,7 +87,14 @@ async function chartDelay(browser) {
     writeNotebook(lab.work, "delay.ipynb");
     const page = await browser.newPage();
     await page.goto(`${lab.url}/lab/tree/delay.ipynb?reset&token=${lab.token}`);
-    await page.waitForFunction(() => window.jupyterapp && window.jupyterapp.shell.currentWidget && window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status === "idle", undefined, { timeout: 60_000 });
+    await page.waitForFunction(
+      () =>
+        window.jupyterapp &&
+        window.jupyterapp.shell.currentWidget &&
+        window.jupyterapp.shell.currentWidget.sessionContext.session?.kernel?.status === "idle",
+      undefined,
+      { timeout: 60_000 },
+    );
     await page.locator('.jp-SideBar.jp-mod-right .lm-TabBar-tab[data-id="codecarbon-sidebar"]').click();
     await page.evaluate(() => {
       window.__chartDelays = [];
@@ -85,14 +106,29 @@ async function chartDelay(browser) {
     });
     const startedAt = Date.now();
     await page.locator(".jp-NotebookPanel:visible .jp-codecarbon-toggle button").click();
-    await page.waitForSelector('.jp-NotebookPanel:visible .jp-codecarbon-toggle[data-state="tracking"]', { timeout: 60_000 });
+    await page.waitForSelector('.jp-NotebookPanel:visible .jp-codecarbon-toggle[data-state="tracking"]', {
+      timeout: 60_000,
+    });
     const toTracking = Date.now() - startedAt;
     await page.waitForFunction(() => window.__chartDelays.length >= 16, undefined, { timeout: 60_000 });
-    const plotlyBytes = await page.evaluate(() => performance.getEntriesByType("resource").filter((e) => e.name.includes("codecarbon-jupyterlab/static/")).reduce((sum, e) => sum + (e.encodedBodySize || 0), 0));
+    const plotlyBytes = await page.evaluate(() =>
+      performance
+        .getEntriesByType("resource")
+        .filter((e) => e.name.includes("codecarbon-jupyterlab/static/"))
+        .reduce((sum, e) => sum + (e.encodedBodySize || 0), 0),
+    );
     const delays = (await page.evaluate(() => window.__chartDelays)).slice(1);
     await page.locator(".jp-NotebookPanel:visible .jp-codecarbon-toggle button").click();
-    await page.waitForSelector('.jp-NotebookPanel:visible .jp-codecarbon-toggle[data-state="idle"]', { timeout: 60_000 });
-    return { toTrackingMs: toTracking, medianMs: median(delays), maxMs: Math.max(...delays), samples: delays.length, bytesAfterChart: plotlyBytes };
+    await page.waitForSelector('.jp-NotebookPanel:visible .jp-codecarbon-toggle[data-state="idle"]', {
+      timeout: 60_000,
+    });
+    return {
+      toTrackingMs: toTracking,
+      medianMs: median(delays),
+      maxMs: Math.max(...delays),
+      samples: delays.length,
+      bytesAfterChart: plotlyBytes,
+    };
   } finally {
     await lab.stop();
   }
@@ -105,15 +141,32 @@ async function chartDelay(browser) {
     const withExt = await loadTimes(browser, true);
     const delay = await chartDelay(browser);
     const staticDir = path.join(__dirname, "..", "lab-extension", "codecarbon_jupyterlab", "labextension", "static");
-    const onDisk = Object.fromEntries(fs.readdirSync(staticDir).filter((f) => f.endsWith(".js")).map((f) => [f, fs.statSync(path.join(staticDir, f)).size]));
+    const onDisk = Object.fromEntries(
+      fs
+        .readdirSync(staticDir)
+        .filter((f) => f.endsWith(".js"))
+        .map((f) => [f, fs.statSync(path.join(staticDir, f)).size]),
+    );
     const kib = (bytes) => `${(bytes / 1024).toFixed(1)} KiB`;
     console.log("codecarbon lab extension");
-    console.log(`  JavaScript loaded at JupyterLab start: ${kib(withExt.extensionBytes)} (${withExt.files.join(", ")})`);
-    console.log(`  static files on disk: ${Object.entries(onDisk).map(([f, s]) => `${f} ${kib(s)}`).join(", ")}`);
-    console.log(`  JupyterLab load to a notebook toolbar, median of ${LOADS}: ${without.medianMs} ms without the extension, ${withExt.medianMs} ms with it (${withExt.medianMs - without.medianMs >= 0 ? "+" : ""}${withExt.medianMs - without.medianMs} ms); loads: [${without.times.join(", ")}] vs [${withExt.times.join(", ")}]`);
+    console.log(
+      `  JavaScript loaded at JupyterLab start: ${kib(withExt.extensionBytes)} (${withExt.files.join(", ")})`,
+    );
+    console.log(
+      `  static files on disk: ${Object.entries(onDisk)
+        .map(([f, s]) => `${f} ${kib(s)}`)
+        .join(", ")}`,
+    );
+    console.log(
+      `  JupyterLab load to a notebook toolbar, median of ${LOADS}: ${without.medianMs} ms without the extension, ${withExt.medianMs} ms with it (${withExt.medianMs - without.medianMs >= 0 ? "+" : ""}${withExt.medianMs - without.medianMs} ms); loads: [${without.times.join(", ")}] vs [${withExt.times.join(", ")}]`,
+    );
     console.log(`  toolbar click to "tracking" (first command in a fresh tslab kernel): ${delay.toTrackingMs} ms`);
-    console.log(`  measurement written to its point on the chart (1 s measurements): median ${delay.medianMs} ms, max ${delay.maxMs} ms over ${delay.samples} updates`);
-    console.log(`  extension JavaScript after the first chart (with Plotly's chunk): ${kib(delay.bytesAfterChart)} transferred`);
+    console.log(
+      `  measurement written to its point on the chart (1 s measurements): median ${delay.medianMs} ms, max ${delay.maxMs} ms over ${delay.samples} updates`,
+    );
+    console.log(
+      `  extension JavaScript after the first chart (with Plotly's chunk): ${kib(delay.bytesAfterChart)} transferred`,
+    );
   } finally {
     await browser.close();
   }

@@ -27,8 +27,19 @@ function sample(i) {
 function feedFigures() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-bench-feed-"));
   const file = path.join(dir, LIVE_FEED_FOLDER, "bench.json");
-  const sink = createLiveFeedSink({ file, kernelId: "bench", runId: "r", projectName: "bench", measurePowerSecs: 1, pid: process.pid, startedAt: new Date().toISOString() });
-  sink.describe(["CPU from TDP 64 W × machine load", "RAM from a 4-DIMM model (16 GiB)"], { gPerKWh: 56.04, source: "country FRA (2023)" });
+  const sink = createLiveFeedSink({
+    file,
+    kernelId: "bench",
+    runId: "r",
+    projectName: "bench",
+    measurePowerSecs: 1,
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+  });
+  sink.describe(["CPU from TDP 64 W × machine load", "RAM from a 4-DIMM model (16 GiB)"], {
+    gPerKWh: 56.04,
+    source: "country FRA (2023)",
+  });
   const hour = 3600;
   const costs = [];
   for (let i = 1; i <= hour; i++) {
@@ -57,20 +68,42 @@ function kernelStartToFirstPoint() {
   const work = path.join(box, "work");
   fs.mkdirSync(path.join(work, "node_modules", "@types"), { recursive: true });
   fs.symlinkSync(root, path.join(work, "node_modules", "codecarbon"), "dir");
-  fs.symlinkSync(path.join(root, "node_modules", "@types", "node"), path.join(work, "node_modules", "@types", "node"), "dir");
+  fs.symlinkSync(
+    path.join(root, "node_modules", "@types", "node"),
+    path.join(work, "node_modules", "@types", "node"),
+    "dir",
+  );
   const kernels = path.join(box, "jupyter", "kernels", "tslab");
   fs.mkdirSync(kernels, { recursive: true });
-  fs.writeFileSync(path.join(kernels, "kernel.json"), JSON.stringify({ argv: [process.execPath, tslab, "kernel", "--config-path", "{connection_file}"], display_name: "TypeScript", language: "typescript" }));
+  fs.writeFileSync(
+    path.join(kernels, "kernel.json"),
+    JSON.stringify({
+      argv: [process.execPath, tslab, "kernel", "--config-path", "{connection_file}"],
+      display_name: "TypeScript",
+      language: "typescript",
+    }),
+  );
   const plan = path.join(box, "plan.json");
   fs.writeFileSync(
     plan,
     JSON.stringify({
       kernel_name: "tslab",
       cwd: work,
-      steps: [{ code: 'import { OfflineEmissionsTracker } from "codecarbon";\nconst tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", measurePowerSecs: 1 }).start();' }, { sleep: 2 }, { code: "await tracker.stop();" }],
+      steps: [
+        {
+          code: 'import { OfflineEmissionsTracker } from "codecarbon";\nconst tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", measurePowerSecs: 1 }).start();',
+        },
+        { sleep: 2 },
+        { code: "await tracker.stop();" },
+      ],
     }),
   );
-  const env = { ...process.env, JUPYTER_PATH: path.join(box, "jupyter"), JUPYTER_RUNTIME_DIR: path.join(box, "runtime"), JUPYTER_DATA_DIR: path.join(box, "data") };
+  const env = {
+    ...process.env,
+    JUPYTER_PATH: path.join(box, "jupyter"),
+    JUPYTER_RUNTIME_DIR: path.join(box, "runtime"),
+    JUPYTER_DATA_DIR: path.join(box, "data"),
+  };
   const started = performance.now();
   const child = spawn(python, [path.join(root, "test", "jupyter", "kernel_driver.py"), plan], { env, stdio: "ignore" });
   return new Promise((resolve) => {
@@ -80,7 +113,8 @@ function kernelStartToFirstPoint() {
       if (firstPointMs !== null || !fs.existsSync(feedDir)) return;
       for (const name of fs.readdirSync(feedDir)) {
         try {
-          if (JSON.parse(fs.readFileSync(path.join(feedDir, name), "utf8")).points.length > 0) firstPointMs = performance.now() - started;
+          if (JSON.parse(fs.readFileSync(path.join(feedDir, name), "utf8")).points.length > 0)
+            firstPointMs = performance.now() - started;
         } catch {
           // Being replaced: read it next time.
         }
@@ -96,8 +130,12 @@ function kernelStartToFirstPoint() {
 
 (async () => {
   const feed = feedFigures();
-  console.log(`Live feed, one update with a full feed (${MAX_POINTS} points): median ${feed.medianMs.toFixed(3)} ms, p95 ${feed.p95Ms.toFixed(3)} ms`);
-  console.log(`Live feed after an hour at 1 measurement/s: ${(feed.size / 1024).toFixed(1)} KiB, ${feed.points} points`);
+  console.log(
+    `Live feed, one update with a full feed (${MAX_POINTS} points): median ${feed.medianMs.toFixed(3)} ms, p95 ${feed.p95Ms.toFixed(3)} ms`,
+  );
+  console.log(
+    `Live feed after an hour at 1 measurement/s: ${(feed.size / 1024).toFixed(1)} KiB, ${feed.points} points`,
+  );
   const firstPoint = await kernelStartToFirstPoint();
   console.log(
     firstPoint === null

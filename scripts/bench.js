@@ -11,7 +11,8 @@ const entry = path.join(__dirname, "..", "dist", "index.js");
 const runs = Number(process.env.BENCH_RUNS ?? 9);
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "cc-bench-"));
 const env = { ...process.env, HOME: work, CODECARBON_LOG_LEVEL: "error" };
-for (const key of Object.keys(env)) if (key.startsWith("CODECARBON_") && key !== "CODECARBON_LOG_LEVEL") delete env[key];
+for (const key of Object.keys(env))
+  if (key.startsWith("CODECARBON_") && key !== "CODECARBON_LOG_LEVEL") delete env[key];
 
 function child(source) {
   const started = process.hrtime.bigint();
@@ -44,7 +45,9 @@ tracker.stop().then(() => {
 });`;
 const BARE = `console.log("{}")`;
 
-console.log(`codecarbon bench on ${os.cpus()[0]?.model ?? "unknown CPU"} (${os.cpus().length} threads), Node ${process.versions.node}, ${runs} runs each\n`);
+console.log(
+  `codecarbon bench on ${os.cpus()[0]?.model ?? "unknown CPU"} (${os.cpus().length} threads), Node ${process.versions.node}, ${runs} runs each\n`,
+);
 
 // 1. Cold lifecycle: import + construct + start + stop, in a fresh process, against a bare node.
 const bare = [];
@@ -66,7 +69,9 @@ console.log(`  added by the tracker:            ${fmt(median(life) - median(bare
 console.log(`    import:    ${fmt(pick("importMs"), "ms")}`);
 console.log(`    construct: ${fmt(pick("constructMs"), "ms")}`);
 console.log(`    start():   ${fmt(pick("startMs"), "ms", 2)}   (returns at once; sampling starts in a worker)`);
-console.log(`    stop():    ${fmt(pick("stopMs"), "ms")}   (includes waiting for the worker to start, one measurement and the CSV write)\n`);
+console.log(
+  `    stop():    ${fmt(pick("stopMs"), "ms")}   (includes waiting for the worker to start, one measurement and the CSV write)\n`,
+);
 
 // 2. Steady state: CPU per measurement and RSS added, against the same script without a
 // tracker. V8 spends the first seconds of a new thread compiling and collecting, so the window
@@ -95,7 +100,9 @@ function childAsync(source) {
     let err = "";
     proc.stdout.on("data", (d) => (out += d));
     proc.stderr.on("data", (d) => (err += d));
-    proc.on("close", (code) => (code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop())) : reject(new Error(err))));
+    proc.on("close", (code) =>
+      code === 0 ? resolve(JSON.parse(out.trim().split("\n").pop())) : reject(new Error(err)),
+    );
   });
 }
 
@@ -113,9 +120,13 @@ function childAsync(source) {
   console.log(`Steady state (${WINDOW_S} s window after a ${WARM_S} s warm-up, median of ${rounds})`);
   console.log(`  process CPU without tracker:     ${fmt(cpu(0), "ms", 2)}`);
   const perMeasurement1 = (cpu(1) - cpu(0)) / (WINDOW_S / 1);
-  console.log(`  measure_power_secs=1:  ${fmt(cpu(1), "ms", 2)} → ${fmt(perMeasurement1, "ms", 3)} CPU per measurement   (target ≤ 0.25 ms)`);
+  console.log(
+    `  measure_power_secs=1:  ${fmt(cpu(1), "ms", 2)} → ${fmt(perMeasurement1, "ms", 3)} CPU per measurement   (target ≤ 0.25 ms)`,
+  );
   const perMeasurement15 = (cpu(15) - cpu(0)) / (WINDOW_S / 15);
-  console.log(`  measure_power_secs=15: ${fmt(cpu(15), "ms", 2)} → ${fmt(perMeasurement15, "ms", 3)} CPU per measurement, ${fmt((cpu(15) - cpu(0)) / WINDOW_S, "ms", 3)} per second (with the 1 Hz load sub-samples)`);
+  console.log(
+    `  measure_power_secs=15: ${fmt(cpu(15), "ms", 2)} → ${fmt(perMeasurement15, "ms", 3)} CPU per measurement, ${fmt((cpu(15) - cpu(0)) / WINDOW_S, "ms", 3)} per second (with the 1 Hz load sub-samples)`,
+  );
   console.log(`  RSS without tracker (module loaded): ${fmt(rss(0), "MiB")}`);
   console.log(`  RSS with a running tracker:      ${fmt(rss(1), "MiB")}`);
   console.log(`  RSS added by a running tracker:  ${fmt(rss(1) - rss(0), "MiB")}   (target ≤ 25 MB)`);

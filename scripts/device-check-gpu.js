@@ -22,7 +22,12 @@ async function main() {
   const fields = "index,name,uuid,power.draw,total_energy_consumption,utilization.gpu,memory.used,memory.total";
   console.log(smi([`--query-gpu=${fields}`, "--format=csv,nounits"]));
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "cc-gpu-"));
-  const tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", measurePowerSecs: 1, outputDir: out, logLevel: "info" });
+  const tracker = new OfflineEmissionsTracker({
+    countryIsoCode: "FRA",
+    measurePowerSecs: 1,
+    outputDir: out,
+    logLevel: "info",
+  });
   console.log("detected:", JSON.stringify(await tracker.getDetectedHardware()));
   const powerSamples = [];
   tracker.start();

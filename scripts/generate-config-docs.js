@@ -67,10 +67,7 @@ function describeKey(property) {
 
 /** The Markdown table, one row per schema key, in schema order. */
 function renderTable(schema) {
-  const rows = [
-    "| key | type | default | unit | environment variable | description |",
-    "|---|---|---|---|---|---|",
-  ];
+  const rows = ["| key | type | default | unit | environment variable | description |", "|---|---|---|---|---|---|"];
   for (const [key, property] of Object.entries(schema.properties)) {
     const unit = property["x-unit"] ? property["x-unit"] : "";
     rows.push(

@@ -14,14 +14,20 @@ function countryFigures() {
   const read = (name) => JSON.parse(fs.readFileSync(path.join(data, name), "utf8"));
   const codecarbon = read("intensity-countries.json").countries;
   const latest = read("intensity-latest.json");
-  const figures = (entries) => Object.fromEntries(Object.entries(entries).map(([key, entry]) => [key, entry.intensityGPerKWh]));
+  const figures = (entries) =>
+    Object.fromEntries(Object.entries(entries).map(([key, entry]) => [key, entry.intensityGPerKWh]));
   return {
     codecarbon: figures(codecarbon),
     "codecarbon US states (eGRID 2016)": figures(read("intensity-us-states.json").states),
     latest: figures(latest.countries),
     "latest zones": figures(latest.zones),
     // A state of the map moves with its zone: listed by state, so a state that changes zone shows too.
-    "latest US states by zone": Object.fromEntries(Object.entries(latest.usStateZones ?? {}).map(([state, { zone }]) => [`${state} (${zone})`, latest.zones[zone]?.intensityGPerKWh])),
+    "latest US states by zone": Object.fromEntries(
+      Object.entries(latest.usStateZones ?? {}).map(([state, { zone }]) => [
+        `${state} (${zone})`,
+        latest.zones[zone]?.intensityGPerKWh,
+      ]),
+    ),
     "latest US states (newer eGRID)": figures(read("intensity-us-states-latest.json").states),
   };
 }
@@ -35,7 +41,9 @@ function stateZoneMap() {
 const mapBefore = stateZoneMap();
 
 const before = countryFigures();
-execFileSync(process.execPath, [path.join(__dirname, "generate-data.js"), ...process.argv.slice(2)], { stdio: "inherit" });
+execFileSync(process.execPath, [path.join(__dirname, "generate-data.js"), ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
 const after = countryFigures();
 const mapAfter = stateZoneMap();
 
@@ -52,7 +60,11 @@ for (const edition of Object.keys(after)) {
     }
   }
   changes += moved.length;
-  console.log(moved.length === 0 ? `${edition}: no figure moved by more than 5 %` : `${edition}: ${moved.length} moved by more than 5 %\n${moved.sort().join("\n")}`);
+  console.log(
+    moved.length === 0
+      ? `${edition}: no figure moved by more than 5 %`
+      : `${edition}: ${moved.length} moved by more than 5 %\n${moved.sort().join("\n")}`,
+  );
 }
 const mapChanges = [];
 for (const state of [...new Set([...Object.keys(mapBefore), ...Object.keys(mapAfter)])].sort()) {
@@ -64,5 +76,13 @@ const byZone = {};
 for (const [state, zone] of Object.entries(mapAfter)) (byZone[zone] ??= []).push(state);
 console.log(`US state → zone map: ${Object.keys(mapAfter).length} states mapped, the others use eGRID`);
 for (const zone of Object.keys(byZone).sort()) console.log(`  ${zone}: ${byZone[zone].sort().join(", ")}`);
-console.log(mapChanges.length === 0 ? "US state → zone map: unchanged" : `US state → zone map: ${mapChanges.length} changed\n${mapChanges.join("\n")}`);
-console.log(changes === 0 ? "data/ is up to date with its sources." : "Review the diff of data/ (git diff data/) before committing.");
+console.log(
+  mapChanges.length === 0
+    ? "US state → zone map: unchanged"
+    : `US state → zone map: ${mapChanges.length} changed\n${mapChanges.join("\n")}`,
+);
+console.log(
+  changes === 0
+    ? "data/ is up to date with its sources."
+    : "Review the diff of data/ (git diff data/) before committing.",
+);

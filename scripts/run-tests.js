@@ -5,6 +5,7 @@
 //   node scripts/run-tests.js [filter ...]   only Node test files whose path contains a filter (no UI tests)
 //   node scripts/run-tests.js --ui-only      only the UI tests
 //   node scripts/run-tests.js --unit         only the fast tests: no kernel, server, browser or Python
+// Without a filter it first checks the prerequisites (scripts/prerequisites.js).
 "use strict";
 const { spawn } = require("node:child_process");
 const fs = require("node:fs");
@@ -15,7 +16,12 @@ const args = process.argv.slice(2);
 const uiOnly = args.includes("--ui-only");
 const unitOnly = args.includes("--unit");
 // Test files that start kernels, servers, proxies, Python or `npm pack`: left out by --unit.
-const INTEGRATION = [/[/\\](jupyter|differential|package)[/\\]/, /-process\.test\.js$/, /packaging\.test\.js$/, /proxy\.test\.js$/];
+const INTEGRATION = [
+  /[/\\](jupyter|differential|package)[/\\]/,
+  /-process\.test\.js$/,
+  /packaging\.test\.js$/,
+  /proxy\.test\.js$/,
+];
 const filter = args.filter((a) => !a.startsWith("--"));
 
 // Tests never reach the internet: every call to a host other than loopback goes to a proxy
@@ -78,6 +84,16 @@ async function uiTests() {
 }
 
 (async () => {
+  // A whole run needs every prerequisite: name all that is missing at once, rather than let
+  // suites fail one by one (`npm test` checks this before it builds; this covers direct runs).
+  if (filter.length === 0 && !unitOnly) {
+    const prerequisites = require("./prerequisites");
+    const text = prerequisites.message(prerequisites.missing());
+    if (text) {
+      console.error(text);
+      process.exit(1);
+    }
+  }
   const parts = [];
   if (!uiOnly) parts.push(["node", await nodeTests()]);
   if (uiOnly || (filter.length === 0 && !unitOnly)) parts.push(["ui", await uiTests()]);

@@ -32,14 +32,18 @@ function writeJson(file, value) {
 
 /**
  * @param {{ withExtension?: boolean, config?: string }} [options]
- * @returns {Promise<{ url: string, token: string, root: string, work: string, settingsDir: string, stop(): Promise<void> }>}
+ * @returns {Promise<{ url: string, token: string, root: string, work: string, settingsDir: string, stop():
+ * Promise<void> }>}
  */
 async function startLab(options = {}) {
   const withExtension = options.withExtension !== false;
   const required = [
     [JUPYTER, "run `bash scripts/setup.sh` (it installs JupyterLab into .venv)"],
     [path.join(REPO, "dist", "cli", "main.js"), "run `npm run build`"],
-    [path.join(REPO, "lab-extension", "codecarbon_jupyterlab", "labextension", "package.json"), "run `npm run build:lab`"],
+    [
+      path.join(REPO, "lab-extension", "codecarbon_jupyterlab", "labextension", "package.json"),
+      "run `npm run build:lab`",
+    ],
   ];
   for (const [file, fix] of required) if (!fs.existsSync(file)) throw new Error(`${file} is missing: ${fix}`);
 
@@ -50,20 +54,35 @@ async function startLab(options = {}) {
   fs.mkdirSync(path.join(root, "home"));
   fs.mkdirSync(path.join(prefix, "share", "jupyter"), { recursive: true });
   fs.symlinkSync(REPO, path.join(work, "node_modules", "codecarbon"), "dir");
-  fs.symlinkSync(path.join(REPO, "node_modules", "@types", "node"), path.join(work, "node_modules", "@types", "node"), "dir");
+  fs.symlinkSync(
+    path.join(REPO, "node_modules", "@types", "node"),
+    path.join(work, "node_modules", "@types", "node"),
+    "dir",
+  );
   // By default one measurement a second, so the chart moves within a test, and a configured
   // country, so no lookup leaves the machine.
-  fs.writeFileSync(path.join(work, ".codecarbon.config"), options.config ?? "[codecarbon]\nmeasure_power_secs = 1\ncountry_iso_code = FRA\n");
+  fs.writeFileSync(
+    path.join(work, ".codecarbon.config"),
+    options.config ?? "[codecarbon]\nmeasure_power_secs = 1\ncountry_iso_code = FRA\n",
+  );
   if (withExtension) {
     // The npm route to the extension, as the README gives it.
-    execFileSync(process.execPath, [path.join(REPO, "dist", "cli", "main.js"), "jupyter", "install", "--prefix", prefix], { stdio: "ignore" });
+    execFileSync(
+      process.execPath,
+      [path.join(REPO, "dist", "cli", "main.js"), "jupyter", "install", "--prefix", prefix],
+      { stdio: "ignore" },
+    );
   }
   const settingsDir = path.join(root, "lab-settings");
   // No news prompt or update check: a notification over the toolbar makes clicks flaky.
-  writeJson(path.join(settingsDir, "@jupyterlab", "apputils-extension", "notification.jupyterlab-settings"), { fetchNews: "false", checkForUpdates: false });
+  writeJson(path.join(settingsDir, "@jupyterlab", "apputils-extension", "notification.jupyterlab-settings"), {
+    fetchNews: "false",
+    checkForUpdates: false,
+  });
 
   const env = {};
-  for (const [key, value] of Object.entries(process.env)) if (!key.startsWith("CODECARBON_") && !key.startsWith("JPY_")) env[key] = value;
+  for (const [key, value] of Object.entries(process.env))
+    if (!key.startsWith("CODECARBON_") && !key.startsWith("JPY_")) env[key] = value;
   Object.assign(env, {
     HOME: path.join(root, "home"),
     JUPYTER_PATH: path.join(prefix, "share", "jupyter"),

@@ -34,5 +34,9 @@ fs.mkdirSync(PROTOCOL, { recursive: true });
 for (const name of fs.readdirSync(path.join(ROOT, "src", "protocol"))) {
   if (!name.endsWith(".ts")) continue;
   const text = fs.readFileSync(path.join(ROOT, "src", "protocol", name), "utf8");
-  fs.writeFileSync(path.join(PROTOCOL, name), `// Staged copy of src/protocol/${name} (scripts/lab-extension/stage.js): edit the original.\n${text}`, { mode: 0o444 });
+  fs.writeFileSync(
+    path.join(PROTOCOL, name),
+    `// Staged copy of src/protocol/${name} (scripts/lab-extension/stage.js): edit the original.\n${text}`,
+    { mode: 0o444 },
+  );
 }

@@ -1,5 +1,5 @@
 /**
- * Real Prometheus and Pushgateway (Debian's packages, installed by .ci/run) on loopback ports,
+ * Real Prometheus and Pushgateway (Debian's packages, installed by scripts/setup.sh) on loopback ports,
  * each with its own temporary storage and configuration, stopped with SIGTERM.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -21,7 +21,7 @@ function findBinary(name: string): string {
     if (fs.existsSync(candidate)) return candidate;
   }
   throw new Error(
-    `${name} is not installed: .ci/run installs Debian's prometheus and prometheus-pushgateway (apt-get install prometheus prometheus-pushgateway)`,
+    `${name} is not installed: run \`bash scripts/setup.sh\` (it installs Debian's prometheus and prometheus-pushgateway), or sudo apt-get install -y --no-install-recommends prometheus prometheus-pushgateway`,
   );
 }
 

@@ -44,7 +44,9 @@ export async function startTinyproxy(
   options: { basicAuth?: { user: string; password: string } } = {},
 ): Promise<Tinyproxy> {
   if (!fs.existsSync(TINYPROXY)) {
-    throw new Error(`${TINYPROXY} is missing: install Debian's tinyproxy (apt-get install tinyproxy; .ci/run does it)`);
+    throw new Error(
+      `${TINYPROXY} is missing: run \`bash scripts/setup.sh\` (it installs Debian's tinyproxy), or sudo apt-get install -y --no-install-recommends tinyproxy`,
+    );
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-tinyproxy-"));
   const port = await freePort();
