@@ -32,6 +32,13 @@ function parsePort(text: string): number {
   return value;
 }
 
+function parsePid(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value <= 0)
+    throw new InvalidArgumentError("expected a process id (a whole number above 0), e.g. 4242.");
+  return value;
+}
+
 function parseApiCallInterval(text: string): number {
   const value = Number(text);
   if (text.trim() === "" || !Number.isInteger(value) || value < -1 || value === 0) {
@@ -80,6 +87,7 @@ interface MonitorCliOptions {
   prometheusHost?: string;
   pushgateway?: string;
   otel?: boolean;
+  pid?: number;
 }
 
 function buildProgram(setStatus: (status: number) => void): Command {
@@ -142,6 +150,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
     )
     .option("--otel", "also export OpenTelemetry metrics over OTLP/HTTP (configured by OTEL_EXPORTER_OTLP_* variables)")
     .option("--verbose", "when stderr is not a terminal, print one line per measurement")
+    .option("--pid <pid>", "measure this process and its children (process mode) until it exits", parsePid)
     .passThroughOptions()
     .action(async (command: string[], options: MonitorCliOptions, self: Command) => {
       const monitorOptions: MonitorOptions = {
@@ -161,10 +170,28 @@ function buildProgram(setStatus: (status: number) => void): Command {
         ...(options.otel === true ? { otel: true } : {}),
       };
       if (options.logLevel !== undefined) setLogLevel(options.logLevel);
-      const { monitorCommand, monitorMachine } = loadMonitor();
-      setStatus(
-        command.length === 0 ? await monitorMachine(monitorOptions) : await monitorCommand(command, monitorOptions),
-      );
+      const { monitorCommand, monitorMachine, monitorProcess } = loadMonitor();
+      if (options.pid !== undefined && command.length > 0) {
+        throw new CliError("monitor takes either --pid or a command after --, not both", 2);
+      }
+      if (options.pid !== undefined) setStatus(await monitorProcess(options.pid, monitorOptions));
+      else
+        setStatus(
+          command.length === 0 ? await monitorMachine(monitorOptions) : await monitorCommand(command, monitorOptions),
+        );
+    });
+
+  program
+    .command("kernel-tracker")
+    .description(
+      "track a Jupyter kernel from beside it (what the Jupyter server extension runs): kernel commands " +
+        "as JSON lines on stdin, replies on stdout; stops on a stop request, SIGTERM, the end of stdin or the kernel's exit",
+    )
+    .requiredOption("--pid <pid>", "the kernel's process id", parsePid)
+    .requiredOption("--kernel-id <id>", "the kernel's id, as the Jupyter server knows it")
+    .action(async (options: { pid: number; kernelId: string }) => {
+      const { serveBesideKernel } = require("../jupyter/beside-kernel") as typeof import("../jupyter/beside-kernel");
+      setStatus(await serveBesideKernel({ pid: options.pid, kernelId: options.kernelId }));
     });
 
   program

@@ -17,6 +17,7 @@ import { EmissionsTracker, OfflineEmissionsTracker } from "../tracker/emissions-
 import { CliError } from "./cli-error";
 import { showLiveStatus, summaryLines } from "./status";
 import { csvFile } from "../output/registry";
+import { isPidAlive } from "../fs/process-identity";
 
 export interface MonitorOptions {
   measurePowerSecs: number;
@@ -94,10 +95,42 @@ function checkMode(options: MonitorOptions, resolved: ResolvedConfig): void {
   }
 }
 
-function createTracker(options: MonitorOptions, wrapsCommand: boolean): EmissionsTracker {
-  const codeOptions = trackerOptions(options, wrapsCommand);
+function createTracker(options: MonitorOptions, wrapsCommand: boolean, pid?: number): EmissionsTracker {
+  const codeOptions = trackerOptions(options, wrapsCommand || pid !== undefined);
   checkMode(options, resolveConfig(codeOptions));
-  return options.offline ? new OfflineEmissionsTracker(codeOptions) : new EmissionsTracker(codeOptions);
+  const target = pid === undefined ? {} : { pid };
+  return options.offline ? new OfflineEmissionsTracker(codeOptions, target) : new EmissionsTracker(codeOptions, target);
+}
+
+/** How often a monitored process is checked for having exited. */
+const PROCESS_CHECK_MS = 1000;
+
+/** Tracks process `pid` and its descendants until it exits, or SIGINT/SIGTERM; resolves to 0. */
+export async function monitorProcess(pid: number, options: MonitorOptions): Promise<number> {
+  if (!isPidAlive(pid)) throw new CliError(`no process with pid ${pid}: give the pid of a running process`);
+  const tracker = createTracker(options, false, pid);
+  warnAboutApiOffline(options);
+  const ended = new Promise<string>((resolve) => {
+    for (const signal of FORWARDED_SIGNALS) process.once(signal, () => resolve(`${signal} received`));
+    const check = setInterval(() => {
+      if (isPidAlive(pid)) return;
+      clearInterval(check);
+      resolve(`process ${pid} exited`);
+    }, PROCESS_CHECK_MS);
+  });
+  tracker.start();
+  const stopDisplay = showLiveStatus(tracker, process.stderr, { verbose: options.verbose });
+  process.stderr.write(`codecarbon: monitoring process ${pid} and its children; press Ctrl-C to stop.\n`);
+  const why = await ended;
+  for (const other of FORWARDED_SIGNALS) {
+    process.removeAllListeners(other);
+    process.once(other, () => process.exit(signalExitCode(other)));
+  }
+  stopDisplay();
+  process.stderr.write(`codecarbon: ${why}, stopping.\n`);
+  await tracker.stop();
+  printLines(summaryLines({ subject: `process ${pid}`, row: tracker.finalEmissionsData, savedTo: savedTo(tracker) }));
+  return 0;
 }
 
 /** The CSV the run's row went to; null when there is none or the write failed (its error is already logged). */

@@ -12,7 +12,12 @@
 import { isCodeCarbonError } from "../errors";
 import { toCamelCase } from "../config";
 import type { TrackerOptions } from "../config/options.generated";
-import { EmissionsTracker, OfflineEmissionsTracker, kernelTracker } from "../tracker/emissions-tracker";
+import {
+  EmissionsTracker,
+  OfflineEmissionsTracker,
+  kernelTracker,
+  type TrackingTarget,
+} from "../tracker/emissions-tracker";
 import { detectKernel } from "../notebook/kernel";
 import type { EmissionsData } from "../output/emissions-data";
 import {
@@ -52,7 +57,7 @@ function toOptions(settings: Record<string, unknown> | undefined): TrackerOption
 }
 
 /** Starts, stops or describes this kernel's tracker. Never throws: failures come back as `ok: false`. */
-export async function codecarbonKernel(input: unknown): Promise<KernelReply> {
+export async function codecarbonKernel(input: unknown, target: TrackingTarget = {}): Promise<KernelReply> {
   try {
     const request = parseKernelRequest(input);
     switch (request.action) {
@@ -62,7 +67,9 @@ export async function codecarbonKernel(input: unknown): Promise<KernelReply> {
         const running = kernelTracker();
         if (running?.isRunning) return reply(true);
         const options = toOptions(request.settings);
-        const tracker = request.offline ? new OfflineEmissionsTracker(options) : new EmissionsTracker(options);
+        const tracker = request.offline
+          ? new OfflineEmissionsTracker(options, target)
+          : new EmissionsTracker(options, target);
         tracker.start();
         lastTracker = tracker;
         return reply(

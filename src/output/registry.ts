@@ -28,10 +28,9 @@ export interface SinkContext {
 
 export type SinkFactory = (context: SinkContext) => OutputSink | OutputSink[];
 
-const load = <T>(id: string): T => require(id) as T;
-
+// Each require names its module literally, so a bundler (the wheel's tracker) can follow it.
 const networkSinks = (context: SinkContext, api: boolean): OutputSink[] => {
-  const { createNetworkOutputs, runFactsFromRow } = load<typeof import("./api-sink")>("./api-sink");
+  const { createNetworkOutputs, runFactsFromRow } = require("./api-sink") as typeof import("./api-sink");
   return createNetworkOutputs(context.settings, {
     runId: context.runId,
     runFacts: () => runFactsFromRow(context.latestRow()),
@@ -43,17 +42,17 @@ const networkSinks = (context: SinkContext, api: boolean): OutputSink[] => {
 
 /** One factory per `output_methods` value. */
 const OUTPUT_METHOD_SINKS: Record<OutputMethod, SinkFactory> = {
-  csv: ({ settings, runId }) => load<typeof import("./csv-sink")>("./csv-sink").createCsvSink(settings, runId),
-  logger: ({ settings }) => load<typeof import("./logger-sink")>("./logger-sink").createLoggerSink(settings),
+  csv: ({ settings, runId }) => (require("./csv-sink") as typeof import("./csv-sink")).createCsvSink(settings, runId),
+  logger: ({ settings }) => (require("./logger-sink") as typeof import("./logger-sink")).createLoggerSink(settings),
   // The API and emissions_endpoint share one spool and uploader.
   api: (context) => networkSinks(context, true),
   prometheus: ({ settings, runId, env }) =>
-    load<typeof import("./fleet/pushgateway")>("./fleet/pushgateway").createPushgatewaySink(settings, {
+    (require("./fleet/pushgateway") as typeof import("./fleet/pushgateway")).createPushgatewaySink(settings, {
       runId,
       ...(env ? { env } : {}),
     }),
   otel: ({ settings, latestRow, packageVersion, env }) =>
-    load<typeof import("./fleet/otel")>("./fleet/otel").createOtelSink(settings, {
+    (require("./fleet/otel") as typeof import("./fleet/otel")).createOtelSink(settings, {
       currentRow: latestRow,
       packageVersion,
       ...(env ? { env } : {}),
@@ -87,7 +86,7 @@ const OUTPUTS: readonly OutputEntry[] = [
     name: "prometheus_port",
     wanted: ({ settings }) => settings.prometheusPort !== null,
     create: ({ settings, latestRow }) =>
-      load<typeof import("./fleet/exposition")>("./fleet/exposition").createExpositionSink({
+      (require("./fleet/exposition") as typeof import("./fleet/exposition")).createExpositionSink({
         host: settings.prometheusHost,
         port: settings.prometheusPort ?? 0,
         currentRow: latestRow,
@@ -126,8 +125,8 @@ export function csvFile(settings: Pick<TrackerSettings, "outputMethods" | "outpu
  * and starts recovering the runs that died in it; the promise settles when recovery is done.
  */
 export function prepareOutputFolder(settings: Pick<TrackerSettings, "outputDir">): Promise<void> {
-  const { makeDirectorySync } = load<typeof import("../fs/atomic-write")>("../fs/atomic-write");
-  const { recoverOrphanedRuns } = load<typeof import("./checkpoint")>("./checkpoint");
+  const { makeDirectorySync } = require("../fs/atomic-write") as typeof import("../fs/atomic-write");
+  const { recoverOrphanedRuns } = require("./checkpoint") as typeof import("./checkpoint");
   try {
     makeDirectorySync(settings.outputDir);
   } catch (error) {
