@@ -261,7 +261,7 @@ describe("the live feed through a real jupyter server", () => {
     assert.deepEqual(rows.map((r) => r["project_name"]).sort(), ["alpha", "beta"]);
   });
 
-  test("each cell gets its share: RAM = 10 W × its time, busy cells more CPU, cells + idle = the run", async () => {
+  test("each cell gets its share: RAM = 10 W × its time, busy cells more CPU, cells + idle = the run", async (t) => {
     const kernelId = await openNotebook("cells.ipynb");
     const SLEEP = (ms: number) => `await new Promise((r) => setTimeout(r, ${ms}));`;
     const cells = [
@@ -309,6 +309,7 @@ describe("the live feed through a real jupyter server", () => {
     taskRows.forEach((task, i) => {
       const expected = (10 * seconds[i]!) / JOULES_PER_KWH;
       const ram = Number(task["ram_energy"]);
+      t.diagnostic(`${cells[i]!.id}: RAM attribution error ${(((ram - expected) / expected) * 100).toFixed(3)} %`);
       assert.ok(
         Math.abs(ram - expected) / expected < 0.02,
         `${cells[i]!.id}: RAM ${ram} kWh vs 10 W × ${seconds[i]} s`,
@@ -325,6 +326,7 @@ describe("the live feed through a real jupyter server", () => {
     const idle = idleShare(series, executions);
     const cellsKWh = taskRows.reduce((sum, r) => sum + Number(r["energy_consumed"]), 0);
     const runKWh = Number(row["energy_consumed"]);
+    t.diagnostic(`cells + idle vs run: ${(((idle.energyKWh + cellsKWh - runKWh) / runKWh) * 100).toFixed(3)} %`);
     assert.ok(
       Math.abs(idle.energyKWh + cellsKWh - runKWh) / runKWh < 0.01,
       `idle + cells vs run: ${idle.energyKWh + cellsKWh} vs ${runKWh}`,

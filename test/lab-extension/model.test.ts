@@ -89,8 +89,8 @@ describe("the lab extension's model", () => {
 
   test("refuses feeds that are half-written, of another version, or malformed, saying why", () => {
     assert.match((parseLiveFeed('{"version":1,"kern') as { reason: string }).reason, /not JSON/);
-    assert.match((parseLiveFeed('{"version":2}') as { reason: string }).reason, /version 2 is not 1/);
-    assert.match((parseLiveFeed('{"version":1}') as { reason: string }).reason, /lacks its ids/);
+    assert.match((parseLiveFeed('{"version":1}') as { reason: string }).reason, /version 1 is not 2/);
+    assert.match((parseLiveFeed('{"version":2}') as { reason: string }).reason, /lacks its ids/);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-labmodel-"));
     try {
       const feed = JSON.parse(writeRealFeed(dir)) as Record<string, unknown>;
