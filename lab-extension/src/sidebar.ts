@@ -196,7 +196,12 @@ export class CarbonSidebar extends Widget {
         tr.append(
           element("td", "jp-codecarbon-cell-label", row.label),
           element("td", "jp-codecarbon-num", formatEnergy(row.energyKWh)),
-          element("td", "jp-codecarbon-num", emissionsText(row.emissionsKg, row.energyKWh, row.priced)),
+          // The column's head says CO₂eq: the unit alone keeps the figures narrow.
+          element(
+            "td",
+            "jp-codecarbon-num",
+            emissionsText(row.emissionsKg, row.energyKWh, row.priced).replace(" CO₂eq", ""),
+          ),
           element("td", "jp-codecarbon-num", formatDuration(row.durationS)),
         );
         return tr;
