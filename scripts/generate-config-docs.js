@@ -10,7 +10,7 @@
 
 const fs = require("node:fs");
 const path = require("node:path");
-const { readSchema } = require("./generate-config-types");
+const { readSchema, isLabOnly } = require("./generate-config-types");
 
 const ROOT = path.join(__dirname, "..");
 const README_FILE = path.join(ROOT, "README.md");
@@ -65,15 +65,34 @@ function describeKey(property) {
   return text;
 }
 
-/** The Markdown table, one row per schema key, in schema order. */
+/**
+ * The Markdown table, one row per tracker key in schema order, then the JupyterLab-only keys
+ * (`"x-scope": "lab"`) in a table of their own: they have no file key or environment variable.
+ */
 function renderTable(schema) {
   const rows = ["| key | type | default | unit | environment variable | description |", "|---|---|---|---|---|---|"];
-  for (const [key, property] of Object.entries(schema.properties)) {
+  const entries = Object.entries(schema.properties);
+  for (const [key, property] of entries.filter(([, p]) => !isLabOnly(p))) {
     const unit = property["x-unit"] ? property["x-unit"] : "";
     rows.push(
       `| \`${key}\` | ${cell(describeType(property))} | \`${cell(describeDefault(property.default))}\` | ${cell(unit)} | ` +
         `\`${ENV_PREFIX}${key.toUpperCase()}\` | ${cell(describeKey(property))} |`,
     );
+  }
+  const labEntries = entries.filter(([, p]) => isLabOnly(p));
+  if (labEntries.length > 0) {
+    rows.push(
+      "",
+      "JupyterLab display settings (Settings Editor only; config files, `CODECARBON_*` variables and code ignore them):",
+      "",
+      "| setting | type | default | description |",
+      "|---|---|---|---|",
+    );
+    for (const [key, property] of labEntries) {
+      rows.push(
+        `| \`${key}\` | ${cell(describeType(property))} | \`${cell(describeDefault(property.default))}\` | ${cell(describeKey(property))} |`,
+      );
+    }
   }
   return rows.join("\n");
 }

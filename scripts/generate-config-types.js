@@ -28,6 +28,24 @@ function readSchema(file = SCHEMA_FILE) {
   return JSON.parse(fs.readFileSync(file, "utf8"));
 }
 
+/**
+ * `"x-scope": "lab"` marks a key of the JupyterLab extension's display (the settings editor shows
+ * it, the extension reads it): it is no tracker setting, so it is not in TrackerSettings, the
+ * loader does not read it from files or the environment, and the extension does not send it.
+ */
+function isLabOnly(property) {
+  return property !== null && typeof property === "object" && property["x-scope"] === "lab";
+}
+
+/** The schema's tracker keys and its JupyterLab-only keys, each in schema order. */
+function splitKeys(schema) {
+  const entries = Object.entries(schema.properties);
+  return {
+    tracker: entries.filter(([, property]) => !isLabOnly(property)).map(([key]) => key),
+    lab: entries.filter(([, property]) => isLabOnly(property)).map(([key]) => key),
+  };
+}
+
 function typeList(node) {
   if (Array.isArray(node.type)) return node.type;
   if (typeof node.type === "string") return [node.type];
@@ -98,7 +116,7 @@ function wrap(text, width) {
 function renderTypes(schema) {
   const properties = schema.properties;
   if (typeof properties !== "object" || properties === null) throw new Error("schema has no properties");
-  const keys = Object.keys(properties);
+  const { tracker: keys, lab } = splitKeys(schema);
   const members = keys.map(
     (key) => `${docComment(key, properties[key])}\n  ${toCamelCase(key)}: ${tsType(properties[key], key)};`,
   );
@@ -120,6 +138,9 @@ function renderTypes(schema) {
     pairs.join("\n"),
     "] as const satisfies ReadonlyArray<{ snake: string; camel: keyof TrackerSettings }>;",
     "",
+    '/** Keys of the JupyterLab extension\'s display (`"x-scope": "lab"`): in the settings editor, never tracker settings. */',
+    `export const LAB_ONLY_KEYS: readonly string[] = [${lab.map((key) => JSON.stringify(key)).join(", ")}];`,
+    "",
   ].join("\n");
 }
 
@@ -138,6 +159,6 @@ function main(argv) {
   console.log(`${path.relative(ROOT, OUTPUT_FILE)} ${current === text ? "is up to date" : "written"}`);
 }
 
-module.exports = { toCamelCase, renderTypes, readSchema, tsType, SCHEMA_FILE, OUTPUT_FILE };
+module.exports = { toCamelCase, renderTypes, readSchema, tsType, isLabOnly, splitKeys, SCHEMA_FILE, OUTPUT_FILE };
 
 if (require.main === module) main(process.argv.slice(2));

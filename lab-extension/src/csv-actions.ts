@@ -6,7 +6,7 @@
 import type { JupyterFrontEnd } from "@jupyterlab/application";
 import { Notification } from "@jupyterlab/apputils";
 import type { Contents } from "@jupyterlab/services";
-import { exportNotebookRows } from "./model/csv-export";
+import { exportNotebookRows, nothingToExportAdvice, type ExportContext } from "./model/csv-export";
 import type { NotebookCarbon } from "./notebook-carbon";
 import { reportError } from "./report";
 
@@ -35,12 +35,21 @@ export function downloadText(fileName: string, text: string, type = "text/csv"):
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export function csvActions(context: CsvActionsContext): CsvActions {
   /** A problem the user must act on: in the sidebar, and as a toast in case the sidebar is closed. */
   const warn = (text: string): void => {
     context.showMessage(text);
     Notification.warning(text, { autoClose: 5000 });
   };
+
+  const situation = (carbon: NotebookCarbon): ExportContext => ({
+    phase: carbon.state.phase,
+    reason: carbon.state.message,
+  });
 
   async function exportCsv(carbon: NotebookCarbon): Promise<void> {
     const path = carbon.csvPath;
@@ -49,10 +58,10 @@ export function csvActions(context: CsvActionsContext): CsvActions {
       const model = await context.contents.get(path, { type: "file", format: "text", content: true });
       text = typeof model.content === "string" ? model.content : "";
     } catch {
-      warn(`No ${path} yet: stop a run first (the kernel writes the CSV when a run stops).`);
+      warn(`Nothing exported: no ${path} yet. ${capitalize(nothingToExportAdvice(situation(carbon)))}.`);
       return;
     }
-    const result = exportNotebookRows(text, carbon.projectName);
+    const result = exportNotebookRows(text, carbon.projectName, situation(carbon));
     if (!result.ok) {
       warn(`Nothing exported: ${result.reason}.`);
       return;
@@ -68,7 +77,7 @@ export function csvActions(context: CsvActionsContext): CsvActions {
     try {
       await context.contents.get(path, { content: false });
     } catch {
-      context.showMessage(`No ${path} yet: stop a run first.`);
+      context.showMessage(`No ${path} yet. ${capitalize(nothingToExportAdvice(situation(carbon)))}.`);
       return;
     }
     await context.commands.execute("docmanager:open", { path });

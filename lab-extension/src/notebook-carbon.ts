@@ -8,12 +8,15 @@ import type { NotebookPanel } from "@jupyterlab/notebook";
 import type { Contents, Kernel } from "@jupyterlab/services";
 import { Poll } from "@lumino/polling";
 import { Signal, type ISignal } from "@lumino/signaling";
-import { readFeed } from "./feed-reader";
+import { CellFooters } from "./cell-footers";
+import { FeedLocator } from "./feed-reader";
 import { sendKernelCommand } from "./kernel-bridge";
 import { applyFeedRead, describeError, NO_FEED, type FeedView } from "./model/feed-read";
 import { kernelSupport } from "./model/kernel-support";
 import { FEED_BACKOFF_MAX_MS } from "./model/poll-cadence";
 import { INITIAL_STATE, nextTrackingState, type TrackingEvent, type TrackingState } from "./model/tracking-state";
+import type { LabSettings } from "./model/settings";
+import { NotebookCells } from "./notebook-cells";
 import { KERNEL_API_VERSION } from "./protocol/kernel-command";
 import { feedPathFor, joinPath, parentFolder, type LiveFeed } from "./protocol/live-feed";
 import { LOG_PREFIX, reportError } from "./report";
@@ -22,6 +25,8 @@ export interface CarbonEnvironment {
   contents: Contents.IManager;
   /** The settings editor's values, read at each start. */
   trackerSettings(): Record<string, unknown>;
+  /** The extension's display settings (the cell footers). */
+  labSettings(): LabSettings;
 }
 
 export class NotebookCarbon {
@@ -33,6 +38,12 @@ export class NotebookCarbon {
   private readonly poll: Poll<void, Error>;
   private readonly _changed = new Signal<this, void>(this);
   private disposed = false;
+  private locator: FeedLocator | null = null;
+  /** When (browser clock) the read that gave the current feed began. */
+  private feedReadStartedMs = 0;
+  /** Per-cell energy: executions timed from the kernel's messages, and the footers under the cells. */
+  readonly cells: NotebookCells;
+  private readonly footers: CellFooters;
 
   constructor(
     readonly panel: NotebookPanel,
@@ -48,6 +59,15 @@ export class NotebookCarbon {
       standby: "when-hidden",
       name: `codecarbon:feed:${panel.id}`,
     });
+    this.cells = new NotebookCells(panel, {
+      contents: env.contents,
+      feed: () => this.feed,
+      feedReadStartedMs: () => this.feedReadStartedMs,
+      trackedRunId: () =>
+        this._state.phase === "tracking" || this._state.phase === "stopping" ? this._state.runId : null,
+    });
+    this.cells.changed.connect(() => this._changed.emit());
+    this.footers = new CellFooters(panel, this.cells, () => env.labSettings().cellFooter);
     const session = panel.sessionContext;
     session.kernelChanged.connect(this.onKernelChanged, this);
     session.statusChanged.connect(this.onStatusChanged, this);
@@ -113,11 +133,24 @@ export class NotebookCarbon {
     return this.command("stop");
   }
 
+  /** The display settings changed: the footers follow. */
+  settingsChanged(): void {
+    this.footers.schedule();
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.poll.dispose();
+    this.footers.dispose();
+    this.cells.dispose();
     Signal.clearData(this);
+  }
+
+  private locatorFor(folder: string): FeedLocator {
+    if (this.locator === null || this.locator.folder !== folder)
+      this.locator = new FeedLocator(this.env.contents, folder);
+    return this.locator;
   }
 
   private kernel(): Kernel.IKernelConnection | null {
@@ -129,13 +162,21 @@ export class NotebookCarbon {
     const kernel = this.kernel();
     if (kernel === null || this._state.phase === "unsupported" || this._state.phase === "no-kernel") return;
     const feedPath = feedPathFor(this.notebookPath, kernel.id);
+    const folder = parentFolder(this.notebookPath);
+    // A notebook renamed into another folder looks for its feed there.
+    const locator = this.locatorFor(folder);
     const readId = ++this.readsStarted;
-    const read = await readFeed(this.env.contents, feedPath);
+    const startedMs = Date.now();
+    const read = await locator.read(feedPath.slice(feedPath.lastIndexOf("/") + 1));
     // A read that lost a race to a newer one, or that is about another kernel, is old news.
     if (this.disposed || readId < this.lastReadApplied || kernel !== this.kernel()) return;
     this.lastReadApplied = readId;
     const outcome = applyFeedRead(this.feedView, read, Date.now());
     this.feedView = outcome.view;
+    if (!outcome.failed) {
+      this.feedReadStartedMs = startedMs;
+      this.cells.feedUpdated();
+    }
     if (outcome.newProblem !== null)
       console.warn(`${LOG_PREFIX} the live feed ${feedPath} could not be read: ${outcome.newProblem}`);
     if (outcome.event !== null) this.dispatch({ type: "feed", ...outcome.event });
@@ -150,6 +191,8 @@ export class NotebookCarbon {
     this.dispatch({ type: action === "start" ? "start-requested" : "stop-requested" });
     if (this._state === before) return;
     try {
+      // The run's last cells reach the cells file before the tracker writes its task rows.
+      if (action === "stop") await this.cells.beforeStop();
       const settings = action === "start" ? this.env.trackerSettings() : undefined;
       const reply = await sendKernelCommand(kernel, {
         version: KERNEL_API_VERSION,
@@ -173,6 +216,7 @@ export class NotebookCarbon {
   private onKernelChanged(): void {
     const kernel = this.kernel();
     this.feedView = NO_FEED;
+    this.cells.setKernel(kernel);
     if (kernel === null) {
       this.dispatch({ type: "kernel", kernel: null });
       return;
@@ -200,6 +244,7 @@ export class NotebookCarbon {
 
   private onStatusChanged(_: ISessionContext, status: Kernel.Status): void {
     if (status === "restarting" || status === "autorestarting" || status === "dead") {
+      this.cells.reset();
       this.dispatch({ type: "kernel-restarted" });
     }
   }

@@ -72,6 +72,11 @@ export class CarbonNotebooks implements ICarbonNotebooks {
     return carbon;
   }
 
+  /** The display settings changed: every open notebook's footers follow. */
+  settingsChanged(): void {
+    for (const carbon of this.live) carbon.settingsChanged();
+  }
+
   private updatePolling(): void {
     const panel = this.notebooks.currentWidget;
     const active = panel ? this.carbons.get(panel) : undefined;

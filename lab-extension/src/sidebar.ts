@@ -6,21 +6,17 @@ import type { Message } from "@lumino/messaging";
 import { Widget } from "@lumino/widgets";
 import { EmissionsChart } from "./chart";
 import { leafIcon } from "./icons";
-import { latestPowerW } from "./protocol/live-feed";
-import {
-  carEquivalent,
-  formatDuration,
-  formatEnergy,
-  formatIntensity,
-  formatMass,
-  formatPower,
-} from "./protocol/format";
+import { cellBands, emissionsText, type CellRow } from "./model/cell-energy";
+import { latestPowerW, type LiveFeed } from "./protocol/live-feed";
+import { carEquivalent, formatDuration, formatEnergy, formatIntensity, formatPower } from "./protocol/format";
 import type { NotebookCarbon } from "./notebook-carbon";
 
 export interface SidebarActions {
   toggle(carbon: NotebookCarbon): void;
   exportCsv(carbon: NotebookCarbon): void;
   openCsv(carbon: NotebookCarbon): void;
+  /** Shows the notebook and scrolls to one of its cells (a click in the Cells table). */
+  showCell(carbon: NotebookCarbon, cellId: string): void;
   visibilityChanged(): void;
 }
 
@@ -42,6 +38,12 @@ export class CarbonSidebar extends Widget {
   private readonly totals = element("dl", "jp-codecarbon-totals");
   private readonly sources = element("ul", "jp-codecarbon-sources");
   private readonly chartNode = element("div", "jp-codecarbon-chart");
+  private readonly cellsTitle = element("h3", "jp-codecarbon-subheading", "Cells");
+  private readonly cellsTable = element("table", "jp-codecarbon-cells");
+  private readonly cellsBody = element("tbody", "jp-codecarbon-cells-body");
+  private readonly cellsNote = element("p", "jp-codecarbon-cells-note");
+  /** What the Cells table shows now: redrawn only when the cells or the feed changed. */
+  private drawnCells: string | null = null;
   private readonly toggleButton = element(
     "button",
     "jp-Button jp-mod-styled jp-mod-accept jp-codecarbon-sidebar-toggle",
@@ -81,7 +83,29 @@ export class CarbonSidebar extends Widget {
     const buttons = element("div", "jp-codecarbon-actions");
     buttons.append(this.toggleButton, this.exportButton, this.openButton);
     const sourcesTitle = element("h3", "jp-codecarbon-subheading", "Power sources");
-    this.chartNode.setAttribute("aria-label", "Power per device and cumulative emissions over time");
+    this.chartNode.setAttribute(
+      "aria-label",
+      "Power per device and cumulative emissions over time; shaded bands are cell executions",
+    );
+    const head = element("thead", "");
+    const headRow = element("tr", "");
+    for (const [text, cls] of [
+      ["Cell", "jp-codecarbon-cell-label"],
+      ["Energy", "jp-codecarbon-num"],
+      ["CO₂eq", "jp-codecarbon-num"],
+      ["Time", "jp-codecarbon-num"],
+    ] as const) {
+      const th = element("th", cls, text);
+      th.scope = "col";
+      headRow.append(th);
+    }
+    head.append(headRow);
+    this.cellsTable.append(head, this.cellsBody);
+    this.cellsTable.setAttribute("aria-label", "Energy per cell in this run, most first");
+    this.cellsBody.addEventListener("click", (event) => this.onCellClick(event));
+    this.cellsBody.addEventListener("keydown", (event) => {
+      if (event.key === "Enter" || event.key === " ") this.onCellClick(event);
+    });
     this.chartNode.setAttribute("role", "img");
     this.node.append(
       heading,
@@ -90,6 +114,9 @@ export class CarbonSidebar extends Widget {
       buttons,
       this.totals,
       this.chartNode,
+      this.cellsTitle,
+      this.cellsNote,
+      this.cellsTable,
       sourcesTitle,
       this.sources,
       this.message,
@@ -137,6 +164,54 @@ export class CarbonSidebar extends Widget {
     );
   }
 
+  private onCellClick(event: Event): void {
+    const row = (event.target as HTMLElement | null)?.closest<HTMLElement>("tr[data-cell-id]");
+    const cellId = row?.dataset["cellId"];
+    if (cellId && this.carbon) {
+      event.preventDefault();
+      this.actions.showCell(this.carbon, cellId);
+    }
+  }
+
+  /** The Cells table: one row per cell of the run, most energy first, then the time outside cells. */
+  private renderCells(carbon: NotebookCarbon | null, feed: LiveFeed | null): void {
+    const key = carbon && feed ? `${feed.runId}|${feed.updatedAt}|${carbon.cells.version}` : "";
+    if (key === this.drawnCells) return;
+    this.drawnCells = key;
+    const startedMs = performance.now();
+    const rows: CellRow[] = carbon && feed ? carbon.cells.rows(feed) : [];
+    const cellRows = rows.filter((r) => r.cellId !== null);
+    this.cellsTitle.hidden = feed === null;
+    this.cellsTable.hidden = cellRows.length === 0;
+    this.cellsNote.hidden = feed === null || cellRows.length > 0;
+    this.cellsNote.textContent = "No cell has run in this run yet: each cell's share appears here when it ends.";
+    this.cellsBody.replaceChildren(
+      ...rows.map((row) => {
+        const tr = element("tr", row.cellId === null ? "jp-codecarbon-cell-row jp-mod-idle" : "jp-codecarbon-cell-row");
+        if (row.cellId !== null) {
+          tr.dataset["cellId"] = row.cellId;
+          tr.tabIndex = 0;
+          tr.title = `${row.executions} execution${row.executions === 1 ? "" : "s"} in this run: click to show the cell`;
+        }
+        tr.append(
+          element("td", "jp-codecarbon-cell-label", row.label),
+          element("td", "jp-codecarbon-num", formatEnergy(row.energyKWh)),
+          // The column's head says CO₂eq: the unit alone keeps the figures narrow.
+          element(
+            "td",
+            "jp-codecarbon-num",
+            emissionsText(row.emissionsKg, row.energyKWh, row.priced).replace(" CO₂eq", ""),
+          ),
+          element("td", "jp-codecarbon-num", formatDuration(row.durationS)),
+        );
+        return tr;
+      }),
+    );
+    // How long this table took to build (ms): the lab benchmark and the UI tests read it.
+    this.cellsTable.dataset["renderMs"] = (performance.now() - startedMs).toFixed(2);
+    this.cellsTable.dataset["rows"] = String(rows.length);
+  }
+
   private render(): void {
     if (!this.isVisible) return;
     const carbon = this.carbon;
@@ -169,6 +244,7 @@ export class CarbonSidebar extends Widget {
 
     const showFeed =
       feed !== null && feed.points.length > 0 && (phase === "tracking" || phase === "idle" || phase === "error");
+    this.renderCells(carbon, showFeed ? feed : null);
     if (!showFeed || feed === null) {
       this.showTotals([]);
       this.sources.replaceChildren();
@@ -179,21 +255,26 @@ export class CarbonSidebar extends Widget {
       return;
     }
     const power = latestPowerW(feed);
+    const priced = feed.intensity.gPerKWh !== null;
+    // The run's duration so far: at the first point the totals may still read 0 s.
+    const durationS = Math.max(feed.totals.durationS, feed.points.at(-1)?.s ?? 0);
     this.showTotals([
       ["Energy", formatEnergy(feed.totals.energyKWh)],
-      ["Emissions", formatMass(feed.totals.emissionsKg)],
-      ["Duration", formatDuration(feed.totals.durationS)],
+      ["Emissions", emissionsText(feed.totals.emissionsKg, feed.totals.energyKWh, priced)],
+      ["Duration", formatDuration(durationS)],
       ["Power", power ? formatPower(power.total) : "–"],
       ["Carbon intensity", formatIntensity(feed.intensity.gPerKWh, feed.intensity.source)],
-      ["Equivalent", carEquivalent(feed.totals.emissionsKg)],
+      ["Equivalent", priced ? carEquivalent(feed.totals.emissionsKg) : "pricing…"],
     ]);
     const sourceItems = feed.sources.length > 0 ? feed.sources : ["No power source found yet"];
     this.sources.replaceChildren(...sourceItems.map((s) => element("li", "jp-codecarbon-source", s)));
     this.chartNode.hidden = false;
-    if (feed.runId !== this.drawnRunId || feed.updatedAt !== this.drawnUpdate) {
+    const update = `${feed.updatedAt}|${carbon?.cells.version ?? 0}`;
+    if (feed.runId !== this.drawnRunId || update !== this.drawnUpdate) {
       this.drawnRunId = feed.runId;
-      this.drawnUpdate = feed.updatedAt;
-      void this.chart.draw(feed).catch((error: unknown) => {
+      this.drawnUpdate = update;
+      const bands = carbon ? cellBands(feed, carbon.cells.executionsOf(feed)) : [];
+      void this.chart.draw(feed, bands).catch((error: unknown) => {
         this.message.textContent = `The chart could not be drawn: ${error instanceof Error ? error.message : String(error)}`;
       });
     }

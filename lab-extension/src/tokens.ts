@@ -6,6 +6,7 @@
 import type { NotebookPanel } from "@jupyterlab/notebook";
 import { Token } from "@lumino/coreutils";
 import type { ISignal } from "@lumino/signaling";
+import type { LabSettings } from "./model/settings";
 import type { NotebookCarbon } from "./notebook-carbon";
 
 /** The package's name: JupyterLab finds schema/plugin.json under `<package>:plugin`. */
@@ -31,8 +32,13 @@ export const CommandIds = {
 
 /** codecarbon's settings from JupyterLab's settings editor, as trackers started here receive them. */
 export interface ICarbonSettings {
-  /** The keys the user set (not the schema's defaults); {} until the settings are loaded. */
+  /**
+   * The tracker keys the user changed (values equal to the schema's default are left out, as JupyterLab's form saves
+   * every key); {} until the settings are loaded. Never the extension's display keys.
+   */
   trackerSettings(): Record<string, unknown>;
+  /** The extension's display settings (`"x-scope": "lab"` keys); their defaults until loaded. */
+  labSettings(): LabSettings;
   /** Emitted when the settings are loaded and whenever the user changes them. */
   readonly changed: ISignal<ICarbonSettings, void>;
 }

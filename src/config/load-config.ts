@@ -20,7 +20,7 @@ import { CONFIG_FILE_NAME, readConfigFile } from "./ini-source";
 import { closestName, toCamelCase } from "./names";
 import type { TrackerOptions, TrackerSettings } from "./options.generated";
 import { displayPath, expandHome } from "./paths";
-import { configSpecs, specByKey, specByOption, type KeySpec } from "./schema";
+import { configSpecs, isLabOnlyKey, specByKey, specByOption, type KeySpec } from "./schema";
 
 export type ConfigLayer = "default" | "global-file" | "local-file" | "env" | "code";
 
@@ -97,6 +97,8 @@ function shownCode(spec: KeySpec, value: unknown): string {
 }
 
 function unknownKeyWarning(place: string, name: string, known: readonly string[]): string {
+  if (isLabOnlyKey(name))
+    return `${place}: ${name} is a JupyterLab display setting (Settings Editor → CodeCarbon), not a tracker setting: the tracker ignores it`;
   const suggestion = closestName(name, known);
   const hint =
     suggestion === undefined

@@ -442,3 +442,6 @@ export const CONFIG_KEYS = [
   { snake: "cloud_region", camel: "cloudRegion" },
   { snake: "country_2letter_iso_code", camel: "country2letterIsoCode" },
 ] as const satisfies ReadonlyArray<{ snake: string; camel: keyof TrackerSettings }>;
+
+/** Keys of the JupyterLab extension's display (`"x-scope": "lab"`): in the settings editor, never tracker settings. */
+export const LAB_ONLY_KEYS: readonly string[] = ["cell_footer"];

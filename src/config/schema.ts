@@ -4,7 +4,8 @@
  * not enforce is refused, so a constraint can never be added to the schema and silently ignored.
  */
 import { readJsonOnce, schemaPath } from "../assets";
-import { CONFIG_KEYS, type TrackerSettings } from "./options.generated";
+import { toCamelCase } from "./names";
+import { CONFIG_KEYS, LAB_ONLY_KEYS, type TrackerSettings } from "./options.generated";
 
 export type ScalarType = "string" | "number" | "integer" | "boolean";
 
@@ -64,6 +65,7 @@ const PROPERTY_KEYWORDS = new Set([
   "x-alias-of",
   "x-path",
   "x-parse",
+  "x-scope",
 ]);
 const ITEM_KEYWORDS = new Set(["type", "enum", "minimum", "exclusiveMinimum", "not", "pattern"]);
 const SCALAR_TYPES: readonly string[] = ["string", "number", "integer", "boolean"];
@@ -182,15 +184,26 @@ function readSpec(key: string, node: unknown, option: keyof TrackerSettings): Ke
   return spec;
 }
 
+/**
+ * `"x-scope": "lab"`: a key of the JupyterLab extension's display (the settings editor shows it),
+ * no tracker setting. The loader has no spec for it; a file or variable that sets it is warned about.
+ */
+function isLabOnly(key: string, node: unknown): boolean {
+  if (!isObject(node) || node["x-scope"] === undefined) return false;
+  if (node["x-scope"] !== "lab") fail(`property "${key}"`, `unknown x-scope ${JSON.stringify(node["x-scope"])}`);
+  return true;
+}
+
 /** Builds the specs from a parsed schema document; throws on any shape the loader cannot honour. */
 export function readSpecs(schema: unknown): readonly KeySpec[] {
   if (!isObject(schema) || !isObject(schema["properties"])) fail("root", "has no properties");
   const properties = schema["properties"];
   const optionBySnake = new Map<string, keyof TrackerSettings>(CONFIG_KEYS.map(({ snake, camel }) => [snake, camel]));
-  const keys = Object.keys(properties);
+  const labKeys = Object.keys(properties).filter((key) => isLabOnly(key, properties[key]));
+  const keys = Object.keys(properties).filter((key) => !labKeys.includes(key));
   // The generated types and the schema travel together; disagreeing means a stale build.
   const generated = CONFIG_KEYS.map(({ snake }) => snake);
-  if (keys.join(",") !== generated.join(",")) {
+  if (keys.join(",") !== generated.join(",") || labKeys.join(",") !== LAB_ONLY_KEYS.join(",")) {
     fail("root", "keys differ from src/config/options.generated.ts: run node scripts/generate-config-types.js");
   }
   const specs = keys.map((key) =>
@@ -234,4 +247,9 @@ export function specByKey(key: string): KeySpec | undefined {
 
 export function specByOption(option: string): KeySpec | undefined {
   return load().byOption.get(option);
+}
+
+/** A JupyterLab display key (`"x-scope": "lab"`), by its snake_case or camelCase name. */
+export function isLabOnlyKey(name: string): boolean {
+  return LAB_ONLY_KEYS.some((key) => key === name || toCamelCase(key) === name);
 }

@@ -28,6 +28,19 @@ describe("unknown keys warn once, with the closest known key", () => {
     assert.equal(resolved.settings.measurePowerSecs, 15);
   });
 
+  test("a JupyterLab display key (x-scope lab) is no tracker setting: named as such and ignored everywhere", () => {
+    sandbox.box.writeLocal(section("cell_footer = false"));
+    const resolved = resolve({ cellFooter: false } as TrackerOptions, { CODECARBON_CELL_FOOTER: "false" });
+    const labWarning = (place: string, name: string) =>
+      `${place}: ${name} is a JupyterLab display setting (Settings Editor → CodeCarbon), not a tracker setting: the tracker ignores it`;
+    assert.deepEqual(resolved.warnings, [
+      labWarning(`${sandbox.box.localFile} line 2`, "cell_footer"),
+      labWarning("CODECARBON_CELL_FOOTER", "cell_footer"),
+      labWarning("option cellFooter", "cellFooter"),
+    ]);
+    assert.ok(!("cellFooter" in resolved.settings));
+  });
+
   test("each warning is logged once per process but returned by every call", () => {
     sandbox.box.writeGlobal(section("outptu_dir = out"));
     const first = resolve();

@@ -10,12 +10,14 @@ import * as path from "node:path";
 import { spawnSync } from "node:child_process";
 import * as ts from "typescript";
 import { CONFIG_KEYS, toCamelCase, toSnakeCase, type TrackerSettings } from "../../src/config";
+import { LAB_ONLY_KEYS } from "../../src/config/options.generated";
 import { checkCodeValue } from "../../src/config/coerce";
 import { configSpecs, readSpecs } from "../../src/config/schema";
 import { REPO_ROOT } from "./config-sandbox";
 
 interface TypesGenerator {
   toCamelCase(snake: string): string;
+  splitKeys(schema: unknown): { tracker: string[]; lab: string[] };
   renderTypes(schema: unknown): string;
   readSchema(): unknown;
   OUTPUT_FILE: string;
@@ -32,7 +34,8 @@ const DOCS_SCRIPT = path.join(REPO_ROOT, "scripts", "generate-config-docs.js");
 const typesGenerator = require(TYPES_SCRIPT) as TypesGenerator;
 const docsGenerator = require(DOCS_SCRIPT) as DocsGenerator;
 const schema = typesGenerator.readSchema();
-const schemaKeys = Object.keys((schema as { properties: Record<string, unknown> }).properties);
+/** The tracker's keys: the schema's keys less the JupyterLab display keys (`"x-scope": "lab"`). */
+const { tracker: schemaKeys, lab: labKeys } = typesGenerator.splitKeys(schema);
 
 // Compile-time half of the check: the generated key list and the settings interface agree.
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
@@ -55,7 +58,9 @@ function settingsMembers(source: string): string[] {
 /** The backticked keys in the first column of the README configuration table. */
 function tableKeys(readme: string): string[] {
   const start = readme.indexOf(docsGenerator.START_MARKER);
-  const end = readme.indexOf(docsGenerator.END_MARKER);
+  // The tracker's table ends where the JupyterLab display settings' table begins.
+  const labTable = readme.indexOf("| setting |", start);
+  const end = labTable >= 0 ? labTable : readme.indexOf(docsGenerator.END_MARKER);
   return readme
     .slice(start, end)
     .split("\n")
@@ -108,6 +113,19 @@ describe("schema, generated types and README agree", () => {
       configSpecs().map((spec) => spec.key),
       schemaKeys,
     );
+    assert.deepEqual([...LAB_ONLY_KEYS], labKeys);
+  });
+
+  test("JupyterLab display keys (x-scope lab) are in the settings editor's schema, not in TrackerSettings", () => {
+    assert.deepEqual(labKeys, ["cell_footer"]);
+    const members = settingsMembers(fs.readFileSync(typesGenerator.OUTPUT_FILE, "utf8"));
+    assert.ok(!members.includes("cellFooter"));
+    const table = docsGenerator.renderTable(schema);
+    assert.ok(table.includes("| `cell_footer` | boolean | `true` |"));
+    assert.ok(!table.includes("CODECARBON_CELL_FOOTER"));
+    const copy = structuredClone(schema) as { properties: Record<string, Record<string, unknown>> };
+    Object.assign(copy.properties["cell_footer"] ?? {}, { "x-scope": "kernel" });
+    assert.throws(() => readSpecs(copy), /unknown x-scope "kernel"/);
   });
 
   test("the README table the docs script writes lists exactly the schema keys", () => {

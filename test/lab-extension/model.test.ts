@@ -28,8 +28,13 @@ import { kernelSupport } from "../../lab-extension/src/model/kernel-support";
 import { explainKernelError, kernelCode } from "../../lab-extension/src/model/kernel-code";
 import { parseKernelReply } from "../../src/protocol/kernel-command";
 import { parseCsv } from "../../src/protocol/csv";
-import { exportNotebookRows, formatCsv } from "../../lab-extension/src/model/csv-export";
-import { trackerSettingsFrom } from "../../lab-extension/src/model/settings";
+import { exportNotebookRows, formatCsv, nothingToExportAdvice } from "../../lab-extension/src/model/csv-export";
+import {
+  DEFAULT_LAB_SETTINGS,
+  labSettingsFrom,
+  sameJson,
+  trackerSettingsFrom,
+} from "../../lab-extension/src/model/settings";
 import { applyFeedRead, describeError, NO_FEED, type FeedRead } from "../../lab-extension/src/model/feed-read";
 import {
   BACKGROUND_INTERVAL_MS,
@@ -134,6 +139,32 @@ describe("the lab extension's model", () => {
         state,
       );
       assert.equal(state.phase, "idle");
+    });
+
+    test("a start stays on until its own feed is read: no flicker to Track while the feed is missing or old", () => {
+      let state = run([tslab, { type: "feed", feed: feed("stopped", "r0"), stale: false }]);
+      assert.equal(state.phase, "idle");
+      state = run([{ type: "start-requested" }], state);
+      assert.equal(state.phase, "starting");
+      state = run([{ type: "feed", feed: null, stale: false }], state);
+      assert.equal(state.phase, "starting", "a read while the kernel has not answered changes nothing");
+      state = run([{ type: "reply", answer: { ok: true, state: "running", runId: "r1" } }], state);
+      assert.deepEqual([state.phase, state.awaitingFeedOf], ["tracking", "r1"]);
+      // The first reads find no feed yet, or the previous run's stopped feed: still tracking, still not startable.
+      state = run(
+        [
+          { type: "feed", feed: null, stale: false },
+          { type: "feed", feed: feed("stopped", "r0"), stale: false },
+        ],
+        state,
+      );
+      assert.equal(state.phase, "tracking");
+      assert.equal(run([{ type: "start-requested" }], state).phase, "tracking", "no second start");
+      state = run([{ type: "feed", feed: feed("running", "r1"), stale: false }], state);
+      assert.deepEqual([state.phase, state.awaitingFeedOf], ["tracking", null]);
+      // Once its feed was seen, the feed speaks again: a missing feed ends the run.
+      assert.equal(run([{ type: "feed", feed: null, stale: false }], state).phase, "idle");
+      assert.equal(run([{ type: "kernel-restarted" }], state).awaitingFeedOf, null);
     });
 
     test("follows a tracker started and stopped by cells, through the feed", () => {
@@ -329,15 +360,69 @@ describe("the lab extension's model", () => {
     });
   });
 
-  test("only the settings the user set travel to the kernel, and only the schema's keys", () => {
-    const known = new Set(["project_name", "measure_power_secs", "country_iso_code"]);
+  test("only the settings the user changed travel to the kernel: not defaults, not display keys, only schema keys", () => {
+    const properties = {
+      project_name: { default: "codecarbon" },
+      measure_power_secs: { default: 15 },
+      country_iso_code: { default: null },
+      gpu_ids: { default: null },
+      tracking_mode: { default: "machine" },
+      cell_footer: { default: true, "x-scope": "lab" },
+    };
     assert.deepEqual(
       trackerSettingsFrom(
         { project_name: "x", measure_power_secs: 2, country_iso_code: "", unknown_key: 1, log_level: null },
-        known,
+        properties,
       ),
       { project_name: "x", measure_power_secs: 2 },
     );
+    // JupyterLab's form saves every key once one is edited: the defaults among them are not sent, so the kernel's
+    // notebook defaults (its name as project, one measurement a second) survive an edit of another key.
+    assert.deepEqual(
+      trackerSettingsFrom(
+        {
+          project_name: "codecarbon",
+          measure_power_secs: 5,
+          tracking_mode: "machine",
+          gpu_ids: null,
+          cell_footer: false,
+        },
+        properties,
+      ),
+      { measure_power_secs: 5 },
+    );
+    assert.deepEqual(trackerSettingsFrom({ gpu_ids: [0, 1] }, { gpu_ids: { default: [0, 1] } }), {});
+    assert.deepEqual(trackerSettingsFrom({ gpu_ids: [1] }, { gpu_ids: { default: [0, 1] } }), { gpu_ids: [1] });
+    assert.equal(sameJson({ a: [1, { b: 2 }] }, { a: [1, { b: 2 }] }), true);
+    assert.equal(sameJson({ a: 1 }, { a: 1, b: 2 }), false);
+  });
+
+  test("the display settings come from the composite (defaults included), with their defaults when unset", () => {
+    assert.deepEqual(labSettingsFrom({ cell_footer: false, project_name: "x" }), { cellFooter: false });
+    assert.deepEqual(labSettingsFrom({}), DEFAULT_LAB_SETTINGS);
+    assert.deepEqual(labSettingsFrom({ cell_footer: "no" }), { cellFooter: true });
+  });
+
+  test("the schema's cell_footer is a display key (x-scope lab) defaulting to on", () => {
+    const schema = JSON.parse(
+      fs.readFileSync(path.join(__dirname, "..", "..", "..", "schema", "plugin.json"), "utf8"),
+    ) as {
+      properties: Record<string, { default?: unknown; "x-scope"?: string }>;
+    };
+    assert.deepEqual(schema.properties["cell_footer"]?.["x-scope"], "lab");
+    assert.equal(schema.properties["cell_footer"]?.default, true);
+    assert.deepEqual(trackerSettingsFrom({ cell_footer: false }, schema.properties), {});
+  });
+
+  test("with nothing to export, the advice fits the notebook: no 'stop a run' where no run can start", () => {
+    assert.match(
+      nothingToExportAdvice({ phase: "unsupported", reason: "not tslab" }),
+      /cannot run the tracker \(not tslab\)/,
+    );
+    assert.doesNotMatch(nothingToExportAdvice({ phase: "unsupported", reason: null }), /stop/i);
+    assert.match(nothingToExportAdvice({ phase: "no-kernel", reason: null }), /no kernel/);
+    assert.match(nothingToExportAdvice({ phase: "tracking", reason: null }), /click Stop/);
+    assert.match(nothingToExportAdvice({ phase: "idle", reason: null }), /track a run/);
   });
 
   test("figures read in familiar units", () => {

@@ -15,6 +15,11 @@ export interface TrackingState {
   message: string | null;
   /** Runs known to have died with their kernel: a feed still saying "running" for them is stale. */
   deadRunIds: readonly string[];
+  /**
+   * A run the kernel said it started whose feed has not been read yet: until it is, a missing feed or the previous
+   * run's stopped feed is old news, not the end of this run (the toggle would flicker to Track and back).
+   */
+  awaitingFeedOf: string | null;
 }
 
 /** The part of the kernel's reply the state needs (codecarbon's KernelReply). */
@@ -34,7 +39,13 @@ export type TrackingEvent =
   | { type: "feed"; feed: LiveFeed | null; stale: boolean }
   | { type: "kernel-restarted" };
 
-export const INITIAL_STATE: TrackingState = { phase: "no-kernel", runId: null, message: "No kernel", deadRunIds: [] };
+export const INITIAL_STATE: TrackingState = {
+  phase: "no-kernel",
+  runId: null,
+  message: "No kernel",
+  deadRunIds: [],
+  awaitingFeedOf: null,
+};
 
 const MAX_DEAD_RUNS = 20;
 
@@ -45,8 +56,10 @@ function busy(phase: TrackingPhase): boolean {
 export function nextTrackingState(state: TrackingState, event: TrackingEvent): TrackingState {
   switch (event.type) {
     case "kernel": {
-      if (event.kernel === null) return { ...state, phase: "no-kernel", runId: null, message: "No kernel" };
-      if (!event.kernel.supported) return { ...state, phase: "unsupported", runId: null, message: event.kernel.reason };
+      if (event.kernel === null)
+        return { ...state, phase: "no-kernel", runId: null, message: "No kernel", awaitingFeedOf: null };
+      if (!event.kernel.supported)
+        return { ...state, phase: "unsupported", runId: null, message: event.kernel.reason, awaitingFeedOf: null };
       if (state.phase === "no-kernel" || state.phase === "unsupported")
         return { ...state, phase: "idle", runId: null, message: null };
       return state;
@@ -61,8 +74,12 @@ export function nextTrackingState(state: TrackingState, event: TrackingEvent): T
       if (state.phase === "no-kernel" || state.phase === "unsupported") return state;
       const { answer } = event;
       if (!answer.ok) return { ...state, phase: "error", message: answer.error ?? "the kernel refused the command" };
-      if (answer.state === "running") return { ...state, phase: "tracking", runId: answer.runId, message: null };
-      return { ...state, phase: "idle", runId: answer.runId, message: null };
+      if (answer.state === "running") {
+        // A start's reply: the feed is not there yet (or still shows the previous run) for a few seconds.
+        const awaitingFeedOf = state.phase === "starting" ? answer.runId : state.awaitingFeedOf;
+        return { ...state, phase: "tracking", runId: answer.runId, message: null, awaitingFeedOf };
+      }
+      return { ...state, phase: "idle", runId: answer.runId, message: null, awaitingFeedOf: null };
     }
     case "command-failed":
       if (state.phase === "no-kernel" || state.phase === "unsupported") return state;
@@ -70,18 +87,23 @@ export function nextTrackingState(state: TrackingState, event: TrackingEvent): T
     case "feed": {
       if (state.phase === "no-kernel" || state.phase === "unsupported" || busy(state.phase)) return state;
       const { feed } = event;
+      // The run just started from here: only its own feed speaks for it.
+      if (state.phase === "tracking" && state.awaitingFeedOf !== null && feed?.runId !== state.awaitingFeedOf)
+        return state;
       if (feed === null) return state.phase === "tracking" ? { ...state, phase: "idle" } : state;
-      const running = feed.state === "running" && !event.stale && !state.deadRunIds.includes(feed.runId);
-      if (running) return { ...state, phase: "tracking", runId: feed.runId, message: null };
+      const seen = state.awaitingFeedOf === null ? state : { ...state, awaitingFeedOf: null };
+      const running = feed.state === "running" && !event.stale && !seen.deadRunIds.includes(feed.runId);
+      if (running) return { ...seen, phase: "tracking", runId: feed.runId, message: null };
       // A stopped feed for the run we show ends it; an old feed does not clear an error.
-      if (state.phase === "tracking") return { ...state, phase: "idle", runId: feed.runId };
-      return state;
+      if (seen.phase === "tracking") return { ...seen, phase: "idle", runId: feed.runId };
+      return seen;
     }
     case "kernel-restarted": {
       const deadRunIds =
         state.runId === null ? state.deadRunIds : [...state.deadRunIds, state.runId].slice(-MAX_DEAD_RUNS);
-      if (state.phase === "no-kernel" || state.phase === "unsupported") return { ...state, deadRunIds };
-      return { ...state, phase: "idle", message: null, deadRunIds };
+      if (state.phase === "no-kernel" || state.phase === "unsupported")
+        return { ...state, deadRunIds, awaitingFeedOf: null };
+      return { ...state, phase: "idle", message: null, deadRunIds, awaitingFeedOf: null };
     }
   }
 }

@@ -6,12 +6,19 @@
 import type { JupyterFrontEnd, JupyterFrontEndPlugin } from "@jupyterlab/application";
 import { ISettingRegistry } from "@jupyterlab/settingregistry";
 import { Signal, type ISignal } from "@lumino/signaling";
-import { trackerSettingsFrom } from "../model/settings";
+import {
+  DEFAULT_LAB_SETTINGS,
+  labSettingsFrom,
+  trackerSettingsFrom,
+  type LabSettings,
+  type SettingProperty,
+} from "../model/settings";
 import { reportError } from "../report";
 import { ICarbonSettings, PluginIds } from "../tokens";
 
 class CarbonSettings implements ICarbonSettings {
   private values: Record<string, unknown> = {};
+  private lab: LabSettings = DEFAULT_LAB_SETTINGS;
   private readonly _changed = new Signal<this, void>(this);
 
   get changed(): ISignal<this, void> {
@@ -22,11 +29,16 @@ class CarbonSettings implements ICarbonSettings {
     return { ...this.values };
   }
 
+  labSettings(): LabSettings {
+    return this.lab;
+  }
+
   /** Follows the loaded settings: the editor's changes apply at the next start. */
   follow(settings: ISettingRegistry.ISettings): void {
     const read = (): void => {
-      const known = new Set(Object.keys(settings.schema.properties ?? {}));
-      this.values = trackerSettingsFrom(settings.user as Record<string, unknown>, known);
+      const properties = (settings.schema.properties ?? {}) as Record<string, SettingProperty>;
+      this.values = trackerSettingsFrom(settings.user as Record<string, unknown>, properties);
+      this.lab = labSettingsFrom(settings.composite as Record<string, unknown>);
       this._changed.emit();
     };
     settings.changed.connect(read);

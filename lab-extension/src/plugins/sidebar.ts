@@ -31,6 +31,19 @@ export const sidebarPlugin: JupyterFrontEndPlugin<ICarbonSidebar> = {
           .catch((error: unknown) => showMessage(reportError("the tracker could not be toggled", error))),
       exportCsv: (carbon) => void csv.exportCsv(carbon),
       openCsv: (carbon) => void csv.openCsv(carbon),
+      showCell: (carbon, cellId) => {
+        const notebook = carbon.panel.content;
+        const index = notebook.widgets.findIndex((cell) => cell.model.id === cellId);
+        if (index < 0) {
+          showMessage("That cell is no longer in the notebook.");
+          return;
+        }
+        app.shell.activateById(carbon.panel.id);
+        notebook.activeCellIndex = index;
+        notebook
+          .scrollToItem(index, "center")
+          .catch((error: unknown) => reportError("could not scroll to the cell", error));
+      },
       // Only a sidebar on screen needs the fast cadence.
       visibilityChanged: () => (carbons.sidebarVisible = sidebar.isVisible),
     });
