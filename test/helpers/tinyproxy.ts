@@ -19,11 +19,13 @@ export interface Tinyproxy {
   stop(): Promise<void>;
 }
 
-
 async function waitForPort(port: number, child: ChildProcess, logFile: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`tinyproxy exited with ${child.exitCode}: ${fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : ""}`);
+    if (child.exitCode !== null)
+      throw new Error(
+        `tinyproxy exited with ${child.exitCode}: ${fs.existsSync(logFile) ? fs.readFileSync(logFile, "utf8") : ""}`,
+      );
     const open = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, "127.0.0.1");
       socket.once("connect", () => {
@@ -38,15 +40,31 @@ async function waitForPort(port: number, child: ChildProcess, logFile: string): 
   }
 }
 
-export async function startTinyproxy(options: { basicAuth?: { user: string; password: string } } = {}): Promise<Tinyproxy> {
+export interface TinyproxyOptions {
+  basicAuth?: { user: string; password: string };
+  /** `ConnectPort` lines: CONNECT only to these ports, as a company tinyproxy is set up. */
+  connectPorts?: number[];
+}
+
+export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Tinyproxy> {
   if (!fs.existsSync(TINYPROXY)) {
     throw new Error(`${TINYPROXY} is missing: install Debian's tinyproxy (apt-get install tinyproxy; .ci/run does it)`);
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-tinyproxy-"));
   const port = await freePort();
   const logFile = path.join(dir, "tinyproxy.log");
-  const lines = [`Port ${port}`, "Listen 127.0.0.1", "Allow 127.0.0.1", "Timeout 30", `LogFile "${logFile}"`, "LogLevel Info", "MaxClients 20", "DisableViaHeader No"];
+  const lines = [
+    `Port ${port}`,
+    "Listen 127.0.0.1",
+    "Allow 127.0.0.1",
+    "Timeout 30",
+    `LogFile "${logFile}"`,
+    "LogLevel Info",
+    "MaxClients 20",
+    "DisableViaHeader No",
+  ];
   if (options.basicAuth) lines.push(`BasicAuth ${options.basicAuth.user} ${options.basicAuth.password}`);
+  for (const connectPort of options.connectPorts ?? []) lines.push(`ConnectPort ${connectPort}`);
   const config = path.join(dir, "tinyproxy.conf");
   fs.writeFileSync(config, lines.join("\n") + "\n");
   const child = spawn(TINYPROXY, ["-d", "-c", config], { stdio: ["ignore", "ignore", "pipe"] });
