@@ -45,6 +45,8 @@ export class Run {
   private queue: Promise<unknown> = Promise.resolve();
   private measurementsSinceReport = 0;
   private stopped = false;
+  /** The Code Carbon API's id for this run once it made it; null until then (undefined: no api output). */
+  private apiRunId: string | null | undefined;
   private readonly listeners: ((sample: MeasurementSample) => void)[] = [];
 
   private constructor(
@@ -56,7 +58,12 @@ export class Run {
     this.clock = new RunClock(BigInt(init.startHr), init.settings.measurePowerSecs);
     this.tasks = new TaskBook(builder, () => this.measure());
     const initialRow = builder.row(emptyTotals());
-    const context = { ...init, latestRow: () => this.latest?.row ?? initialRow };
+    if (init.settings.outputMethods.includes("api")) this.apiRunId = null;
+    const context = {
+      ...init,
+      latestRow: () => this.latest?.row ?? initialRow,
+      onApiRunId: (id: string) => (this.apiRunId = id),
+    };
     this.sinks = new SinkSet(createSinks(context, [liveFeedOutput(init.liveFeed)]));
   }
 
@@ -147,7 +154,7 @@ export class Run {
     });
   }
 
-  stop(): Promise<EmissionsData & { provenance: RunProvenance }> {
+  stop(): Promise<EmissionsData & { provenance: RunProvenance; api_run_id?: string | null }> {
     this.stopped = true;
     this.clock.stop();
     return this.enqueue(async () => {
@@ -165,9 +172,11 @@ export class Run {
         this.plan.sources,
         intensity.intensityGPerKWh,
         intensity.source,
+        new Date(),
+        this.apiRunId,
       );
       await this.sinks.exit(provenance);
-      return { ...row, provenance };
+      return { ...row, provenance, ...(this.apiRunId === undefined ? {} : { api_run_id: this.apiRunId }) };
     });
   }
 
