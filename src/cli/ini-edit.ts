@@ -1,7 +1,7 @@
 /**
  * Sets one key of a `.codecarbon.config` file while keeping every other byte: comments, blank
- * lines, other sections, the order and spelling of the other keys, the line endings. The `ini`
- * package would drop comments on a round trip, so the text is edited line by line instead.
+ * lines, other sections, the order and spelling of the other keys, the line endings. A parse
+ * and re-serialise round trip would drop comments, so the text is edited line by line instead.
  *
  * Lines are recognised by the reader's own parser (config/configparser.ts, configparser's rules):
  * `key = value` or `key: value`, keys compared without case, a continued value replaced whole.
