@@ -20,6 +20,11 @@ export interface ApiServer {
   url: string;
   /** The same database behind an `AUTH_PROVIDER=oidc` server (the upstream default), with OIDC_PORT. */
   oidcUrl: string | null;
+  /**
+   * With `oidc`: a bearer JWT for the fixture organization's user, which the OIDC server accepts
+   * in its development sign-in mode (ENVIRONMENT=develop, JWT_KEY), as a signed-in user.
+   */
+  userToken: string | null;
   apiKey: string;
   projectId: string;
   experimentId: string;
@@ -36,6 +41,7 @@ export interface ApiServer {
 interface FixtureJson {
   url: string;
   oidc_url?: string;
+  user_token?: string;
   api_key: string;
   project_id: string;
   experiment_id: string;
@@ -58,7 +64,12 @@ function requireFixture(): string {
 export async function startApiServer(options: { oidc?: boolean } = {}): Promise<ApiServer> {
   const start = requireFixture();
   const env: NodeJS.ProcessEnv = { ...process.env, CODECARBON_API_WATCH_PID: String(process.pid) };
-  if (options.oidc) env["OIDC_PORT"] = "auto";
+  if (options.oidc) {
+    env["OIDC_PORT"] = "auto";
+    // The development sign-in mode: the OIDC server also takes JWTs signed with this key.
+    env["ENVIRONMENT"] = "develop";
+    env["JWT_KEY"] = "codecarbon-node-test-jwt-key-0123456789abcdef";
+  }
   let stdout: string;
   try {
     // The first start builds the server's venv (about 30 s, a minute on a busy machine).
@@ -83,6 +94,7 @@ export async function startApiServer(options: { oidc?: boolean } = {}): Promise<
   return {
     url: fx.url,
     oidcUrl: fx.oidc_url ?? null,
+    userToken: fx.user_token ?? null,
     apiKey: fx.api_key,
     projectId: fx.project_id,
     experimentId: fx.experiment_id,

@@ -145,6 +145,15 @@ describe("the real Code Carbon API server", () => {
     assert.match(result.stderr, /your api_key is still what runs and emissions need/);
     assert.doesNotMatch(result.stderr, /set api_key in/);
     assert.equal(fs.existsSync(path.join(box.cwd, ".codecarbon.config")), false);
+    // What the message says the server needs is what it takes: a signed-in user (here the
+    // development sign-in mode's JWT) creates the experiment on the same route.
+    assert.ok(server.userToken, "the fixture ran the OIDC server in its development sign-in mode");
+    const signedIn = await fetch(`${server.oidcUrl}/experiments`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${server.userToken}` },
+      body: JSON.stringify({ name: "signed in", description: "", project_id: server.projectId, on_cloud: false }),
+    });
+    assert.equal(signedIn.status, 201, await signedIn.text());
   });
 
   test("a tracker's points add up in the database to its CSV row; the API's run id joins them", async (t) => {
