@@ -156,7 +156,7 @@ export async function httpRequest(request: HttpRequest, options: HttpOptions = {
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
   const where = `${request.method} ${redactUrl(request.url)}`;
   try {
-    const scheme = request.url.startsWith("https:") ? "https" : "http";
+    const scheme = /^https:/i.test(request.url) ? "https" : "http";
     const dispatcher = dispatcherFor(settings, scheme, options.ca);
     const init: import("undici").RequestInit = { method: request.method, headers, signal };
     if (body !== undefined) init.body = body;

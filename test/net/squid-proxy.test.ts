@@ -85,6 +85,17 @@ describe("proxies (real squid, Debian's stock rules)", () => {
     assert.ok(!squid.accessLog().includes(`CONNECT 127.0.0.1:${t.port}`));
   });
 
+  test("squid's own error for an unreachable server is a network failure, not the server's answer", async () => {
+    const gone = await target();
+    await gone.close();
+    await assert.rejects(get(`${gone.url}/gone`, { HTTP_PROXY: squid.url }), (error: unknown) => {
+      assert.ok(error instanceof HttpError, String(error));
+      assert.equal(error.code, "ERR_CODECARBON_NETWORK");
+      assert.match(error.message, /the proxy answered HTTP 50\d \(ERR_CONNECT_FAIL/);
+      return true;
+    });
+  });
+
   test("https:// through HTTPS_PROXY tunnels with CONNECT; the test CA passed to the client is trusted", async () => {
     const response = await get(`${tls.url}/secure`, { HTTPS_PROXY: squid.url }, tls.ca);
     assert.equal(response.status, 200);
