@@ -15,9 +15,9 @@ const ROOT = path.join(__dirname, "..");
 const args = process.argv.slice(2);
 const uiOnly = args.includes("--ui-only");
 const unitOnly = args.includes("--unit");
-// Test files that start kernels, servers, proxies, Python or `npm pack`: left out by --unit.
+// Test files that start kernels, servers (the real Code Carbon API), proxies, Python or `npm pack`: left out by --unit.
 const INTEGRATION = [
-  /[/\\](jupyter|differential|package)[/\\]/,
+  /[/\\](jupyter|differential|package|real-server)[/\\]/,
   /-process\.test\.js$/,
   /packaging\.test\.js$/,
   /proxy\.test\.js$/,

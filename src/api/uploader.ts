@@ -118,7 +118,7 @@ export class Uploader {
             log.once(
               "error",
               `spool-reject:${reason}`,
-              `The server refused a ${describe(item)} for good (${reason}); it was moved to ${spool.rejectedFile}.`,
+              `The server refused a ${describe(item)} for good (${reason}); it was moved to ${spool.rejectedFile}.${hintFor(error, item)}`,
             );
             await spool.reject(item, reason);
             break;
@@ -182,6 +182,16 @@ export class Uploader {
     log.info(`The server answers again: ${sent} spooled point(s) sent.`);
     this.outage = null;
   }
+}
+
+/** What to fix when the Code Carbon API refuses the token (it answers 403, sometimes 401). */
+function hintFor(error: unknown, item: SpoolItem): string {
+  if (item.kind === "http" || !(error instanceof HttpStatusError) || (error.status !== 401 && error.status !== 403))
+    return "";
+  return (
+    " Check api_key (CODECARBON_API_KEY): it must be a project token (cpt_…) with write access to the project " +
+    "that owns experiment_id."
+  );
 }
 
 function describe(item: SpoolItem): string {

@@ -1,33 +1,19 @@
 /**
  * Sets one key of a `.codecarbon.config` file while keeping every other byte: comments, blank
- * lines, other sections, the order and spelling of the other keys, the line endings. The `ini`
- * package would drop comments on a round trip, so the text is edited line by line instead.
+ * lines, other sections, the order and spelling of the other keys, the line endings. A parse
+ * and re-serialise round trip would drop comments, so the text is edited line by line instead.
  *
- * Lines are recognised the way src/config/ini-source.ts reads them (and configparser): a section
- * header starts at column 0, comments start with `#` or `;`, keys are `key = value` and compared
- * without case.
+ * Lines are recognised by the reader's own parser (config/configparser.ts, configparser's rules):
+ * `key = value` or `key: value`, keys compared without case, a continued value replaced whole.
  */
-import { unsafe } from "ini";
+import { parseIni } from "../config/configparser";
 
-const SECTION_LINE = /^\[([^\]]*)\]\s*$/;
-const KEY_LINE = /^([^=]+)=(.*)$/;
-/** The separator and the spaces around it, so a replaced value keeps the file's own style. */
-const SEPARATOR = /^([^=]*=[ \t]*)/;
+/** The key, its delimiter (`=` or `:`) and the spaces around it, so a replaced value keeps the file's style. */
+const SEPARATOR = /^([^=:]*[=:][ \t]*)/;
 
 function isComment(line: string): boolean {
   const trimmed = line.trim();
   return trimmed.startsWith("#") || trimmed.startsWith(";");
-}
-
-function sectionName(line: string): string | undefined {
-  const match = SECTION_LINE.exec(line);
-  return match ? unsafe(match[1] ?? "") : undefined;
-}
-
-function keyName(line: string): string | undefined {
-  if (isComment(line)) return undefined;
-  const key = KEY_LINE.exec(line)?.[1]?.trim();
-  return key === undefined || key === "" ? undefined : key.toLowerCase();
 }
 
 /**
@@ -51,28 +37,28 @@ export function setIniValue(text: string | undefined, section: string, key: stri
   const wanted = key.toLowerCase();
   const newLine = `${key} = ${value}`;
 
-  let inSection = false;
-  let headerIndex = -1;
-  let lastKeyIndex = -1;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? "";
-    const name = sectionName(line);
-    if (name !== undefined) {
-      if (inSection) break;
-      inSection = name === section;
-      if (inSection) headerIndex = i;
-      continue;
-    }
-    if (!inSection) continue;
-    const lineKey = keyName(line);
-    if (lineKey === undefined) continue;
-    if (lineKey === wanted) {
-      const separator = SEPARATOR.exec(line)?.[1] ?? `${key} = `;
-      lines[i] = `${separator}${value}`;
-      return lines.join(newline) + (endsWithNewline ? newline : "");
-    }
-    lastKeyIndex = i;
+  // Lines as configparser reads them: `key: value` lines, continuation lines, indented headers.
+  const parsed = parseIni(lines.join("\n"));
+  const header = parsed.sections.find((s) => s.name === section);
+  const headerIndex = header === undefined ? -1 : header.line - 1;
+  const options = parsed.options.filter((o) => o.section === section && o.line > headerIndex);
+  const existing = options.find((o) => o.key === wanted);
+  if (existing !== undefined) {
+    const line = lines[existing.line - 1] ?? "";
+    const separator = SEPARATOR.exec(line.trimStart())?.[1] ?? `${key} = `;
+    // A continued value's lines go with it: the new value is one line.
+    lines.splice(
+      existing.line - 1,
+      existing.lastLine - existing.line + 1,
+      `${line.slice(0, line.length - line.trimStart().length)}${separator}${value}`,
+    );
+    return lines.join(newline) + (endsWithNewline ? newline : "");
   }
+  const nextHeader = parsed.sections.find((s) => s.line - 1 > headerIndex);
+  const lastKeyIndex = Math.max(
+    -1,
+    ...options.filter((o) => nextHeader === undefined || o.line < nextHeader.line).map((o) => o.lastLine - 1),
+  );
 
   if (headerIndex >= 0) {
     let after = lastKeyIndex;

@@ -33,11 +33,40 @@ const TOKEN_HELP =
   "Get one from the project's settings on the CodeCarbon dashboard (https://dashboard.codecarbon.io), " +
   "or with Python CodeCarbon: `codecarbon login`, then `codecarbon get-token <project_id>`.";
 
-function apiFailure(error: unknown, endpoint: string, projectId: string): Error {
+/**
+ * The Code Carbon server creates experiments for a signed-in user only (OIDC, the dashboard's
+ * login) and ignores the project token there, so a 401 is never fixed by api_key: say what the
+ * server needs and the two ways on.
+ */
+function signInNeeded(endpoint: string, projectId: string, detail: string, hasKey: boolean): string {
+  return (
+    `the Code Carbon API at ${redactUrl(endpoint)} creates experiments only for a signed-in user ` +
+    `(HTTP 401${detail === "" ? "" : `: ${detail}`}); a project token cannot do it there` +
+    `${hasKey ? " (your api_key is still what runs and emissions need)" : ""}. Either create the experiment ` +
+    `in project ${projectId} on the dashboard (https://dashboard.codecarbon.io) and set experiment_id = <its id> ` +
+    `under [${CONFIG_SECTION}] in .codecarbon.config (or CODECARBON_EXPERIMENT_ID), or run codecarbon init ` +
+    "against a server that lets token holders create experiments (api_endpoint)."
+  );
+}
+
+function detailOf(error: HttpStatusError): string {
+  try {
+    const body = JSON.parse(error.body) as { detail?: unknown };
+    if (typeof body.detail === "string") return body.detail;
+  } catch {
+    // Not JSON: the raw text, shortened.
+  }
+  return error.body.trim().slice(0, 200);
+}
+
+function apiFailure(error: unknown, endpoint: string, projectId: string, hasKey: boolean): Error {
   if (error instanceof HttpStatusError) {
-    if (error.status === 401 || error.status === 403) {
+    if (error.status === 401) return new CliError(signInNeeded(endpoint, projectId, detailOf(error), hasKey));
+    if (error.status === 403) {
+      const detail = detailOf(error);
       return new CliError(
-        `the Code Carbon API at ${redactUrl(endpoint)} refused to create an experiment in project ${projectId} (HTTP ${error.status}). ${TOKEN_HELP}`,
+        `the Code Carbon API at ${redactUrl(endpoint)} refused to create an experiment in project ${projectId} ` +
+          `(HTTP 403${detail === "" ? "" : `: ${detail}`}). ${TOKEN_HELP}`,
       );
     }
     const body = error.body.trim().slice(0, 300);
@@ -89,7 +118,7 @@ export async function runInit(options: InitOptions): Promise<number> {
   try {
     experimentId = (await client.addExperiment(body)).id;
   } catch (error) {
-    throw apiFailure(error, settings.apiEndpoint, projectId);
+    throw apiFailure(error, settings.apiEndpoint, projectId, settings.apiKey !== null);
   }
 
   const file = path.join(cwd, CONFIG_FILE_NAME);

@@ -71,7 +71,7 @@ export interface RunSummaryInput {
   /** What ran: the command line, or "this machine". */
   subject: string;
   /** The stopped run's row; undefined when the tracker saved nothing. */
-  row: EmissionsData | undefined;
+  row: (EmissionsData & { api_run_id?: string | null }) | undefined;
   /** The CSV file written, or null when the csv output is off. */
   savedTo: string | null;
   /** A line about how the command ended, e.g. "exit code 3". */
@@ -90,5 +90,9 @@ export function summaryLines(input: RunSummaryInput): string[] {
   lines.push(`  Energy:    ${formatNumber(row.energy_consumed * 1000)} Wh`);
   lines.push(`  Emissions: ${formatNumber(row.emissions * 1000)} g CO2eq`);
   if (input.savedTo !== null) lines.push(`  Saved to:  ${input.savedTo}`);
+  if (row.api_run_id !== undefined)
+    lines.push(
+      `  API run:   ${row.api_run_id ?? "not created yet (its points wait in the spool)"} (CSV run_id ${row.run_id})`,
+    );
   return lines;
 }

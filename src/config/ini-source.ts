@@ -1,14 +1,16 @@
 /**
- * Reads one `.codecarbon.config` file: the `[codecarbon]` section of an INI file, the format Python
- * CodeCarbon reads with configparser.
+ * Reads one `.codecarbon.config` file: the `[codecarbon]` section of an INI file, read as Python
+ * CodeCarbon reads it with configparser (configparser.ts), with each key's line so messages can
+ * say where a value is. What configparser refuses is refused here too, with the line to fix.
  *
- * Values come from the `ini` package. `ini` alone is not enough, though: it reports no line
- * numbers, accepts keys outside any section silently and keeps lines it cannot read as `key = true`.
- * So the lines are also scanned here, to find each key's line, refuse what configparser would refuse
- * (no section header, a line without `=`, the same key twice) and say where in the file it is.
+ * Where Python CodeCarbon would read the same file otherwise, this tool keeps its own reading and
+ * says so once, naming the file and line (`notes`): quotes around a value (removed here, kept
+ * there), `%` (configparser's interpolation), a `#` or `;` after a value (part of the value for
+ * both: configparser has no inline comments), keys under [DEFAULT], a byte-order mark. The checks
+ * that depend on a key's type (booleans, enum case, `~` in paths) are in python-reading.ts.
  */
 import * as fs from "node:fs";
-import { decode, unsafe } from "ini";
+import { DEFAULT_SECTION, parseIni, type IniProblem } from "./configparser";
 
 export const CONFIG_FILE_NAME = ".codecarbon.config";
 export const CONFIG_SECTION = "codecarbon";
@@ -25,10 +27,9 @@ export interface FileContents {
   entries: FileEntry[];
   /** Messages without the file name; the caller prefixes it. */
   problems: string[];
+  /** Where Python CodeCarbon reads the file otherwise: "line N: …", without the file name. */
+  notes: string[];
 }
-
-const SECTION_LINE = /^\[([^\]]*)\]\s*$/;
-const KEY_LINE = /^([^=]+)=(.*)$/;
 
 function errorCode(error: unknown): string | undefined {
   const code = (error as { code?: unknown } | null)?.code;
@@ -43,81 +44,104 @@ export function readConfigFile(file: string): FileContents | undefined {
   } catch (error) {
     if (errorCode(error) === "ENOENT") return undefined;
     const reason = error instanceof Error ? error.message : String(error);
-    return { entries: [], problems: [`cannot be read (${reason})`] };
+    return { entries: [], problems: [`cannot be read (${reason})`], notes: [] };
   }
-  return parseConfigText(text.replace(/^\uFEFF/, ""));
+  return parseConfigText(text);
+}
+
+function describeProblem(problem: IniProblem): string {
+  switch (problem.kind) {
+    case "before-section":
+      return `line ${problem.line}: ${problem.key} comes before any section; put a [${CONFIG_SECTION}] line above it`;
+    case "not-an-option":
+      return `line ${problem.line}: ${JSON.stringify(problem.text)} is not a key = value line`;
+    case "duplicate-section":
+      return `line ${problem.line}: [${problem.section}] already starts on line ${problem.firstLine}; merge the two sections`;
+    case "duplicate-option":
+      // configparser refuses duplicates too, so such a file would break Python CodeCarbon.
+      return `line ${problem.line}: ${problem.key} is already set on line ${problem.firstLine}; keep one of them`;
+  }
+}
+
+/** This tool's reading of a value: surrounding quotes are removed (configparser keeps them). */
+function unquote(value: string): string {
+  const match = /^(["'])(.*)\1$/s.exec(value);
+  if (match === null) return value;
+  if (match[1] === "'") return match[2] ?? "";
+  try {
+    const parsed: unknown = JSON.parse(value);
+    return typeof parsed === "string" ? parsed : (match[2] ?? "");
+  } catch {
+    return match[2] ?? "";
+  }
+}
+
+const PYTHON = "Python CodeCarbon (configparser)";
+
+/** The differences in reading that do not depend on the key's type. */
+function valueNotes(key: string, raw: string, line: number): string[] {
+  const notes: string[] = [];
+  const at = `line ${line}: ${key}`;
+  if (unquote(raw) !== raw)
+    notes.push(`${at}: ${PYTHON} keeps the quotes around the value; this tool removes them. Write it without quotes`);
+  if (raw.includes("%")) {
+    notes.push(
+      `${at}: ${PYTHON} reads % as interpolation (%% is one %, %(name)s another key's value, a lone % is an error ` +
+        "that stops it); this tool reads the value as written. Write %% for a %, or avoid %",
+    );
+  }
+  if (raw.startsWith("\n")) {
+    notes.push(
+      `${at}: the value starts on the next line, so ${PYTHON} reads it with a leading line break; this tool ` +
+        "trims it. Put the value on the key's line",
+    );
+  }
+  if (/\s[#;]/.test(raw)) {
+    notes.push(
+      `${at}: the # or ; after the value is part of the value, for configparser and for this tool ` +
+        "(there are no inline comments); put the comment on a line of its own",
+    );
+  }
+  return notes;
 }
 
 /** Parses the text of a config file (exported for the tests' edge cases). */
-export function parseConfigText(text: string): FileContents {
-  const problems: string[] = [];
-  const scanned: Array<{ key: string; iniKey: string; rawValue: string; line: number }> = [];
-  const firstLineOfKey = new Map<string, number>();
-  const otherSections: Array<{ name: string; line: number }> = [];
-  let section: string | undefined;
-  let sawCodecarbon = false;
-
-  text.split(/\r\n|\r|\n/).forEach((line, index) => {
-    const lineNumber = index + 1;
-    const trimmed = line.trim();
-    if (trimmed === "" || trimmed.startsWith("#") || trimmed.startsWith(";")) return;
-    const sectionMatch = SECTION_LINE.exec(line);
-    if (sectionMatch) {
-      section = unsafe(sectionMatch[1] ?? "");
-      if (section === CONFIG_SECTION) sawCodecarbon = true;
-      else otherSections.push({ name: section, line: lineNumber });
-      return;
-    }
-    if (SECTION_LINE.test(trimmed)) {
-      problems.push(`line ${lineNumber}: remove the spaces before ${trimmed}; a section header starts the line`);
-      return;
-    }
-    const keyMatch = KEY_LINE.exec(line);
-    const rawKey = keyMatch?.[1]?.trim() ?? "";
-    if (!keyMatch || rawKey === "") {
-      const hint = trimmed.includes(":") ? " (this reader takes key = value, not key: value)" : "";
-      problems.push(`line ${lineNumber}: ${JSON.stringify(trimmed)} is not a key = value line${hint}`);
-      return;
-    }
-    const key = rawKey.toLowerCase();
-    if (section === undefined) {
-      problems.push(`line ${lineNumber}: ${key} comes before any section; put a [${CONFIG_SECTION}] line above it`);
-      section = "";
-      return;
-    }
-    if (section !== CONFIG_SECTION) return;
-    const earlier = firstLineOfKey.get(key);
-    if (earlier !== undefined) {
-      // configparser refuses duplicates too, so such a file would break Python CodeCarbon.
-      problems.push(`line ${lineNumber}: ${key} is already set on line ${earlier}; keep one of them`);
-      return;
-    }
-    firstLineOfKey.set(key, lineNumber);
-    scanned.push({ key, iniKey: unsafe(keyMatch[1] ?? ""), rawValue: keyMatch[2] ?? "", line: lineNumber });
-  });
-
-  const firstOther = otherSections[0];
-  if (!sawCodecarbon && firstOther !== undefined && problems.length === 0) {
+export function parseConfigText(input: string): FileContents {
+  const notes: string[] = [];
+  let text = input;
+  if (text.startsWith("\uFEFF")) {
+    text = text.slice(1);
+    notes.push(
+      `line 1: the file starts with a byte-order mark, which this tool skips but ${PYTHON} does not: it stops ` +
+        "with MissingSectionHeaderError. Save the file as UTF-8 without BOM",
+    );
+  }
+  const parsed = parseIni(text);
+  const problems = parsed.problems.map(describeProblem);
+  const own = parsed.sections.find((s) => s.name === CONFIG_SECTION);
+  const firstOther = parsed.sections.find((s) => s.name !== DEFAULT_SECTION);
+  if (own === undefined && firstOther !== undefined && problems.length === 0) {
     const caseHint = firstOther.name.toLowerCase() === CONFIG_SECTION ? "; section names are case-sensitive" : "";
     problems.push(
       `line ${firstOther.line}: there is no [${CONFIG_SECTION}] section (found [${firstOther.name}]${caseHint})`,
     );
   }
-  if (problems.length > 0) return { entries: [], problems };
+  if (problems.length > 0) return { entries: [], problems, notes };
 
-  const decoded: Record<string, unknown> = decode(text);
-  const values = decoded[CONFIG_SECTION];
-  const sectionValues = typeof values === "object" && values !== null ? (values as Record<string, unknown>) : {};
   const entries: FileEntry[] = [];
-  for (const { key, iniKey, rawValue, line } of scanned) {
-    const value = sectionValues[iniKey];
-    let text: string;
-    if (typeof value === "string") text = value;
-    // `ini` turns the words true, false and null into values; the coercion step wants the text back.
-    else if (typeof value === "boolean" || value === null) text = String(value);
-    // Keys `ini` files elsewhere (`name[]` arrays, `__proto__`): decode the line's own value the same way.
-    else text = unsafe(rawValue);
-    entries.push({ key, value: text, line });
+  const inSection = parsed.options.filter((o) => o.section === CONFIG_SECTION);
+  const taken = new Set(inSection.map((o) => o.key));
+  for (const option of parsed.options) {
+    if (option.section === DEFAULT_SECTION && !taken.has(option.key)) {
+      // configparser gives [DEFAULT]'s keys to every section, [codecarbon] included.
+      notes.push(
+        `line ${option.line}: ${option.key} is under [${DEFAULT_SECTION}], which configparser applies to ` +
+          `[${CONFIG_SECTION}] (this tool reads it there too, but only within this file); move it under [${CONFIG_SECTION}]`,
+      );
+    } else if (option.section !== CONFIG_SECTION) continue;
+    notes.push(...valueNotes(option.key, option.value, option.line));
+    entries.push({ key: option.key, value: unquote(option.value), line: option.line });
   }
-  return { entries, problems };
+  entries.sort((a, b) => a.line - b.line);
+  return { entries, problems, notes };
 }

@@ -18,6 +18,7 @@ import { readEnvironment } from "./env-source";
 import { codeForm, maskSecret, textForm } from "./format";
 import { CONFIG_FILE_NAME, readConfigFile } from "./ini-source";
 import { closestName, toCamelCase } from "./names";
+import { pythonReadsOtherwise } from "./python-reading";
 import type { TrackerOptions, TrackerSettings } from "./options.generated";
 import { displayPath, expandHome } from "./paths";
 import { configSpecs, isLabOnlyKey, specByKey, specByOption, type KeySpec } from "./schema";
@@ -144,6 +145,7 @@ export function resolveConfig(options: TrackerOptions = {}, context: ResolveCont
     const shownFile = displayPath(file, home);
     log.debug(`Reading configuration from ${shownFile}.`);
     for (const problem of contents.problems) problems.push(`${shownFile} ${problem}`);
+    for (const note of contents.notes) warnings.push(`${shownFile} ${note}`);
     if (contents.problems.length > 0) onlyCodeProblems = false;
     for (const entry of contents.entries) {
       const spec = specByKey(entry.key);
@@ -151,7 +153,11 @@ export function resolveConfig(options: TrackerOptions = {}, context: ResolveCont
         warnings.push(unknownKeyWarning(`${shownFile} line ${entry.line}`, entry.key, snakeKeys));
         continue;
       }
-      take(spec, coerceText(spec, entry.value), { layer, file, line: entry.line }, (problem) => {
+      const coerced = coerceText(spec, entry.value);
+      const otherwise = coerced.ok ? pythonReadsOtherwise(spec, entry.value) : undefined;
+      if (otherwise !== undefined)
+        warnings.push(`${shownFile} line ${entry.line}: ${spec.key} = ${shownText(spec, entry.value)}: ${otherwise}`);
+      take(spec, coerced, { layer, file, line: entry.line }, (problem) => {
         const example = exampleValue(spec);
         return explain(
           `${shownFile} line ${entry.line}: ${spec.key} = ${shownText(spec, entry.value)}`,

@@ -14,7 +14,7 @@ export interface SystemFacts {
   logicalCpuCount: number;
   totalMemoryBytes: number;
   isArm: boolean;
-  /** Like Python's `platform.platform()`: `Linux-6.1.0-13-amd64-x86_64`. */
+  /** Python's `platform.platform()` on the same machine: `Linux-6.1.0-13-amd64-x86_64-with-glibc2.36`. */
   osDescription: string;
 }
 
@@ -26,8 +26,40 @@ export function readSystemFacts(): SystemFacts {
     logicalCpuCount: Math.max(1, cpus.length || os.availableParallelism()),
     totalMemoryBytes: os.totalmem(),
     isArm: /arm|aarch/i.test(os.arch()),
-    osDescription: `${os.type()}-${os.release()}-${os.machine()}`,
+    osDescription: pythonPlatform(),
   };
+}
+
+let platformText: string | undefined;
+
+/**
+ * What Python's `platform.platform()` writes, so the CSV's `os` column reads as CodeCarbon's does.
+ * On Linux it is system-release-machine-with-libc (`libc_ver()`: `glibc2.36`, nothing on musl).
+ * Elsewhere it is system-release-machine, without the macOS and Windows version details Python adds.
+ */
+export function pythonPlatform(): string {
+  if (platformText !== undefined) return platformText;
+  const parts = [os.type(), os.release(), os.machine()];
+  if (process.platform === "linux") {
+    // Node reports the glibc it runs on; musl builds have none, as libc_ver() finds none there.
+    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+    const glibc = header?.glibcVersionRuntime;
+    parts.push("with", glibc === undefined ? "" : `glibc${glibc}`);
+  }
+  platformText = cleanPlatform(parts);
+  return platformText;
+}
+
+/** Python's platform._platform(): joined by "-", odd characters made "_", "unknown" dropped. */
+function cleanPlatform(parts: readonly string[]): string {
+  let text = parts
+    .filter((part) => part.length > 0)
+    .map((part) => part.trim())
+    .join("-")
+    .replace(/[ /\\:;"()]/g, "_")
+    .replaceAll("unknown", "");
+  while (text.includes("--")) text = text.replaceAll("--", "-");
+  return text.replace(/-+$/, "");
 }
 
 let socketCount: Promise<number> | undefined;

@@ -8,6 +8,10 @@
  * URLs, HTTP_PROXY for http:// ones, NO_PROXY to bypass (upper- or lower-case, lower-case wins
  * as in curl). undici is loaded on the first call only, so a tracker that never goes on the
  * network never pays for it.
+ *
+ * An http:// URL goes to its proxy as a plain forward-proxy request (absolute URI, no CONNECT),
+ * as requests and curl send it: company proxies such as Debian's stock Squid refuse CONNECT to
+ * any port but 443, so a tunnel would never get through. https:// URLs keep the CONNECT tunnel.
  */
 import { CodeCarbonError } from "../errors";
 
@@ -38,6 +42,11 @@ export interface HttpResponse {
 export interface HttpOptions {
   /** Where proxy variables are read; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * PEM certificates trusted for https:// servers instead of Node's bundled roots (a company or
+   * test CA). Without it, Node's roots plus NODE_EXTRA_CA_CERTS are trusted.
+   */
+  ca?: string;
 }
 
 /** A call that got no usable HTTP answer: timeout, refused, DNS or proxy failure, unreadable body. */
@@ -82,19 +91,35 @@ type Dispatcher = import("undici").Dispatcher;
 let undici: Undici | undefined;
 const dispatchers = new Map<string, Dispatcher>();
 
-function dispatcherFor(settings: ProxySettings): Dispatcher | undefined {
-  if (settings.httpProxy === undefined && settings.httpsProxy === undefined) return undefined;
-  const key = JSON.stringify(settings);
+/**
+ * The dispatcher for one URL scheme. Each scheme gets an agent of its own, so that only the
+ * https:// one tunnels and an https:// URL without HTTPS_PROXY goes direct (undici's
+ * EnvHttpProxyAgent alone would send it to HTTP_PROXY). NO_PROXY matching stays undici's.
+ */
+function dispatcherFor(
+  settings: ProxySettings,
+  scheme: "http" | "https",
+  ca: string | undefined,
+): Dispatcher | undefined {
+  const proxy = scheme === "https" ? settings.httpsProxy : settings.httpProxy;
+  if (proxy === undefined && ca === undefined) return undefined;
+  const key = JSON.stringify([scheme, proxy, settings.noProxy, ca]);
   let dispatcher = dispatchers.get(key);
   if (dispatcher === undefined) {
     undici ??= require("undici") as Undici;
     // Empty strings, not undefined: the agent would otherwise fall back to process.env, which
     // is not the environment we were given.
-    const options: import("undici").EnvHttpProxyAgent.Options = {
-      httpProxy: settings.httpProxy ?? "",
-      httpsProxy: settings.httpsProxy ?? "",
+    const options: import("undici").EnvHttpProxyAgent.Options & { proxyTunnel: boolean } = {
+      httpProxy: scheme === "http" ? (proxy ?? "") : "",
+      httpsProxy: scheme === "https" ? (proxy ?? "") : "",
       noProxy: settings.noProxy ?? "",
+      proxyTunnel: scheme === "https",
     };
+    if (ca !== undefined) {
+      // The direct agent reads `connect`, the proxy agent `requestTls` (the TLS inside the tunnel).
+      options.connect = { ca };
+      (options as import("undici").ProxyAgent.Options).requestTls = { ca };
+    }
     dispatcher = new undici.EnvHttpProxyAgent(options);
     dispatchers.set(key, dispatcher);
   }
@@ -109,7 +134,8 @@ function describeFailure(error: unknown): string {
   let innermost: Error = error;
   for (let cause: unknown = error.cause; cause instanceof Error; cause = cause.cause) innermost = cause;
   const code = (innermost as NodeJS.ErrnoException).code;
-  const proxyStatus = /Proxy response \((\d+)\)/.exec(innermost.message)?.[1];
+  // A tunnel says "Proxy response (407) !== 200"; a forward-proxy request "Proxy Authentication Required (407)".
+  const proxyStatus = /Proxy (?:response|Authentication Required) \((\d+)\)/.exec(innermost.message)?.[1];
   if (proxyStatus !== undefined)
     return `the proxy answered HTTP ${proxyStatus}${proxyStatus === "407" ? " (proxy authentication required: put user:password in the proxy URL)" : ""}`;
   return typeof code === "string" && !innermost.message.includes(code)
@@ -130,7 +156,8 @@ export async function httpRequest(request: HttpRequest, options: HttpOptions = {
   const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
   const where = `${request.method} ${redactUrl(request.url)}`;
   try {
-    const dispatcher = dispatcherFor(settings);
+    const scheme = /^https:/i.test(request.url) ? "https" : "http";
+    const dispatcher = dispatcherFor(settings, scheme, options.ca);
     const init: import("undici").RequestInit = { method: request.method, headers, signal };
     if (body !== undefined) init.body = body;
     if (dispatcher !== undefined) init.dispatcher = dispatcher;
@@ -140,6 +167,15 @@ export async function httpRequest(request: HttpRequest, options: HttpOptions = {
     response.headers.forEach((value, name) => {
       responseHeaders[name.toLowerCase()] = value;
     });
+    // Without a tunnel, a proxy's own refusal (403 access denied, 503 server unreachable) comes
+    // back as the answer. It says nothing about the server, so it is a failed call to retry,
+    // never a refusal for good of what was sent. Squid names its errors in this header.
+    const proxyError = responseHeaders["x-squid-error"];
+    if (proxyError !== undefined)
+      throw new HttpError(
+        "ERR_CODECARBON_NETWORK",
+        `${where} failed: the proxy answered HTTP ${response.status} (${proxyError})`,
+      );
     return {
       status: response.status,
       headers: responseHeaders,

@@ -96,29 +96,42 @@ export function runCreateBody(experimentId: string, facts: RunFacts, now = new D
   };
 }
 
-/** Deltas too short for the API (it wants whole seconds > 0) are carried into the next one. */
-class DeltaCarry {
+/**
+ * Turns the run's deltas into API points. The API takes whole seconds > 0 only, so each point
+ * carries the whole seconds the run has reached since the last point, and the fraction left
+ * over stays for the next one: the durations sent add up to the run's duration (the last point
+ * rounds, so within 1 s), where truncating each point would lose up to a second per point.
+ * Energy, emissions and time-weighted means use the real durations.
+ */
+export class DeltaCarry {
   private pending: EmissionsData[] = [];
+  /** Seconds of the run carried so far (sent or pending), and whole seconds already sent. */
+  private runS = 0;
+  private sentS = 0;
 
   add(delta: EmissionsData): void {
     this.pending.push(delta);
+    this.runS += delta.duration;
   }
 
-  /** The carried deltas merged into one point, or null when none has energy or time. */
-  take(minimumS: number): Omit<EmissionCreate, "run_id"> | null {
+  /** The pending deltas merged into one point, or null while they do not make a whole second (`final`: any time). */
+  take(final: boolean): Omit<EmissionCreate, "run_id"> | null {
     const rows = this.pending;
     const durationS = rows.reduce((sum, r) => sum + r.duration, 0);
-    if (rows.length === 0 || durationS <= 0 || durationS < minimumS) return null;
+    if (rows.length === 0 || durationS <= 0) return null;
+    // The epsilon absorbs float sums such as 30 × 0.5 = 14.999999999999998.
+    const whole = final ? Math.max(1, Math.round(this.runS) - this.sentS) : Math.floor(this.runS + 1e-6) - this.sentS;
+    if (whole < 1) return null;
     this.pending = [];
+    this.sentS += whole;
     const sum = (pick: (r: EmissionsData) => number) => rows.reduce((total, r) => total + pick(r), 0);
-    const timeMean = (pick: (r: EmissionsData) => number) =>
-      durationS > 0 ? sum((r) => pick(r) * r.duration) / durationS : 0;
+    const timeMean = (pick: (r: EmissionsData) => number) => sum((r) => pick(r) * r.duration) / durationS;
     const emissions = sum((r) => r.emissions);
     return {
       timestamp: localIsoTimestamp(),
-      duration: Math.max(1, Math.trunc(durationS)),
+      duration: whole,
       emissions_sum: emissions,
-      emissions_rate: durationS > 0 ? emissions / durationS : 0,
+      emissions_rate: emissions / durationS,
       cpu_power: timeMean((r) => r.cpu_power),
       gpu_power: timeMean((r) => r.gpu_power),
       ram_power: timeMean((r) => r.ram_power),
@@ -160,17 +173,16 @@ export function createNetworkOutputs(settings: TrackerSettings, context: Network
     let runQueued = false;
     const enqueue = async (delta: EmissionsData | null, final: boolean): Promise<void> => {
       if (delta !== null) carry.add(delta);
-      const point = carry.take(final ? 0 : 1);
-      if (point === null) {
-        if (!final)
-          log.once(
-            "debug",
-            "api-short-delta",
-            "A report shorter than 1 s is carried into the next upload (the API counts whole seconds).",
-          );
-        return;
-      }
+      const point = carry.take(final);
+      if (point === null && !final)
+        log.once(
+          "debug",
+          "api-short-delta",
+          "A report that does not complete a whole second is carried into the next upload (the API counts whole seconds).",
+        );
       const items: NewSpoolItem[] = [];
+      // The run is created at the first report even without a point yet (as CodeCarbon creates it
+      // at start), so its API id is known before the stop writes the provenance line.
       if (!runQueued) {
         items.push({
           kind: "run",
@@ -180,8 +192,8 @@ export function createNetworkOutputs(settings: TrackerSettings, context: Network
         });
         runQueued = true;
       }
-      items.push({ kind: "emission", runKey: context.runId, endpoint, body: point });
-      await spool.append(items);
+      if (point !== null) items.push({ kind: "emission", runKey: context.runId, endpoint, body: point });
+      if (items.length > 0) await spool.append(items);
     };
     sinks.push({
       name: "api",

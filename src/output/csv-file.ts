@@ -10,8 +10,14 @@ import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { log } from "../log";
-import { CSV_COLUMNS, type CsvColumn, type EmissionsData, type TaskEmissionsData } from "./emissions-data";
-import { detectLineEnd, formatCsvRecord, parseCsv, type CsvCellValue } from "../protocol/csv";
+import {
+  CSV_COLUMNS,
+  FLOAT_COLUMNS,
+  type CsvColumn,
+  type EmissionsData,
+  type TaskEmissionsData,
+} from "./emissions-data";
+import { detectLineEnd, formatCsvFloat, formatCsvRecord, parseCsv, type CsvCellValue } from "../protocol/csv";
 import { writeFileAtomic } from "../fs/atomic-write";
 import { withFileLock } from "../fs/file-lock";
 
@@ -115,8 +121,14 @@ export async function readEmissionsCsv(file: string): Promise<Array<Record<strin
   return rows.map((cells) => Object.fromEntries(header.map((column, index) => [column, cells[index] ?? ""])));
 }
 
+const isFloatColumn = (column: string): boolean => FLOAT_COLUMNS.has(column as CsvColumn);
+
+/** The row's cells in `columns` order; numbers in float columns already written as floats. */
 function cellsFor<C extends string>(row: Readonly<Record<C, CsvCellValue>>, columns: readonly C[]): CsvCellValue[] {
-  return columns.map((column) => row[column]);
+  return columns.map((column) => {
+    const value = row[column];
+    return typeof value === "number" && isFloatColumn(column) ? formatCsvFloat(value) : value;
+  });
 }
 
 async function writeFreshFile(file: string, row: EmissionsData): Promise<void> {

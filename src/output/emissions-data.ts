@@ -47,6 +47,33 @@ export const CSV_COLUMNS = [
 
 export type CsvColumn = (typeof CSV_COLUMNS)[number];
 
+/**
+ * The columns CodeCarbon writes as Python floats (every number but the two counts), so a whole
+ * value is written `1.0` and pandas reads the column as float64, as it reads CodeCarbon's files.
+ */
+export const FLOAT_COLUMNS: ReadonlySet<CsvColumn> = new Set<CsvColumn>([
+  "duration",
+  "emissions",
+  "emissions_rate",
+  "cpu_power",
+  "gpu_power",
+  "ram_power",
+  "cpu_energy",
+  "gpu_energy",
+  "ram_energy",
+  "energy_consumed",
+  "water_consumed",
+  "longitude",
+  "latitude",
+  "ram_total_size",
+  "cpu_utilization_percent",
+  "gpu_utilization_percent",
+  "ram_utilization_percent",
+  "ram_used_gb",
+  "pue",
+  "wue",
+]);
+
 /** Units: seconds, kg CO2eq, kg/s, W (mean over the run), kWh (PUE applied), litres, GiB, %. */
 export interface EmissionsData {
   /** Local time of the row, `YYYY-MM-DDTHH:MM:SS`, no zone (as CodeCarbon). */

@@ -38,6 +38,12 @@ export interface RunProvenance {
   timestamp: string;
   power_sources: PowerProvenance[];
   intensity: IntensityProvenance;
+  /**
+   * With the api output: the Code Carbon API's id for this run, which joins the CSV's `run_id` to
+   * the server's run; null when the API had not created the run by the end (its points wait in
+   * the spool). Absent without the api output, and in records written before it existed.
+   */
+  api_run_id?: string | null;
 }
 
 export function buildProvenance(
@@ -46,6 +52,7 @@ export function buildProvenance(
   intensityGPerKWh: number,
   source: IntensitySource,
   now: Date = new Date(),
+  apiRunId?: string | null,
 ): RunProvenance {
   return {
     format_version: PROVENANCE_FORMAT_VERSION,
@@ -62,6 +69,7 @@ export function buildProvenance(
       zone: source.zone ?? null,
       fallback_reason: source.fallbackReason,
     },
+    ...(apiRunId === undefined ? {} : { api_run_id: apiRunId }),
   };
 }
 
@@ -74,7 +82,8 @@ export function formatProvenanceLine(record: RunProvenance): string {
   const tags = [i.edition, i.zone === null ? null : `zone ${i.zone}`].filter((tag): tag is string => tag !== null);
   const intensity = `${formatSignificant(i.intensity_g_per_kwh)} gCO2eq/kWh from ${i.label}${tags.length > 0 ? ` [${tags.join(", ")}]` : ""}`;
   const fallback = i.fallback_reason === null ? "" : ` (fallback: ${i.fallback_reason})`;
-  return [...record.power_sources.map((p) => p.description), intensity + fallback].join("; ");
+  const api = record.api_run_id === undefined ? [] : [`API run ${record.api_run_id ?? "not created yet (spooled)"}`];
+  return [...record.power_sources.map((p) => p.description), intensity + fallback, ...api].join("; ");
 }
 
 /** `emissions.csv` → `emissions.provenance.jsonl`, in the same folder. */

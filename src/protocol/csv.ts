@@ -19,6 +19,16 @@ export function formatCsvValue(value: CsvCellValue): string {
   return NEEDS_QUOTES.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
+/**
+ * A float column's cell: as formatCsvValue, but a whole number keeps a decimal point (`1.0`,
+ * `0.0`) as Python writes a float, so pandas gives the column the float dtype CodeCarbon's own
+ * files have rather than int64. Which columns are floats is the caller's knowledge.
+ */
+export function formatCsvFloat(value: number | null | undefined): string {
+  const text = formatCsvValue(value);
+  return text === "" || /[.e]/.test(text) ? text : `${text}.0`;
+}
+
 /** One record, cells joined by commas, without a line terminator. */
 export function formatCsvRecord(values: readonly CsvCellValue[]): string {
   return values.map(formatCsvValue).join(",");

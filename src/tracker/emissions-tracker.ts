@@ -16,12 +16,12 @@ import { describeSource } from "../measure/describe-source";
 import { detectKernel } from "../notebook/kernel";
 import type { SummaryInput } from "../notebook/display";
 import type { NotebookSession } from "../notebook/session";
-import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
+import type { TaskEmissionsData } from "../output/emissions-data";
 import type { MeasurementSample, RunDescription } from "../output/sink";
-import type { RunProvenance } from "../output/provenance";
 import { csvFile } from "../output/registry";
 import type { GeoLocation } from "../intensity/online";
 import { SamplerClient } from "./sampler-client";
+import type { FinalEmissionsData } from "./worker-protocol";
 import { acquireSingleRunLock } from "./single-run-lock";
 import { describeSources, summariseRun } from "./summary";
 
@@ -51,9 +51,10 @@ export class EmissionsTracker {
   finalEmissions: number | undefined;
   /**
    * The last stopped run's full record: the row written to emissions.csv, plus `provenance`
-   * (each device's power source, the intensity's source, edition, year and zone).
+   * (each device's power source, the intensity's source, edition, year and zone) and, with the
+   * api output, `api_run_id`: the Code Carbon API's id for the run whose `run_id` the CSV has.
    */
-  finalEmissionsData: (EmissionsData & { provenance?: RunProvenance }) | undefined;
+  finalEmissionsData: FinalEmissionsData | undefined;
 
   private state: TrackerState = "idle";
   private client: SamplerClient | undefined;
@@ -184,7 +185,7 @@ export class EmissionsTracker {
     this.state = "stopping";
     const client = this.client;
     this.notebook?.releaseLogs();
-    let row: (EmissionsData & { provenance?: RunProvenance }) | undefined;
+    let row: FinalEmissionsData | undefined;
     let failure: unknown;
     try {
       row = await client?.request({ type: "stop" });

@@ -5,6 +5,7 @@ import type { TrackerSettings } from "../config/options.generated";
 import type { IntensityLocation } from "../intensity/offline";
 import type { LocatedResolution } from "../intensity/provider";
 import type { HardwarePlan } from "../measure/hardware";
+import type { DeviceKind } from "../measure/types";
 import type { SystemFacts } from "../measure/system-info";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import { BYTES_PER_GIB, wattsFromKwhOver } from "../units";
@@ -32,6 +33,23 @@ export interface RunMeta {
   trackingMode: "machine" | "process";
   pue: number;
   wue: number;
+  /**
+   * Devices whose power is forced to a constant (force_ram_power, force_gpu_power): their mean
+   * power is that figure as given, not energy ÷ time, whose rounding turns 7 W into
+   * 7.000000000000002 W.
+   */
+  forcedPowerW: Partial<Record<DeviceKind, number>>;
+}
+
+/** The constant power of each device that has only forced sources. */
+function forcedPowers(plan: HardwarePlan): Partial<Record<DeviceKind, number>> {
+  const forced: Partial<Record<DeviceKind, number>> = {};
+  for (const device of ["cpu", "gpu", "ram"] as const) {
+    const sources = plan.sources.filter((source) => source.device === device);
+    if (sources.length === 0 || !sources.every((source) => source.method === "forced")) continue;
+    forced[device] = sources.reduce((sum, source) => sum + (source.method === "forced" ? source.powerW : 0), 0);
+  }
+  return forced;
 }
 
 /** Where the run happens, as a row records it. */
@@ -62,6 +80,7 @@ export function buildRunMeta(
     trackingMode: s.trackingMode,
     pue: s.pue,
     wue: s.wue,
+    forcedPowerW: forcedPowers(plan),
   };
 }
 
@@ -87,6 +106,11 @@ export function localTimestamp(date: Date = new Date()): string {
  * instead; with a regular cadence the two agree, and ours stays right when intervals differ
  * (the short first interval, a final measurement at stop).
  */
+function meanPower(meta: RunMeta, device: DeviceKind, rawKWh: number, durationS: number): number {
+  const forced = meta.forcedPowerW[device];
+  return forced !== undefined && durationS > 0 ? forced : wattsFromKwhOver(rawKWh, durationS);
+}
+
 export function buildEmissionsRow(
   meta: RunMeta,
   totals: RunTotals,
@@ -103,9 +127,9 @@ export function buildEmissionsRow(
     duration,
     emissions: totals.emissionsKg,
     emissions_rate: duration > 0 ? totals.emissionsKg / duration : 0,
-    cpu_power: wattsFromKwhOver(totals.cpuRawKWh, duration),
-    gpu_power: wattsFromKwhOver(totals.gpuRawKWh, duration),
-    ram_power: wattsFromKwhOver(totals.ramRawKWh, duration),
+    cpu_power: meanPower(meta, "cpu", totals.cpuRawKWh, duration),
+    gpu_power: meanPower(meta, "gpu", totals.gpuRawKWh, duration),
+    ram_power: meanPower(meta, "ram", totals.ramRawKWh, duration),
     cpu_energy: totals.cpuEnergyKWh,
     gpu_energy: totals.gpuEnergyKWh,
     ram_energy: totals.ramEnergyKWh,

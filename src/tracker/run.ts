@@ -51,6 +51,8 @@ export class Run {
   private queue: Promise<unknown> = Promise.resolve();
   private measurementsSinceReport = 0;
   private stopped = false;
+  /** The Code Carbon API's id for this run once it made it; null until then (undefined: no api output). */
+  private apiRunId: string | null | undefined;
   private readonly listeners: ((sample: MeasurementSample) => void)[] = [];
 
   private constructor(
@@ -64,7 +66,12 @@ export class Run {
     const toRow = (name: string, share: EnergyShare) => this.tasks.rowForShare(name, share);
     this.cells = init.liveFeed ? new CellAttribution(init.liveFeed, toRow) : null;
     const initialRow = builder.row(emptyTotals());
-    const context = { ...init, latestRow: () => this.latest?.row ?? initialRow };
+    if (init.settings.outputMethods.includes("api")) this.apiRunId = null;
+    const context = {
+      ...init,
+      latestRow: () => this.latest?.row ?? initialRow,
+      onApiRunId: (id: string) => (this.apiRunId = id),
+    };
     this.sinks = new SinkSet(createSinks(context, [liveFeedOutput(init.liveFeed)]));
   }
 
@@ -156,7 +163,7 @@ export class Run {
     });
   }
 
-  stop(): Promise<EmissionsData & { provenance: RunProvenance }> {
+  stop(): Promise<EmissionsData & { provenance: RunProvenance; api_run_id?: string | null }> {
     this.stopped = true;
     this.clock.stop();
     return this.enqueue(async () => {
@@ -174,9 +181,11 @@ export class Run {
         this.plan.sources,
         intensity.intensityGPerKWh,
         intensity.source,
+        new Date(),
+        this.apiRunId,
       );
       await this.sinks.exit(provenance);
-      return { ...row, provenance };
+      return { ...row, provenance, ...(this.apiRunId === undefined ? {} : { api_run_id: this.apiRunId }) };
     });
   }
 

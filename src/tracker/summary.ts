@@ -19,8 +19,16 @@ export function describeSources(description: RunDescription, settings: TrackerSe
   return parts.join("; ");
 }
 
-export function summariseRun(row: EmissionsData, settings: TrackerSettings): string {
+export function summariseRun(row: EmissionsData & { api_run_id?: string | null }, settings: TrackerSettings): string {
   const file = csvFile(settings);
   const where = file === null ? "" : ` → ${file}`;
-  return `${formatSignificant(row.duration)} s, ${formatSignificant(row.energy_consumed * 1000)} Wh, ${formatSignificant(row.emissions * 1000)} gCO2eq${where}`;
+  return `${formatSignificant(row.duration)} s, ${formatSignificant(row.energy_consumed * 1000)} Wh, ${formatSignificant(row.emissions * 1000)} gCO2eq${where}${apiRunText(row)}`;
+}
+
+/** `; run_id … = API run …`, the join between the CSV row and the server's run, when there is one. */
+export function apiRunText(row: { run_id: string; api_run_id?: string | null }): string {
+  if (row.api_run_id === undefined) return "";
+  return row.api_run_id === null
+    ? `; run ${row.run_id} not yet created in the Code Carbon API (its points wait in the spool)`
+    : `; run ${row.run_id} is ${row.api_run_id} in the Code Carbon API`;
 }

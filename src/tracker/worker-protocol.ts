@@ -5,6 +5,12 @@
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import type { MeasurementSample, RunDescription } from "../output/sink";
 import type { RunProvenance } from "../output/provenance";
+
+/**
+ * A stopped run's record: the CSV row, its provenance and, with the api output, the Code Carbon
+ * API's id for the run (null when the API had not made it by the end).
+ */
+export type FinalEmissionsData = EmissionsData & { provenance?: RunProvenance; api_run_id?: string | null };
 import type { LogLevel } from "../log";
 import type { RunInit } from "./run";
 
@@ -19,7 +25,7 @@ export type WorkerRequestType = WorkerRequest["type"];
 
 export interface WorkerReplies {
   flush: EmissionsData;
-  stop: EmissionsData & { provenance?: RunProvenance };
+  stop: FinalEmissionsData;
   "start-task": string;
   "stop-task": TaskEmissionsData | null;
   watch: null;

@@ -114,6 +114,21 @@ describe("config", () => {
     }
   });
 
+  test("--show-origin shows the GPUs CUDA_VISIBLE_DEVICES names when gpu_ids is unset", async () => {
+    const result = await runCli(["config", "--show-origin"], sandbox, { CUDA_VISIBLE_DEVICES: "0,2" });
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(result.stdout.split("\n").includes("env:CUDA_VISIBLE_DEVICES\tgpu_ids=0, 2"), result.stdout);
+    const json = await runCli(["config", "--json", "--show-origin"], sandbox, { ROCR_VISIBLE_DEVICES: "1" });
+    const parsed = JSON.parse(json.stdout) as Record<string, unknown>;
+    assert.deepEqual(parsed["gpu_ids"], { value: ["1"], origin: { layer: "env", variable: "ROCR_VISIBLE_DEVICES" } });
+    // A configured gpu_ids wins, as it does for a tracker.
+    const set = await runCli(["config", "--show-origin"], sandbox, {
+      CUDA_VISIBLE_DEVICES: "0,2",
+      CODECARBON_GPU_IDS: "1",
+    });
+    assert.ok(set.stdout.split("\n").includes("env:CODECARBON_GPU_IDS\tgpu_ids=1"), set.stdout);
+  });
+
   test("an invalid value is reported with its place and exit 1", async () => {
     const result = await runCli(["config"], sandbox, { CODECARBON_PUE: "lots" });
     assert.equal(result.code, 1);

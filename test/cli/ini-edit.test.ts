@@ -68,6 +68,17 @@ describe("setIniValue", () => {
     );
   });
 
+  test("key: value lines and continued values are replaced whole, their style kept", () => {
+    assert.equal(
+      setIniValue("[codecarbon]\nExperiment_ID: old\n  more\npue = 1.2\n", "codecarbon", "experiment_id", ID),
+      `[codecarbon]\nExperiment_ID: ${ID}\npue = 1.2\n`,
+    );
+    assert.equal(
+      setIniValue("  [codecarbon]\npue: 1.2\n  1.3\n", "codecarbon", "experiment_id", ID),
+      `  [codecarbon]\npue: 1.2\n  1.3\nexperiment_id = ${ID}\n`,
+    );
+  });
+
   test("the result reads back with the configuration reader", () => {
     const after = setIniValue("[codecarbon]\nexperiment_id = a\nlog_level = info\n", "codecarbon", "experiment_id", ID);
     const parsed = parseConfigText(after);

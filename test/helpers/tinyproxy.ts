@@ -40,9 +40,13 @@ async function waitForPort(port: number, child: ChildProcess, logFile: string): 
   }
 }
 
-export async function startTinyproxy(
-  options: { basicAuth?: { user: string; password: string } } = {},
-): Promise<Tinyproxy> {
+export interface TinyproxyOptions {
+  basicAuth?: { user: string; password: string };
+  /** `ConnectPort` lines: CONNECT only to these ports, as a company tinyproxy is set up. */
+  connectPorts?: number[];
+}
+
+export async function startTinyproxy(options: TinyproxyOptions = {}): Promise<Tinyproxy> {
   if (!fs.existsSync(TINYPROXY)) {
     throw new Error(
       `${TINYPROXY} is missing: run \`bash scripts/setup.sh\` (it installs Debian's tinyproxy), or sudo apt-get install -y --no-install-recommends tinyproxy`,
@@ -62,6 +66,7 @@ export async function startTinyproxy(
     "DisableViaHeader No",
   ];
   if (options.basicAuth) lines.push(`BasicAuth ${options.basicAuth.user} ${options.basicAuth.password}`);
+  for (const connectPort of options.connectPorts ?? []) lines.push(`ConnectPort ${connectPort}`);
   const config = path.join(dir, "tinyproxy.conf");
   fs.writeFileSync(config, lines.join("\n") + "\n");
   const child = spawn(TINYPROXY, ["-d", "-c", config], { stdio: ["ignore", "ignore", "pipe"] });

@@ -12,11 +12,14 @@ import { startFakeCodeCarbonApi, type FakeCodeCarbonApi } from "../helpers/fake-
 import { makeSandbox, readCsvRows, runChild } from "../helpers/sandbox";
 
 /**
- * undici tunnels every proxied call with CONNECT (http:// targets too), so the proxy's own log,
- * not a Via header, tells a proxied call from a direct one. Each check uses a fresh target port.
+ * The proxy's own log tells a proxied call from a direct one: http:// calls are forward-proxy
+ * requests (`GET http://127.0.0.1:PORT/…`), never CONNECT tunnels. Each check uses a fresh target port.
  */
-const tunnelled = (proxy: Tinyproxy, server: LoopbackServer) =>
-  proxy.log().includes(`CONNECT 127.0.0.1:${server.port}`);
+const tunnelled = (proxy: Tinyproxy, server: LoopbackServer) => {
+  const log = proxy.log();
+  assert.ok(!log.includes(`CONNECT 127.0.0.1:${server.port}`), "an http:// call must not open a CONNECT tunnel");
+  return log.includes(`http://127.0.0.1:${server.port}/`);
+};
 
 describe("proxies (real tinyproxy)", () => {
   let proxy: Tinyproxy;
@@ -44,6 +47,19 @@ describe("proxies (real tinyproxy)", () => {
     const response = await get(`${t.url}/a`, { HTTP_PROXY: proxy.url });
     assert.equal(response.status, 200);
     assert.ok(tunnelled(proxy, t), "the proxy carried the call");
+  });
+
+  test("a tinyproxy that allows CONNECT to 443 only still carries http:// calls (forward requests)", async () => {
+    const strict = await startTinyproxy({ connectPorts: [443] });
+    try {
+      const t = await target();
+      const response = await get(`${t.url}/strict`, { HTTP_PROXY: strict.url });
+      assert.equal(response.status, 200);
+      assert.equal(t.requests[0]?.path, "/strict");
+      assert.ok(tunnelled(strict, t), "the proxy carried the call");
+    } finally {
+      await strict.stop();
+    }
   });
 
   test("lower-case http_proxy works too, and wins over the upper-case one", async () => {
@@ -133,10 +149,7 @@ describe("proxies (real tinyproxy)", () => {
       await runChild(script, sandbox, env);
       assert.ok(tunnelled(proxy, geojs), "geolocation went through the proxy");
       assert.ok(api.all.length >= 2, "the run and its points reached the API");
-      assert.ok(
-        proxy.log().includes(`CONNECT 127.0.0.1:${new URL(api.url).port}`),
-        "the API calls went through the proxy",
-      );
+      assert.ok(proxy.log().includes(`${api.url}/runs`), "the API calls went through the proxy");
       const [row] = readCsvRows(path.join(sandbox.cwd, "emissions.csv"));
       assert.equal(row?.["country_iso_code"], "DEU");
 
@@ -149,10 +162,7 @@ describe("proxies (real tinyproxy)", () => {
           no_proxy: "127.0.0.1",
         });
         assert.ok(direct.all.length >= 2);
-        assert.ok(
-          !proxy.log().includes(`CONNECT 127.0.0.1:${new URL(direct.url).port}`),
-          "NO_PROXY hosts are called directly",
-        );
+        assert.ok(!proxy.log().includes(`127.0.0.1:${new URL(direct.url).port}`), "NO_PROXY hosts are called directly");
       } finally {
         await direct.close();
       }

@@ -170,6 +170,21 @@ describe("the api output: spool first, send in the background, lose nothing", ()
     assert.ok(Math.abs((api.emissions[0]!["energy_consumed"] as number) - 0.0012) < 1e-12);
   });
 
+  test("the fractions left by each point are carried: the durations sent add up to the run's", async () => {
+    // 10 reports of 1.5 s (a 15.0 s run): truncating each would send 10 × 1 s = 10 s.
+    const sink = sinkFor("run-f");
+    for (let i = 0; i < 10; i++) await sink.liveOut!(makeRow(), delta(1.5, 0.0001));
+    await sink.out(makeRow(), delta(0.3, 0.00002));
+    await sink.exit!();
+    await settle(sink);
+    const durations = api.emissions.map((e) => e["duration"] as number);
+    assert.deepEqual(durations.slice(0, 10), [1, 2, 1, 2, 1, 2, 1, 2, 1, 2]);
+    const sent = durations.reduce((a, b) => a + b, 0);
+    assert.ok(Math.abs(sent - 15.3) < 1, `sent ${sent} s for a 15.3 s run`);
+    const energy = api.emissions.reduce((a, e) => a + (e["energy_consumed"] as number), 0);
+    assert.ok(Math.abs(energy - 0.00102) < 1e-12, "every delta's energy was sent once");
+  });
+
   test("an outage keeps every point in the spool; recovery sends them in order, none lost, none twice", async () => {
     const sink = sinkFor("run-c");
     api.mode = "unavailable-503";

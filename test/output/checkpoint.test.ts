@@ -273,7 +273,7 @@ describe("recoverOrphanedRuns", () => {
       assert.equal((await recoverOrphanedRuns(dir)).length, 1);
       assert.deepEqual(
         (await csvRows(dir)).map((r) => r["duration"]),
-        ["3", "7.5"],
+        ["3.0", "7.5"],
       );
     }));
 

@@ -82,7 +82,8 @@ describe("writeEmissionsRow: a new file", () => {
       assert.equal(byName["emissions_rate"], "0.0000001");
       assert.equal(Number(byName["gpu_energy"]), 1.5e-12);
       assert.equal(byName["cpu_count"], "8");
-      assert.equal(byName["pue"], "1");
+      assert.equal(byName["pue"], "1.0", "float columns are written as floats");
+      assert.equal(byName["gpu_count"], "0", "counts stay integers");
       assert.equal(byName["timestamp"], "2025-01-02T03:04:05");
     }));
 });
@@ -115,7 +116,7 @@ describe("writeEmissionsRow: append", () => {
       assert.equal(rows[1]!["country_name"], "");
       assert.equal(rows[1]!["country_iso_code"], "FRA");
       assert.equal(rows[1]!["ram_total_size"], "15.5");
-      assert.equal(rows[1]!["wue"], "0");
+      assert.equal(rows[1]!["wue"], "0.0");
     }));
 
   test('repeated appends with gpu_count/gpu_model null or 0/"" keep the columns and make no backup', () =>
@@ -152,7 +153,7 @@ describe("writeEmissionsRow: append", () => {
       const rows = await readEmissionsCsv(file);
       assert.equal(rows[0]!["project_name"], "codecarbon");
       assert.equal(rows[0]!["region"], "");
-      assert.equal(rows[0]!["wue"], "0");
+      assert.equal(rows[0]!["wue"], "0.0");
       assert.equal(rows[0]!["timestamp"], "2025-01-02T03:04:05");
     }));
 
@@ -309,8 +310,8 @@ describe("writeEmissionsRow: update", () => {
       assert.deepEqual(
         rows.map((r) => [r["run_id"], r["cpu_power"], r["duration"]]),
         [
-          [RUN_A, "2", "99"],
-          [RUN_B, "30", "12.5"],
+          [RUN_A, "2.0", "99.0"],
+          [RUN_B, "30.0", "12.5"],
         ],
       );
       assert.equal(rows[1]!["cpu_model"], "x, y");
@@ -329,7 +330,7 @@ describe("writeEmissionsRow: update", () => {
       const rows = await readEmissionsCsv(path.join(dir, "emissions.csv"));
       assert.deepEqual(
         rows.map((r) => r["cpu_power"]),
-        ["42.5", "42.5", "2"],
+        ["42.5", "42.5", "2.0"],
       );
       assert.ok(log.lines.some((l) => l.level === "warning" && l.message.includes(RUN_A)));
     }));
@@ -347,7 +348,7 @@ describe("writeEmissionsRow: update", () => {
       assert.deepEqual(
         rows.map((r) => [r["run_id"], r["region"], r["longitude"], r["latitude"], r["duration"]]),
         [
-          [RUN_A, "quebec", "-71.2", "", "30"],
+          [RUN_A, "quebec", "-71.2", "", "30.0"],
           [RUN_B, "", "", "", "12.5"],
         ],
       );
@@ -382,11 +383,11 @@ describe("writeEmissionsRow: update", () => {
       }
       assert.deepEqual(
         (await readEmissionsCsv(path.join(updateDir, "emissions.csv"))).map((r) => r["duration"]),
-        ["20"],
+        ["20.0"],
       );
       assert.deepEqual(
         (await readEmissionsCsv(path.join(appendDir, "emissions.csv"))).map((r) => r["duration"]),
-        ["10", "20"],
+        ["10.0", "20.0"],
       );
     }));
 });
@@ -416,7 +417,7 @@ describe("writeTaskRows", () => {
         rows.map((r) => [r["task_name"], r["region"], r["duration"]]),
         [
           ["load", "", "12.5"],
-          ["train", "", "3"],
+          ["train", "", "3.0"],
         ],
       );
       assert.deepEqual(fs.readdirSync(dir), [path.basename(file)]);

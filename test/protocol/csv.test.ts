@@ -1,6 +1,6 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { detectLineEnd, formatCsvRecord, formatCsvValue, parseCsv } from "../../src/protocol/csv";
+import { detectLineEnd, formatCsvFloat, formatCsvRecord, formatCsvValue, parseCsv } from "../../src/protocol/csv";
 
 describe("formatCsvValue", () => {
   test("null and undefined give an empty cell", () => {
@@ -116,5 +116,19 @@ describe("detectLineEnd", () => {
     assert.equal(detectLineEnd("a,b\r\n1,2\r\n"), "\r\n");
     assert.equal(detectLineEnd("a,b\n"), "\n");
     assert.equal(detectLineEnd("a,b"), "\n");
+  });
+});
+
+describe("formatCsvFloat", () => {
+  test("a whole number keeps a decimal point, as Python writes a float; others are as formatCsvValue", () => {
+    assert.equal(formatCsvFloat(1), "1.0");
+    assert.equal(formatCsvFloat(0), "0.0");
+    assert.equal(formatCsvFloat(-0), "0.0");
+    assert.equal(formatCsvFloat(-3), "-3.0");
+    assert.equal(formatCsvFloat(1e21), "1000000000000000000000.0");
+    assert.equal(formatCsvFloat(12.5), "12.5");
+    assert.equal(formatCsvFloat(1e-7), "0.0000001");
+    assert.equal(formatCsvFloat(null), "");
+    assert.equal(formatCsvFloat(Number.NaN), "");
   });
 });

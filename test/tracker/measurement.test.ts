@@ -8,10 +8,12 @@ import { setLogSink } from "../../src/log";
 import type { EnergyReader, PowerSource } from "../../src/measure/types";
 import { RunClock, type TimeSource } from "../../src/tracker/clock";
 import { MeasurementBuilder, UtilisationMeter, type MeasuredHardware } from "../../src/tracker/measurement";
-import type { RunMeta } from "../../src/tracker/rows";
+import { buildEmissionsRow, type RunMeta } from "../../src/tracker/rows";
+import { emptyTotals } from "../../src/tracker/accumulator";
 import { JOULES_PER_KWH } from "../../src/protocol/units";
 
 const meta: RunMeta = {
+  forcedPowerW: {},
   projectName: "p",
   runId: "r",
   experimentId: "e",
@@ -147,4 +149,17 @@ test("a reader that fails counts 0 for that interval, says so once, and the othe
   } finally {
     setLogSink(undefined);
   }
+});
+
+test("a forced power is the row's mean power as given, not energy ÷ time with its rounding", () => {
+  const totals = emptyTotals();
+  // Thirty 0.5 s intervals at 7 W, summed as the accumulator sums them.
+  for (let i = 0; i < 30; i++) {
+    totals.durationS += 0.5;
+    totals.ramRawKWh += (7 * 0.5) / JOULES_PER_KWH;
+  }
+  const means = { cpuPercent: 0, gpuPercent: 0, ramPercent: 0, ramUsedGiB: 0 };
+  assert.notEqual((totals.ramRawKWh * JOULES_PER_KWH) / totals.durationS, 7, "energy ÷ time is off by rounding");
+  assert.equal(buildEmissionsRow({ ...meta, forcedPowerW: { ram: 7 } }, totals, means).ram_power, 7);
+  assert.equal(buildEmissionsRow({ ...meta, forcedPowerW: { ram: 7 } }, emptyTotals(), means).ram_power, 0);
 });
