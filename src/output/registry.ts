@@ -115,6 +115,11 @@ export function createSinks(context: SinkContext, extra: readonly OutputEntry[] 
   return sinks;
 }
 
+/** Whether a run reports to the Code Carbon API (its API run id then goes in the provenance). */
+export function reportsToApi(settings: Pick<TrackerSettings, "outputMethods">): boolean {
+  return settings.outputMethods.includes("api");
+}
+
 /** The CSV a run writes, or null when the csv output is off: the one place that decides it. */
 export function csvFile(settings: Pick<TrackerSettings, "outputMethods" | "outputDir" | "outputFile">): string | null {
   return settings.outputMethods.includes("csv") ? path.join(settings.outputDir, settings.outputFile) : null;

@@ -16,7 +16,7 @@ import { liveFeedOutput, type LiveFeedTarget } from "../notebook/live-feed-sink"
 import type { EnergyShare } from "../protocol/attribution";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import { buildProvenance, type RunProvenance } from "../output/provenance";
-import { createSinks, prepareOutputFolder } from "../output/registry";
+import { createSinks, prepareOutputFolder, reportsToApi } from "../output/registry";
 import type { Measurement, MeasurementSample, RunDescription } from "../output/sink";
 import { SinkSet } from "../output/sink-set";
 import { emptyTotals, subtractTotals, type RunTotals } from "./accumulator";
@@ -66,12 +66,9 @@ export class Run {
     const toRow = (name: string, share: EnergyShare) => this.tasks.rowForShare(name, share);
     this.cells = init.liveFeed ? new CellAttribution(init.liveFeed, toRow) : null;
     const initialRow = builder.row(emptyTotals());
-    if (init.settings.outputMethods.includes("api")) this.apiRunId = null;
-    const context = {
-      ...init,
-      latestRow: () => this.latest?.row ?? initialRow,
-      onApiRunId: (id: string) => (this.apiRunId = id),
-    };
+    this.apiRunId = reportsToApi(init.settings) ? null : undefined;
+    const latestRow = () => this.latest?.row ?? initialRow;
+    const context = { ...init, latestRow, onApiRunId: (id: string) => (this.apiRunId = id) };
     this.sinks = new SinkSet(createSinks(context, [liveFeedOutput(init.liveFeed)]));
   }
 
@@ -105,16 +102,8 @@ export class Run {
 
   describe(): RunDescription {
     const intensity = this.intensity.current() ?? resolveFromSettings(this.init.settings);
-    return {
-      hardware: this.plan.hardware,
-      sources: this.plan.sources,
-      intensity: {
-        intensityGPerKWh: intensity.intensityGPerKWh,
-        source: intensity.source,
-        location: intensity.location,
-      },
-      geoLocation: this.intensity.location?.() ?? null,
-    };
+    const geoLocation = this.intensity.location?.() ?? null;
+    return { hardware: this.plan.hardware, sources: this.plan.sources, intensity, geoLocation };
   }
 
   /** Calls `listener` after every measurement (the tracker relays them to the user's thread on request). */
