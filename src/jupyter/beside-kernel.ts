@@ -35,7 +35,16 @@ export async function serveBesideKernel(options: BesideKernelOptions): Promise<n
   const output = options.output ?? process.stdout;
   serveKernel(options.kernelId);
   const target = { pid: options.pid };
-  const answer = (line: string) => output.write(`${line}\n`);
+  // When the server that started us is killed, our stdout and stderr are pipes nobody reads: a
+  // write fails with EPIPE, which must not kill us before the row is written.
+  const ignoreBrokenPipe = (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE" && error.code !== "ERR_STREAM_DESTROYED") throw error;
+  };
+  output.on("error", ignoreBrokenPipe);
+  process.stderr.on("error", ignoreBrokenPipe);
+  const answer = (line: string) => {
+    if (!(output as NodeJS.WritableStream & { destroyed?: boolean }).destroyed) output.write(`${line}\n`);
+  };
 
   let finish!: (why: string) => void;
   const finished = new Promise<string>((resolve) => (finish = resolve));
@@ -75,6 +84,8 @@ export async function serveBesideKernel(options: BesideKernelOptions): Promise<n
   }
   process.removeListener("SIGTERM", onSignal);
   process.removeListener("SIGINT", onSignal);
+  output.removeListener("error", ignoreBrokenPipe);
+  process.stderr.removeListener("error", ignoreBrokenPipe);
   return 0;
 }
 

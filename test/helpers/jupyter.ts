@@ -178,15 +178,33 @@ export function textOf(outputs: readonly CellOutput[] | null | undefined, stream
 export interface JupyterServer {
   url: string;
   token: string;
-  api(route: string, init?: { method?: string; body?: unknown }): Promise<{ status: number; json: unknown }>;
+  /** The server's process. */
+  process: ChildProcess;
+  /** What the server has logged so far. */
+  log(): string;
+  api(
+    route: string,
+    init?: { method?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<{ status: number; json: unknown }>;
   stop(): Promise<void>;
 }
 
-export async function startJupyterServer(box: JupyterBox): Promise<JupyterServer> {
+/** The checkout's server extension (lab-extension/codecarbon_jupyterlab), importable and enabled. */
+export const CODECARBON_SERVER_EXTENSION = path.join(REPO_ROOT, "lab-extension");
+
+export interface JupyterServerOptions {
+  /** Load the codecarbon server extension from the checkout. */
+  codecarbon?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** The Python that runs the server (default: the project's .venv). */
+  python?: string;
+}
+
+export async function startJupyterServer(box: JupyterBox, options: JupyterServerOptions = {}): Promise<JupyterServer> {
   const port = await freePort();
   const token = `test-${Math.random().toString(16).slice(2)}`;
   const child: ChildProcess = spawn(
-    VENV_PYTHON,
+    options.python ?? VENV_PYTHON,
     [
       "-m",
       "jupyter_server",
@@ -196,8 +214,22 @@ export async function startJupyterServer(box: JupyterBox): Promise<JupyterServer
       `--ServerApp.root_dir=${box.work}`,
       "--ServerApp.open_browser=False",
       "--allow-root",
+      ...(options.codecarbon === true ? ['--ServerApp.jpserver_extensions={"codecarbon_jupyterlab": True}'] : []),
     ],
-    { env: box.env, stdio: ["ignore", "pipe", "pipe"] },
+    {
+      env: {
+        ...box.env,
+        ...(options.codecarbon === true
+          ? {
+              PYTHONPATH: [CODECARBON_SERVER_EXTENSION, box.env["PYTHONPATH"]]
+                .filter((p): p is string => Boolean(p))
+                .join(path.delimiter),
+            }
+          : {}),
+        ...options.env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
   );
   let log = "";
   child.stdout!.on("data", (c: Buffer) => (log += c.toString()));
@@ -206,7 +238,7 @@ export async function startJupyterServer(box: JupyterBox): Promise<JupyterServer
   const api: JupyterServer["api"] = async (route, init = {}) => {
     const response = await fetch(`${url}${route}`, {
       method: init.method ?? "GET",
-      headers: { authorization: `token ${token}`, "content-type": "application/json" },
+      headers: { authorization: `token ${token}`, "content-type": "application/json", ...init.headers },
       ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
     });
     const text = await response.text();
@@ -232,6 +264,8 @@ export async function startJupyterServer(box: JupyterBox): Promise<JupyterServer
   return {
     url,
     token,
+    process: child,
+    log: () => log,
     api,
     // SIGTERM, so the server shuts its kernels down (a SIGKILLed server orphans them).
     stop: async () => {

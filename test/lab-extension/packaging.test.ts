@@ -28,6 +28,8 @@ describe("installing the JupyterLab extension", () => {
     const sandbox = makeSandbox();
     try {
       const prefix = path.join(sandbox.cwd, "env");
+      // A Python environment at the prefix, for the server extension's modules.
+      execFileSync(path.join(VENV_BIN, "python"), ["-m", "venv", "--without-pip", prefix]);
       const installed = await runCli(["jupyter", "install", "--prefix", prefix], sandbox);
       assert.equal(installed.code, 0, installed.stderr);
       const target = path.join(prefix, "share", "jupyter", "labextensions", "codecarbon-jupyterlab");
@@ -51,10 +53,35 @@ describe("installing the JupyterLab extension", () => {
       // eslint-disable-next-line no-control-regex
       const listing = `${listed.stdout}${listed.stderr}`.replace(/\u001b\[[0-9;]*m/g, "");
       assert.match(listing, /codecarbon-jupyterlab v\d+\.\d+\.\d+ enabled OK \(npm, codecarbon\)/, listing);
+      // The server extension: its modules in the prefix's site-packages, enabled by its config file.
+      const site = execFileSync(
+        path.join(prefix, "bin", "python"),
+        ["-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+        { encoding: "utf8" },
+      ).trim();
+      assert.ok(fs.existsSync(path.join(site, "codecarbon_jupyterlab", "server.py")));
+      const serverConfig = path.join(prefix, "etc", "jupyter", "jupyter_server_config.d", "codecarbon.json");
+      const config = JSON.parse(fs.readFileSync(serverConfig, "utf8"));
+      assert.equal(config.CodeCarbonServerApp.tracker_script, path.join(REPO_ROOT, "dist", "cli", "main.js"));
+      const servers = spawnSync(path.join(VENV_BIN, "jupyter"), ["server", "extension", "list"], {
+        env: {
+          ...sandbox.env,
+          PYTHONPATH: site,
+          // The listing reads the config folders it knows; show it the prefix's as the user's.
+          JUPYTER_CONFIG_DIR: path.join(prefix, "etc", "jupyter"),
+        },
+        encoding: "utf8",
+      });
+      // eslint-disable-next-line no-control-regex
+      const serverListing = `${servers.stdout}${servers.stderr}`.replace(/\u001b\[[0-9;]*m/g, "");
+      assert.match(serverListing, /codecarbon_jupyterlab enabled/, serverListing);
+      assert.match(serverListing, /codecarbon_jupyterlab\s+npm\s+OK/, serverListing);
 
       const removed = await runCli(["jupyter", "uninstall", "--prefix", prefix], sandbox);
       assert.equal(removed.code, 0, removed.stderr);
       assert.equal(fs.existsSync(target), false);
+      assert.equal(fs.existsSync(serverConfig), false, "the server config is removed");
+      assert.equal(fs.existsSync(path.join(site, "codecarbon_jupyterlab")), false, "and its modules");
       assert.match((await runCli(["jupyter", "uninstall", "--prefix", prefix], sandbox)).stdout, /nothing to remove/);
     } finally {
       sandbox.cleanup();

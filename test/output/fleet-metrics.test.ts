@@ -1,9 +1,10 @@
 /** The fleet metrics as text: names, units, labels, escaping, and the Pushgateway's addresses. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { codecarbonCompatMetrics, fleetMetrics, renderExposition } from "../../src/output/fleet/metrics";
+import { codecarbonCompatMetrics, fleetMetrics, renderExposition, runLabels } from "../../src/output/fleet/metrics";
 import { pushgatewayBaseUrl, pushgatewayGroupUrl, pushgatewayJob } from "../../src/output/fleet/pushgateway";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { makeRow, REPO_ROOT } from "./fixture-rows";
 
@@ -126,4 +127,16 @@ test("the Grafana dashboard queries only metrics the exporters serve, counters t
       }
     }
   }
+});
+
+test("notebook and user labels: the notebook Jupyter names, the JupyterHub user, else the account", () => {
+  const row = makeRow({});
+  const hub = runLabels(row, "h", { JPY_SESSION_NAME: "/home/ada/work/train.ipynb", JUPYTERHUB_USER: "ada" });
+  assert.equal(hub["notebook"], "/home/ada/work/train.ipynb");
+  assert.equal(hub["user"], "ada");
+  const plain = runLabels(row, "h", {});
+  assert.equal(plain["notebook"], "");
+  assert.equal(plain["user"], os.userInfo().username);
+  for (const family of fleetMetrics(row, 50, "h"))
+    for (const sample of family.samples) assert.ok("notebook" in sample.labels && "user" in sample.labels, family.name);
 });

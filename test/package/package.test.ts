@@ -129,8 +129,15 @@ test("npm pack ships the build, data/, schema/ and the prebuilt JupyterLab exten
     files.some((f) => f.startsWith(`${prebuilt}static/remoteEntry.`)),
     "with its remote entry",
   );
+  // `codecarbon jupyter install` copies the server extension's Python modules too.
+  assert.ok(files.includes("lab-extension/codecarbon_jupyterlab/server.py"), "the server extension ships");
   assert.ok(
-    !files.some((f) => f.startsWith("lab-extension/") && !f.startsWith(prebuilt)),
-    "and nothing else of lab-extension/",
+    !files.some(
+      (f) =>
+        f.startsWith("lab-extension/") &&
+        !f.startsWith(prebuilt) &&
+        !/^lab-extension\/codecarbon_jupyterlab\/\w+\.py$/.test(f),
+    ),
+    "and nothing else of lab-extension/ (no bundled tracker: the npm route runs dist/)",
   );
 });

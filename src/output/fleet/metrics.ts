@@ -24,8 +24,28 @@ export interface MetricFamily {
 
 export type Device = "cpu" | "gpu" | "ram";
 
-/** The labels every series carries: which run, where, on what. */
-export function runLabels(row: EmissionsData, host = os.hostname()): Record<string, string> {
+/**
+ * Who and what a run serves, for a notebook fleet (a JupyterHub): `notebook` is the notebook's
+ * path, which Jupyter gives its kernels and the server extension its trackers in
+ * JPY_SESSION_NAME ("" outside a notebook); `user` is JUPYTERHUB_USER on a JupyterHub's
+ * single-user server, else the account the tracker runs as.
+ */
+export function notebookLabels(env: NodeJS.ProcessEnv = process.env): { notebook: string; user: string } {
+  let account = "";
+  try {
+    account = os.userInfo().username;
+  } catch {
+    // No passwd entry (a container's arbitrary uid): no account name.
+  }
+  return { notebook: env["JPY_SESSION_NAME"] ?? "", user: env["JUPYTERHUB_USER"] || account };
+}
+
+/** The labels every series carries: which run, where, on what, for whom. */
+export function runLabels(
+  row: EmissionsData,
+  host = os.hostname(),
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   return {
     project: row.project_name,
     experiment_id: row.experiment_id,
@@ -37,6 +57,7 @@ export function runLabels(row: EmissionsData, host = os.hostname()): Record<stri
     cloud_region: row.cloud_region,
     cpu_model: row.cpu_model,
     gpu_model: row.gpu_model,
+    ...notebookLabels(env),
   };
 }
 

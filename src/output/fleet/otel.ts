@@ -106,6 +106,8 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
         "codecarbon.region": labels["region"] ?? "",
         "cloud.provider": labels["cloud_provider"] ?? "",
         "cloud.region": labels["cloud_region"] ?? "",
+        "codecarbon.notebook": labels["notebook"] ?? "",
+        "user.name": labels["user"] ?? "",
       };
       for (const device of devices(row)) {
         const name = device === "cpu" ? row.cpu_model : device === "gpu" ? row.gpu_model : `${row.ram_total_size} GiB`;
