@@ -260,11 +260,22 @@ function buildProgram(setStatus: (status: number) => void): Command {
           `Installed the JupyterLab extension codecarbon-jupyterlab ${result.version} in ${result.installedAt}\n`,
         );
         if (options.serverExtension) {
-          const server = command.installServerExtension(options);
-          process.stdout.write(
-            `${server.packageAt === null ? "The server extension codecarbon_jupyterlab was installed by pip there; kept it" : `Installed the server extension codecarbon_jupyterlab in ${server.packageAt}`}\n` +
-              `Enabled it in ${server.configAt}\n`,
-          );
+          try {
+            const server = command.installServerExtension(options);
+            process.stdout.write(
+              `${server.packageAt === null ? "The server extension codecarbon_jupyterlab was installed by pip there; kept it" : `Installed the server extension codecarbon_jupyterlab in ${server.packageAt}`}\n` +
+                `Enabled it in ${server.configAt}\n`,
+            );
+          } catch (error) {
+            if (!(error instanceof CliError)) throw error;
+            // The lab extension works on its own (tslab kernels that load codecarbon): say what is
+            // missing for every other kernel and how to add it, without failing the install.
+            process.stderr.write(
+              `codecarbon: the server extension (tracking every kernel) was not installed: ${error.message}. ` +
+                "Pass --prefix <the Python environment JupyterLab runs from>, or pip install codecarbon-jupyterlab there; " +
+                "--no-server-extension skips this step.\n",
+            );
+          }
         }
         process.stdout.write(
           `Restart Jupyter to load them; \`jupyter labextension list\` and \`jupyter server extension list\` should list them.\n`,
