@@ -5,6 +5,7 @@
  * bounded budget (flush and stop), so neither the user's code nor the measurements wait on the
  * network, and a point is never lost to an outage.
  */
+import { timeoutMsFromSeconds } from "../units";
 import { Spool, type NewSpoolItem } from "../api/spool";
 import type { EmissionCreate, RunCreate } from "../api/types";
 import { Uploader, currentUser } from "../api/uploader";
@@ -138,7 +139,7 @@ const clampPercent = (value: number) => Math.min(100, Math.max(0, value));
 
 export function createNetworkOutputs(settings: TrackerSettings, context: NetworkOutputContext): OutputSink[] {
   const spool = new Spool(settings.outputDir);
-  const timeoutMs = settings.apiTimeoutSecs * 1000;
+  const timeoutMs = timeoutMsFromSeconds(settings.apiTimeoutSecs);
   const uploader = new Uploader({
     spool,
     apiKey: settings.apiKey,

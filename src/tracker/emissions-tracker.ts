@@ -174,7 +174,7 @@ export class EmissionsTracker {
     if (failure !== undefined) {
       // The sampler thread failed: write its last checkpoint (at most one interval old) here.
       const { recoverRun } = require("../output/checkpoint") as typeof import("../output/checkpoint");
-      row = (await recoverRun(this.settings.outputDir, this.runId ?? "").catch(() => null)) ?? undefined;
+      row = (await recoverRun(this.settings.outputDir, this.runId ?? "", this.settings).catch(() => null)) ?? undefined;
       log.error(
         `Stopping the tracker failed (${errorText(failure)}).` +
           (row
