@@ -24,11 +24,15 @@ export interface UntrustedReadOptions {
   maxBytes?: number;
   /** Refuse files owned by another user (POSIX only). */
   ownedByMe?: boolean;
+  /** Read through a symlink (a config file kept in a dotfiles folder); default false. */
+  followSymlinks?: boolean;
 }
 
 const DEFAULT_MAX_BYTES = 16 * 1024 * 1024;
 // O_NOFOLLOW and O_NONBLOCK are 0 on Windows, where neither symlinks nor FIFOs are met this way.
 const OPEN_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+const FOLLOW_FLAGS = fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0);
+const flagsFor = (options: UntrustedReadOptions) => (options.followSymlinks ? FOLLOW_FLAGS : OPEN_FLAGS);
 
 /** Why `stat` must not be trusted, or null when it may be read. */
 function refusal(stat: fs.Stats, options: UntrustedReadOptions): string | null {
@@ -52,7 +56,7 @@ function openError(file: string, error: unknown): unknown {
 export function readUntrustedFileSync(file: string, options: UntrustedReadOptions = {}): string {
   let fd: number;
   try {
-    fd = fs.openSync(file, OPEN_FLAGS);
+    fd = fs.openSync(file, flagsFor(options));
   } catch (error) {
     throw openError(file, error);
   }
@@ -75,7 +79,7 @@ const readFileAsync = promisify(fs.readFile);
 export async function readUntrustedFile(file: string, options: UntrustedReadOptions = {}): Promise<string> {
   let fd: number;
   try {
-    fd = await openAsync(file, OPEN_FLAGS);
+    fd = await openAsync(file, flagsFor(options));
   } catch (error) {
     throw openError(file, error);
   }

@@ -10,7 +10,7 @@ import { resolveConfig, type ResolvedConfig } from "../config";
 import type { TrackerOptions, TrackerSettings } from "../config/options.generated";
 import { ConfigError } from "../errors";
 import { findCountry } from "../intensity/offline";
-import { log, parseLevel, setLogLevel } from "../log";
+import { log, parseLevel, setLogLevel, type LogLevel } from "../log";
 import type { DetectedHardware } from "../measure/types";
 import { describeSource } from "../measure/describe-source";
 import { detectKernel } from "../notebook/kernel";
@@ -107,6 +107,7 @@ export class EmissionsTracker {
       this.finalEmissionsData = undefined;
       this.stopping = undefined;
       this.description = undefined;
+      this.deathRecovery = undefined;
       const client = new SamplerClient(
         {
           runId: this.runId,
@@ -117,7 +118,10 @@ export class EmissionsTracker {
           knownLocation,
           liveFeed: notebook?.liveFeedTarget(this.settings, runId) ?? null,
         },
-        notebook ? { onLog: (level, message) => notebook.hold(level, message) } : {},
+        {
+          ...(notebook ? { onLog: (level: LogLevel, message: string) => notebook.hold(level, message) } : {}),
+          onDeath: (error: Error) => this.samplerDied(client, error),
+        },
       );
       this.client = client;
       this.latestSample = undefined;
@@ -159,6 +163,27 @@ export class EmissionsTracker {
     return this.stopping;
   }
 
+  /** The run's row written from its last checkpoint when the sampler thread died (see `samplerDied`). */
+  private deathRecovery: Promise<EmissionsData | null> | undefined;
+
+  /**
+   * The sampling thread died mid-run: measurements have stopped, so the run is finished at once
+   * from its last checkpoint (at most one interval old) and said so now, not at stop().
+   */
+  private samplerDied(client: SamplerClient, error: Error): void {
+    if (this.client !== client || this.state !== "running") return;
+    this.deathRecovery = this.recoverCheckpoint();
+    log.error(
+      `The sampling thread stopped (${errorText(error)}): no more measurements are taken. The run's last ` +
+        "checkpoint is written to the CSV now; stop() ends the run.",
+    );
+  }
+
+  private recoverCheckpoint(): Promise<EmissionsData | null> {
+    const { recoverRun } = require("../output/checkpoint") as typeof import("../output/checkpoint");
+    return recoverRun(this.settings.outputDir, this.runId ?? "", this.settings).catch(() => null);
+  }
+
   private async finish(): Promise<number | undefined> {
     this.state = "stopping";
     const client = this.client;
@@ -173,8 +198,7 @@ export class EmissionsTracker {
     await client?.terminate().catch(() => undefined);
     if (failure !== undefined) {
       // The sampler thread failed: write its last checkpoint (at most one interval old) here.
-      const { recoverRun } = require("../output/checkpoint") as typeof import("../output/checkpoint");
-      row = (await recoverRun(this.settings.outputDir, this.runId ?? "", this.settings).catch(() => null)) ?? undefined;
+      row = (await (this.deathRecovery ?? this.recoverCheckpoint())) ?? undefined;
       log.error(
         `Stopping the tracker failed (${errorText(failure)}).` +
           (row
