@@ -15,7 +15,7 @@ import { ConfigError } from "../errors";
 import { log } from "../log";
 import { checkCodeValue, coerceText, exampleValue, type Coerced, type Problem } from "./coerce";
 import { readEnvironment } from "./env-source";
-import { codeForm, maskSecret, textForm } from "./format";
+import { codeForm, maskSecret, maskUrlCredentials, textForm } from "./format";
 import { CONFIG_FILE_NAME, readConfigFile } from "./ini-source";
 import { closestName, toCamelCase } from "./names";
 import type { TrackerOptions, TrackerSettings } from "./options.generated";
@@ -91,7 +91,7 @@ function explain(subject: string, problem: Problem, example: string | undefined)
 const SHOWN_VALUE_CHARS = 120;
 
 function shownText(spec: KeySpec, raw: string): string {
-  const value = spec.secret ? maskSecret(raw) : raw;
+  const value = spec.secret ? maskSecret(raw) : maskUrlCredentials(raw);
   return JSON.stringify(value.length > SHOWN_VALUE_CHARS ? `${value.slice(0, SHOWN_VALUE_CHARS)}…` : value);
 }
 
@@ -99,12 +99,13 @@ const MAX_PROBLEMS_SHOWN = 20;
 const MAX_PROBLEM_CHARS = 400;
 
 /**
- * The problems as one message fit for a terminal: control characters (escape sequences from a
- * binary file) written as `\u001b`, each line clipped, and at most MAX_PROBLEMS_SHOWN of them.
+ * The problems as one message fit for a terminal: URL passwords masked, control characters
+ * (escape sequences from a binary file) written as `\u001b`, each line clipped, and at most
+ * MAX_PROBLEMS_SHOWN of them.
  */
 function problemsText(problems: readonly string[]): string {
   const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((problem) => {
-    const safe = problem.replace(
+    const safe = maskUrlCredentials(problem).replace(
       // eslint-disable-next-line no-control-regex -- control characters are what is being escaped
       /[\u0000-\u001f\u007f-\u009f]/g,
       (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
@@ -116,7 +117,10 @@ function problemsText(problems: readonly string[]): string {
 }
 
 function shownCode(spec: KeySpec, value: unknown): string {
-  if (!spec.secret) return codeForm(value);
+  if (!spec.secret) {
+    const shown = maskUrlCredentials(codeForm(value));
+    return shown.length > SHOWN_VALUE_CHARS ? `${shown.slice(0, SHOWN_VALUE_CHARS)}…` : shown;
+  }
   return typeof value === "string" ? JSON.stringify(maskSecret(value)) : "(hidden)";
 }
 
