@@ -69,7 +69,7 @@ const CODE_POOL: unknown[] = [
   Infinity,
   -Infinity,
   NaN,
-  1e309,
+  Number("1e309"),
   70000,
   65536,
   65535,
