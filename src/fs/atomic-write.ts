@@ -51,7 +51,15 @@ export interface AtomicWriteOptions {
    * is. A writer that holds a lock checks here that the lock is still its own.
    */
   beforeCommit?: () => FsProcedure<void>;
+  /**
+   * Create the file only if there is none (a hard link, which fails when the name is taken):
+   * throws an error with code EEXIST, and never replaces a file another writer just made.
+   */
+  exclusive?: boolean;
 }
+
+/** File systems without hard links (FAT, some network shares) answer these to link(). */
+const NO_LINK_CODES = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
 
 function* writeFileAtomically(file: string, data: string | Uint8Array, options: AtomicWriteOptions): FsProcedure<void> {
   const temp = tempPathFor(file);
@@ -66,6 +74,28 @@ function* writeFileAtomically(file: string, data: string | Uint8Array, options: 
       yield* perform(fsSteps.close(fd));
     }
     if (options.beforeCommit) yield* options.beforeCommit();
+    if (options.exclusive) {
+      let linked = true;
+      try {
+        yield* perform(fsSteps.link(temp, file));
+      } catch (error) {
+        if (!NO_LINK_CODES.has(errorCode(error) ?? "")) throw error;
+        linked = false;
+      }
+      if (linked) {
+        yield* unlinkQuietly(temp);
+        syncDirectoryBestEffort(path.dirname(file));
+        return;
+      }
+      // No hard links here: the next best, a check just before the rename.
+      let taken = true;
+      try {
+        yield* perform(fsSteps.lstat(file));
+      } catch {
+        taken = false;
+      }
+      if (taken) throw Object.assign(new Error(`EEXIST: ${file} was created meanwhile`), { code: "EEXIST" });
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         yield* perform(fsSteps.rename(temp, file));

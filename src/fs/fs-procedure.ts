@@ -101,6 +101,11 @@ export const fsSteps = {
       () => fs.renameSync(from, to),
       () => fsp.rename(from, to),
     ),
+  link: (from: string, to: string) =>
+    step(
+      () => fs.linkSync(from, to),
+      () => fsp.link(from, to),
+    ),
   unlink: (file: string) =>
     step(
       () => fs.unlinkSync(file),

@@ -3,8 +3,13 @@
  * and two of its defects fixed: an appended row always has every column, empty cells included
  * (#1304), and `update` never depends on a column's type, so empty columns cannot crash it (#1367).
  *
- * Every write happens under the file's lock and replaces the file atomically, so concurrent
- * writers never lose a row and a process killed mid-write never leaves a torn file.
+ * Every write happens under the file's lock. A row is appended with one O_APPEND write, and a
+ * rewrite (a new file, update mode) replaces the file atomically, so concurrent writers never
+ * lose a row and a process killed mid-write never leaves a torn file. A writer paused while it
+ * held the lock (SIGSTOP, a frozen network drive) may find it broken by a waiter when it wakes:
+ * an append is still right (it erases nothing), a new file is only ever created where there is
+ * none (a hard link), and a rewrite checks that the lock is still its own just before it commits,
+ * and otherwise reads the file again.
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -52,8 +57,9 @@ export async function writeEmissionsRow(
     try {
       return await withFileLock(file, (guard) => writeRowLocked(file, row, target, guard));
     } catch (error) {
-      if (!(error instanceof LockLostError) || attempt >= LOCK_LOST_ATTEMPTS) throw error;
-      log.warning(`${error.message} Reading ${file} again and retrying.`);
+      const raced = error instanceof LockLostError || (error as NodeJS.ErrnoException).code === "EEXIST";
+      if (!raced || attempt >= LOCK_LOST_ATTEMPTS) throw error;
+      log.warning(`${(error as Error).message} Reading ${file} again and retrying.`);
     }
   }
 }
@@ -69,7 +75,8 @@ async function writeRowLocked(
   const commit: AtomicWriteOptions = { beforeCommit: () => guard.assertHeld() };
   const existing = await readTextIfExists(file);
   if (existing === null) {
-    await writeFreshFile(file, row, commit);
+    // Never over a file another writer made since the read: EEXIST, and the caller reads again.
+    await writeFreshFile(file, row, { ...commit, exclusive: true });
     return { file, backup: null };
   }
   const records = parseCsv(existing);
@@ -117,9 +124,29 @@ async function writeRowLocked(
     }
   }
   // The existing bytes are kept as they are; only the new row is formatted.
-  const separator = existing.endsWith("\n") || existing.endsWith("\r") ? "" : lineEnd;
-  await writeFileAtomic(file, existing + separator + line + lineEnd, commit);
+  await appendLine(file, line, lineEnd);
   return { file, backup: null };
+}
+
+/**
+ * Appends one line with a single O_APPEND write (and fsync): whatever else was appended since the
+ * file was read stays. A file that does not end with a line break gets one first.
+ */
+async function appendLine(file: string, line: string, lineEnd: string): Promise<void> {
+  const handle = await fsp.open(file, fs.constants.O_RDWR | fs.constants.O_APPEND | (fs.constants.O_NOFOLLOW ?? 0));
+  try {
+    const { size } = await handle.stat();
+    let separator = "";
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a && last[0] !== 0x0d) separator = lineEnd;
+    }
+    await handle.write(separator + line + lineEnd);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
 }
 
 function warnManyMatches(file: string, count: number, runId: string): void {
