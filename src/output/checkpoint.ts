@@ -53,9 +53,20 @@ export interface RunCheckpoint {
 export interface RecoveryTarget {
   outputFile: string;
   onCsvWrite: "append" | "update";
+  escapeFormulas?: boolean;
 }
 
 const DEFAULT_RECOVERY_TARGET: RecoveryTarget = { outputFile: "emissions.csv", onCsvWrite: "append" };
+
+/** Only the three facts recovery uses, whatever else the caller's object (settings) holds. */
+function recoveryTarget(outputDir: string, csv: RecoveryTarget): CsvTarget {
+  return {
+    outputDir,
+    outputFile: csv.outputFile,
+    onCsvWrite: csv.onCsvWrite,
+    ...(csv.escapeFormulas === true ? { escapeFormulas: true } : {}),
+  };
+}
 
 /** Checkpoints with many tasks grow; past this, a file in the runs folder is not one of ours. */
 const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024;
@@ -222,7 +233,7 @@ export async function recoverOrphanedRuns(
         continue;
       }
       if (claim === null) continue;
-      const result = await recoverClaimed(checkpointFile, claim, { outputDir, ...csv });
+      const result = await recoverClaimed(checkpointFile, claim, recoveryTarget(outputDir, csv));
       if (result !== null) recovered.push({ runId: result.runId, file: result.file });
     } catch (error) {
       log.warning(`Could not recover the interrupted run in ${current}: ${String(error)}`);
@@ -327,7 +338,7 @@ export async function recoverRun(
   const file = path.join(checkpointDir(outputDir), checkpointFileName(runId));
   const claim = await claimCheckpoint(file);
   if (claim === null) return null;
-  return (await recoverClaimed(file, claim, { outputDir, ...csv }))?.row ?? null;
+  return (await recoverClaimed(file, claim, recoveryTarget(outputDir, csv)))?.row ?? null;
 }
 
 /**
@@ -355,7 +366,7 @@ async function recoverClaimed(
       written = true;
     }
     if (checkpoint.taskFile !== null && checkpoint.taskRows.length > 0) {
-      await writeTaskRows(checkpoint.taskRows, path.join(outputDir, checkpoint.taskFile));
+      await writeTaskRows(checkpoint.taskRows, path.join(outputDir, checkpoint.taskFile), target);
     }
     await fsp.unlink(file).catch(() => undefined);
     return written ? { runId: checkpoint.runId, file: csvFile, row: checkpoint.row } : null;

@@ -25,6 +25,15 @@ export interface CsvTarget {
   outputDir: string;
   outputFile: string;
   onCsvWrite: "append" | "update";
+  /** csv_escape_formulas: text cells a spreadsheet would run as a formula get a leading quote. */
+  escapeFormulas?: boolean;
+}
+
+/** What spreadsheets take for the start of a formula (OWASP's list for CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+function escapeFormula(value: CsvCellValue): CsvCellValue {
+  return typeof value === "string" && FORMULA_START.test(value) ? `'${value}` : value;
 }
 
 type TaskCsvColumn = "task_name" | Exclude<CsvColumn, "experiment_id" | "pue" | "wue">;
@@ -76,14 +85,14 @@ async function writeRowLocked(
   const existing = await readTextIfExists(file);
   if (existing === null) {
     // Never over a file another writer made since the read: EEXIST, and the caller reads again.
-    await writeFreshFile(file, row, { ...commit, exclusive: true });
+    await writeFreshFile(file, row, target.escapeFormulas, { ...commit, exclusive: true });
     return { file, backup: null };
   }
   const records = parseCsv(existing);
   const header = records[0];
   if (header === undefined) {
     log.warning(`${file} is empty: writing the header and the row.`);
-    await writeFreshFile(file, row, commit);
+    await writeFreshFile(file, row, target.escapeFormulas, commit);
     return { file, backup: null };
   }
   if (!hasSameColumns(header, CSV_COLUMNS)) {
@@ -91,7 +100,7 @@ async function writeRowLocked(
     log.warning(
       `The CSV format has changed: the old emissions file ${file} was backed up to ${backup}, and a new one started.`,
     );
-    await writeFreshFile(file, row, commit);
+    await writeFreshFile(file, row, target.escapeFormulas, commit);
     return { file, backup };
   }
 
@@ -99,7 +108,7 @@ async function writeRowLocked(
   const bom = existing.startsWith(BOM) ? BOM : "";
   // In the file's own column order, so a file with permuted columns stays aligned. The header
   // was just checked to hold exactly CSV_COLUMNS, which makes the cast true.
-  const line = formatCsvRecord(cellsFor(row, header as readonly CsvColumn[]));
+  const line = formatCsvRecord(cellsFor(row, header as readonly CsvColumn[], target.escapeFormulas));
   if (target.onCsvWrite === "update") {
     const runIdAt = header.indexOf("run_id");
     const wellFormed = records.every((record) => record.length === header.length);
@@ -179,10 +188,14 @@ function replaceLineOfRun(
  * Rewrites the task CSV with every task of the run so far, as CodeCarbon does. Unlike CodeCarbon,
  * columns that are empty in every row are kept: a stable shape is easier to read back.
  */
-export async function writeTaskRows(rows: TaskEmissionsData[], file: string): Promise<void> {
+export async function writeTaskRows(
+  rows: TaskEmissionsData[],
+  file: string,
+  options: { escapeFormulas?: boolean } = {},
+): Promise<void> {
   const lines = [
     formatCsvRecord(TASK_CSV_COLUMNS),
-    ...rows.map((row) => formatCsvRecord(cellsFor(row, TASK_CSV_COLUMNS))),
+    ...rows.map((row) => formatCsvRecord(cellsFor(row, TASK_CSV_COLUMNS, options.escapeFormulas))),
   ];
   await withFileLock(file, (guard) =>
     writeFileAtomic(file, lines.join("\n") + "\n", { beforeCommit: () => guard.assertHeld() }),
@@ -200,14 +213,23 @@ export async function readEmissionsCsv(file: string): Promise<Array<Record<strin
   return rows.map((cells) => Object.fromEntries(header.map((column, index) => [column, cells[index] ?? ""])));
 }
 
-function cellsFor<C extends string>(row: Readonly<Record<C, CsvCellValue>>, columns: readonly C[]): CsvCellValue[] {
-  return columns.map((column) => row[column]);
+function cellsFor<C extends string>(
+  row: Readonly<Record<C, CsvCellValue>>,
+  columns: readonly C[],
+  escapeFormulas = false,
+): CsvCellValue[] {
+  return columns.map((column) => (escapeFormulas ? escapeFormula(row[column]) : row[column]));
 }
 
-async function writeFreshFile(file: string, row: EmissionsData, options: AtomicWriteOptions): Promise<void> {
+async function writeFreshFile(
+  file: string,
+  row: EmissionsData,
+  escapeFormulas: boolean | undefined,
+  options: AtomicWriteOptions,
+): Promise<void> {
   await writeFileAtomic(
     file,
-    `${formatCsvRecord(CSV_COLUMNS)}\n${formatCsvRecord(cellsFor(row, CSV_COLUMNS))}\n`,
+    `${formatCsvRecord(CSV_COLUMNS)}\n${formatCsvRecord(cellsFor(row, CSV_COLUMNS, escapeFormulas))}\n`,
     options,
   );
 }

@@ -30,6 +30,7 @@ export function createCsvSink(settings: TrackerSettings, runId: string): OutputS
     outputDir: settings.outputDir,
     outputFile: settings.outputFile,
     onCsvWrite: settings.onCsvWrite,
+    escapeFormulas: settings.csvEscapeFormulas,
   };
   const taskFile = taskFileFor(settings, runId);
   const checkpoints = new CheckpointWriter(settings.outputDir, runId);
@@ -87,7 +88,7 @@ export function createCsvSink(settings: TrackerSettings, runId: string): OutputS
     },
     taskOut: async (tasks) => {
       try {
-        await writeTaskRows([...tasks], taskFile);
+        await writeTaskRows([...tasks], taskFile, target);
         tasksUnwritten = null;
       } catch (error) {
         tasksUnwritten = String(error);

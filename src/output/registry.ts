@@ -150,7 +150,7 @@ const OUTPUT_FOLDER_REASONS: Readonly<Record<string, string>> = {
  * and starts recovering the runs that died in it; the promise settles when recovery is done.
  */
 export function prepareOutputFolder(
-  settings: Pick<TrackerSettings, "outputDir" | "outputFile" | "onCsvWrite">,
+  settings: Pick<TrackerSettings, "outputDir" | "outputFile" | "onCsvWrite" | "csvEscapeFormulas">,
 ): Promise<void> {
   const { makeDirectorySync } = load<typeof import("../fs/atomic-write")>("../fs/atomic-write");
   const { recoverOrphanedRuns } = load<typeof import("./checkpoint")>("./checkpoint");
@@ -159,7 +159,8 @@ export function prepareOutputFolder(
   } catch (error) {
     throw new OutputFolderError(settings.outputDir, error);
   }
-  return recoverOrphanedRuns(settings.outputDir, settings).then(
+  const csv = { ...settings, escapeFormulas: settings.csvEscapeFormulas };
+  return recoverOrphanedRuns(settings.outputDir, csv).then(
     (recovered) => recovered.forEach((r) => log.info(`Recovered interrupted run ${r.runId} into ${r.file}.`)),
     (error: unknown) => log.warning(`Could not recover interrupted runs in ${settings.outputDir}: ${String(error)}`),
   );

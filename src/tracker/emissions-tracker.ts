@@ -181,7 +181,8 @@ export class EmissionsTracker {
 
   private recoverCheckpoint(): Promise<EmissionsData | null> {
     const { recoverRun } = require("../output/checkpoint") as typeof import("../output/checkpoint");
-    return recoverRun(this.settings.outputDir, this.runId ?? "", this.settings).catch(() => null);
+    const csv = { ...this.settings, escapeFormulas: this.settings.csvEscapeFormulas };
+    return recoverRun(this.settings.outputDir, this.runId ?? "", csv).catch(() => null);
   }
 
   private async finish(): Promise<number | undefined> {

@@ -353,4 +353,24 @@ describe("the live-feed folder and the CSV", () => {
     });
     assert.equal(tally.failures(), 0, tally.problems.join("\n"));
   });
+
+  test("csv_escape_formulas quotes cells a spreadsheet would run; off, CodeCarbon's format is kept", async () => {
+    await attempt("formula cells", async ({ out }) => {
+      const formula = '=HYPERLINK("http://127.0.0.1:1/?"&A1,"open")';
+      const plain = { outputDir: out, outputFile: "plain.csv", onCsvWrite: "append" as const };
+      await writeEmissionsRow(makeRow({ run_id: "f", project_name: formula, cpu_model: "@SUM(1)" }), plain);
+      await writeEmissionsRow(makeRow({ run_id: "f", project_name: formula }), {
+        ...plain,
+        outputFile: "escaped.csv",
+        escapeFormulas: true,
+      });
+      const [plainRow] = await readEmissionsCsv(path.join(out, "plain.csv"));
+      const [escapedRow] = await readEmissionsCsv(path.join(out, "escaped.csv"));
+      assert.equal(plainRow!["project_name"], formula);
+      assert.equal(plainRow!["cpu_model"], "@SUM(1)");
+      assert.equal(escapedRow!["project_name"], `'${formula}`);
+      assert.equal(escapedRow!["run_id"], "f", "other cells are unchanged");
+    });
+    assert.equal(tally.failures(), 0, tally.problems.join("\n"));
+  });
 });
