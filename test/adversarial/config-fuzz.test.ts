@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { resolveConfig } from "../../src/config/load-config";
+import { renderConfig } from "../../src/cli/config-command";
 import { configSpecs, type KeySpec } from "../../src/config/schema";
 import type { TrackerSettings } from "../../src/config/options.generated";
 import { ConfigError } from "../../src/errors";
@@ -205,5 +206,26 @@ test("config files that are not text: a FIFO, a megabyte, binary escapes, a dire
     judge(`config file: ${what}`, () => resolveConfig({}, context()).settings);
   }
   fs.rmSync(configFile, { recursive: true, force: true });
+  assert.equal(tally.failures(), 0, tally.problems.join("\n"));
+});
+
+test("codecarbon config masks passwords inside URLs, in every form it prints", () => {
+  const resolved = resolveConfig(
+    {
+      emissionsEndpoint: `https://collector:${PASSWORD}@127.0.0.1:1/in`,
+      apiEndpoint: `http://${PASSWORD}@127.0.0.1:2`,
+    },
+    context(),
+  );
+  for (const options of [
+    { showOrigin: false, json: false },
+    { showOrigin: true, json: false },
+    { showOrigin: false, json: true },
+  ]) {
+    tally.inputs += 1;
+    const text = renderConfig(resolved, options);
+    if (text.includes(PASSWORD)) tally.fail("secretsSentOrWritten", `codecarbon config ${JSON.stringify(options)}`);
+    assert.match(text, /collector:\*\*\*@127\.0\.0\.1:1/);
+  }
   assert.equal(tally.failures(), 0, tally.problems.join("\n"));
 });
