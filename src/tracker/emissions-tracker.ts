@@ -141,7 +141,10 @@ export class EmissionsTracker {
           if (description.geoLocation !== null) knownLocation = description.geoLocation;
           if (!notebook) log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
         },
-        (error: unknown) => log.error(`Tracking could not start: ${errorText(error)}`),
+        (error: unknown) => {
+          this.startFailed = client;
+          log.error(`Tracking could not start: ${errorText(error)}`);
+        },
       );
     } catch (error) {
       log.error(`Tracking could not start: ${errorText(error)}`);
@@ -162,6 +165,9 @@ export class EmissionsTracker {
     this.stopping ??= this.finish();
     return this.stopping;
   }
+
+  /** The client whose run never started (already said, with its reason, when it failed). */
+  private startFailed: SamplerClient | undefined;
 
   /** The run's row written from its last checkpoint when the sampler thread died (see `samplerDied`). */
   private deathRecovery: Promise<EmissionsData | null> | undefined;
@@ -200,12 +206,15 @@ export class EmissionsTracker {
     if (failure !== undefined) {
       // The sampler thread failed: write its last checkpoint (at most one interval old) here.
       row = (await (this.deathRecovery ?? this.recoverCheckpoint())) ?? undefined;
-      log.error(
-        `Stopping the tracker failed (${errorText(failure)}).` +
-          (row
-            ? " The run's last checkpoint was written to the CSV instead."
-            : " No measurement of this run was saved."),
-      );
+      // A run that never started was reported then, in one line: not again here.
+      if (client !== undefined && this.startFailed === client && row === undefined) log.debug(errorText(failure));
+      else
+        log.error(
+          `Stopping the tracker failed (${errorText(failure)}).` +
+            (row
+              ? " The run's last checkpoint was written to the CSV instead."
+              : " No measurement of this run was saved."),
+        );
     }
     this.client = undefined;
     this.releaseLock?.();
