@@ -4,7 +4,6 @@
  * goes beside it: one JSON object per line in `<csv name>.provenance.jsonl`, one line per run
  * (a run written again, at flush and then at stop, replaces its own line).
  */
-import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { IntensitySource } from "../intensity/offline";
 import { describeSource } from "../measure/describe-source";
