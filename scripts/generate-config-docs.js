@@ -45,6 +45,8 @@ function describeType(property) {
   const limits = [];
   if (typeof property.exclusiveMinimum === "number") limits.push(`> ${property.exclusiveMinimum}`);
   if (typeof property.minimum === "number") limits.push(`≥ ${property.minimum}`);
+  if (typeof property.maximum === "number") limits.push(`≤ ${property.maximum}`);
+  if (typeof property["x-pattern-meaning"] === "string") limits.push(`must ${property["x-pattern-meaning"]}`);
   if (property.not && "const" in property.not) limits.push(`≠ ${JSON.stringify(property.not.const)}`);
   let text = parts.join(" | ");
   if (limits.length) text += ` (${limits.join(", ")})`;

@@ -22,3 +22,11 @@ export function kwhFromWattSeconds(powerW: number, seconds: number): number {
 export function wattsFromKwhOver(energyKWh: number, seconds: number): number {
   return seconds > 0 ? (energyKWh * JOULES_PER_KWH) / seconds : 0;
 }
+
+/**
+ * A timeout in seconds as whole milliseconds (at least 1): timers and `AbortSignal.timeout`
+ * refuse fractions, and `2.01 * 1000` is 2009.9999999999998.
+ */
+export function timeoutMsFromSeconds(seconds: number): number {
+  return Math.max(1, Math.round(seconds * 1000));
+}

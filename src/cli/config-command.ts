@@ -2,8 +2,8 @@
  * `codecarbon config`: the configuration a tracker started here would use, with secrets masked,
  * and with `--show-origin` where each value comes from, in the manner of `git config --show-origin`.
  */
-import { describeConfig, maskSecret, type ConfigOrigin, type ResolvedConfig } from "../config";
-import { textForm } from "../config/format";
+import { describeConfig, type ConfigOrigin, type ResolvedConfig } from "../config";
+import { shownSetting, textForm } from "../config/format";
 import { configSpecs } from "../config/schema";
 import { gpuIdsFromEnvironment } from "../measure/gpu-ids";
 
@@ -31,7 +31,7 @@ function withGpusFromEnvironment(resolved: ResolvedConfig, env: NodeJS.ProcessEn
 }
 
 function shownValue(value: unknown, secret: boolean): unknown {
-  return secret && typeof value === "string" ? maskSecret(value) : value;
+  return shownSetting({ secret }, value);
 }
 
 /** The text `codecarbon config` prints on stdout, ending with a newline. */

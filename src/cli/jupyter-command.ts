@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { packageRoot } from "../assets";
+import { makeDirectorySync } from "../fs/atomic-write";
 import { CliError } from "./cli-error";
 
 export const EXTENSION_NAME = "codecarbon-jupyterlab";
@@ -80,7 +81,7 @@ export function installExtension(
     );
   }
   const target = path.join(labextensionsFolder(options, env), EXTENSION_NAME);
-  fs.mkdirSync(path.dirname(target), { recursive: true });
+  makeDirectorySync(path.dirname(target));
   // Replace as a whole: files of an older build must not linger beside the new remoteEntry.
   fs.rmSync(target, { recursive: true, force: true });
   if (options.symlink === true) fs.symlinkSync(source, target, "dir");

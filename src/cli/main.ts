@@ -8,6 +8,7 @@
  * 128 + n when killed by signal n, so 130 after Ctrl-C).
  * Data goes to stdout, diagnostics to stderr.
  */
+import * as path from "node:path";
 import { Command, CommanderError, InvalidArgumentError } from "commander";
 import { packageVersion } from "../assets";
 import { resolveConfig } from "../config";
@@ -210,6 +211,27 @@ function buildProgram(setStatus: (status: number) => void): Command {
           json: options.json === true,
         }),
       );
+      setStatus(0);
+    });
+
+  program
+    .command("recover")
+    .description(
+      "write the rows of runs that died or could not be written (kept in <output_dir>/.codecarbon/runs) to the CSV",
+    )
+    .option("--output-dir <dir>", "the output folder (default: output_dir from the configuration)")
+    .action(async (options: { outputDir?: string }) => {
+      const resolved = resolveConfig(options.outputDir === undefined ? {} : { outputDir: options.outputDir });
+      const { outputDir, outputFile, onCsvWrite, csvEscapeFormulas } = resolved.settings;
+      // Loaded on demand, as the other commands' modules are.
+      const { recoverOrphanedRuns } = require("../output/checkpoint") as typeof import("../output/checkpoint");
+      const recovered = await recoverOrphanedRuns(outputDir, {
+        outputFile,
+        onCsvWrite,
+        escapeFormulas: csvEscapeFormulas,
+      });
+      for (const run of recovered) process.stdout.write(`Recovered run ${run.runId} into ${run.file}\n`);
+      if (recovered.length === 0) process.stdout.write(`No run to recover in ${path.resolve(outputDir)}\n`);
       setStatus(0);
     });
 

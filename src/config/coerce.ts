@@ -55,6 +55,11 @@ const BOOLEAN_EXPECTED = "true or false; yes/no, on/off and 1/0 work too";
 
 function checkConstraints(value: number | string | boolean, constraints: Constraints): Coerced {
   if (typeof value === "number") {
+    // Text such as 1e309 reads as Infinity, and 2^53 + 1 as a neighbour: neither is the value written.
+    if (!Number.isFinite(value)) return invalid("be a finite number");
+    if (Number.isInteger(value) && !Number.isSafeInteger(value)) return invalid("be a smaller number");
+    if (constraints.maximum !== undefined && !(value <= constraints.maximum))
+      return invalid(`be at most ${constraints.maximum}`);
     if (constraints.exclusiveMinimum !== undefined && !(value > constraints.exclusiveMinimum)) {
       return invalid(`be greater than ${constraints.exclusiveMinimum}`);
     }
@@ -64,7 +69,7 @@ function checkConstraints(value: number | string | boolean, constraints: Constra
   if (constraints.forbidden !== undefined && value === constraints.forbidden)
     return invalid(`not be ${String(constraints.forbidden)}`);
   if (typeof value === "string" && constraints.pattern !== undefined && !constraints.pattern.test(value)) {
-    return invalid(`match ${constraints.pattern.source}`);
+    return invalid(constraints.patternMeaning ?? `match ${constraints.pattern.source}`);
   }
   return ok(value);
 }

@@ -1,5 +1,5 @@
 /** Lines for `codecarbon config --show-origin`, in the manner of `git config --show-origin`. */
-import { maskSecret, textForm } from "./format";
+import { shownSetting, textForm } from "./format";
 import type { ConfigOrigin, ResolvedConfig } from "./load-config";
 import { displayPath } from "./paths";
 import { configSpecs } from "./schema";
@@ -32,7 +32,7 @@ function originLabel(origin: ConfigOrigin, home: string): string {
 export function describeConfig(resolved: ResolvedConfig): string[] {
   return configSpecs().map((spec) => {
     const value: unknown = resolved.settings[spec.option];
-    const shown = spec.secret && typeof value === "string" ? maskSecret(value) : textForm(value);
+    const shown = textForm(shownSetting(spec, value));
     return `${originLabel(resolved.origins[spec.option], resolved.home)}\t${spec.key}=${shown}`;
   });
 }

@@ -28,3 +28,21 @@ export function codeForm(value: unknown): string {
     return String(value);
   }
 }
+
+/**
+ * A URL's password (and a lone user name, often a token) masked wherever a URL is printed:
+ * `https://user:secret@host` becomes `https://user:***@host`. Other text is returned as is.
+ */
+export function maskUrlCredentials(text: string): string {
+  return text.replace(
+    /(\b[a-z][a-z0-9+.-]*:\/\/)([^/@\s:]*)(:[^/@\s]*)?@/gi,
+    (_match, scheme: string, user: string, pass?: string) =>
+      pass === undefined ? `${scheme}***@` : `${scheme}${user}:***@`,
+  );
+}
+
+/** A setting as it may be printed: secrets masked, credentials inside URLs masked. */
+export function shownSetting(spec: { secret: boolean }, value: unknown): unknown {
+  if (typeof value !== "string") return value;
+  return spec.secret ? maskSecret(value) : maskUrlCredentials(value);
+}

@@ -9,7 +9,7 @@
  * both: configparser has no inline comments), keys under [DEFAULT], a byte-order mark. The checks
  * that depend on a key's type (booleans, enum case, `~` in paths) are in python-reading.ts.
  */
-import * as fs from "node:fs";
+import { readUntrustedFileSync, UntrustedFileError } from "../fs/untrusted-file";
 import { DEFAULT_SECTION, parseIni, type IniProblem } from "./configparser";
 
 export const CONFIG_FILE_NAME = ".codecarbon.config";
@@ -36,16 +36,21 @@ function errorCode(error: unknown): string | undefined {
   return typeof code === "string" ? code : undefined;
 }
 
+/** A config file is a few dozen lines. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
 /** Reads `file`; undefined when it does not exist. A file that exists but cannot be read is a problem. */
 export function readConfigFile(file: string): FileContents | undefined {
   let text: string;
   try {
-    text = fs.readFileSync(file, "utf8");
+    // Never a FIFO (a plain read would wait forever) nor a huge file; a symlink is followed.
+    text = readUntrustedFileSync(file, { maxBytes: MAX_CONFIG_BYTES, followSymlinks: true });
   } catch (error) {
     if (errorCode(error) === "ENOENT") return undefined;
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = error instanceof UntrustedFileError ? error.reason : (error as Error).message;
     return { entries: [], problems: [`cannot be read (${reason})`], notes: [] };
   }
+  if (text.includes("\0")) return { entries: [], problems: ["is not a text file"], notes: [] };
   return parseConfigText(text);
 }
 

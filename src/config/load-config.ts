@@ -15,7 +15,7 @@ import { ConfigError } from "../errors";
 import { log } from "../log";
 import { checkCodeValue, coerceText, exampleValue, type Coerced, type Problem } from "./coerce";
 import { readEnvironment } from "./env-source";
-import { codeForm, maskSecret, textForm } from "./format";
+import { codeForm, maskSecret, maskUrlCredentials, textForm } from "./format";
 import { CONFIG_FILE_NAME, readConfigFile } from "./ini-source";
 import { closestName, toCamelCase } from "./names";
 import { pythonReadsOtherwise } from "./python-reading";
@@ -88,12 +88,40 @@ function explain(subject: string, problem: Problem, example: string | undefined)
     : `${subject} ${problem.what}`;
 }
 
+/** Values shown in messages are clipped: a config line may be a megabyte of junk. */
+const SHOWN_VALUE_CHARS = 120;
+
 function shownText(spec: KeySpec, raw: string): string {
-  return JSON.stringify(spec.secret ? maskSecret(raw) : raw);
+  const value = spec.secret ? maskSecret(raw) : maskUrlCredentials(raw);
+  return JSON.stringify(value.length > SHOWN_VALUE_CHARS ? `${value.slice(0, SHOWN_VALUE_CHARS)}…` : value);
+}
+
+const MAX_PROBLEMS_SHOWN = 20;
+const MAX_PROBLEM_CHARS = 400;
+
+/**
+ * The problems as one message fit for a terminal: URL passwords masked, control characters
+ * (escape sequences from a binary file) written as `\u001b`, each line clipped, and at most
+ * MAX_PROBLEMS_SHOWN of them.
+ */
+function problemsText(problems: readonly string[]): string {
+  const shown = problems.slice(0, MAX_PROBLEMS_SHOWN).map((problem) => {
+    const safe = maskUrlCredentials(problem).replace(
+      // eslint-disable-next-line no-control-regex -- control characters are what is being escaped
+      /[\u0000-\u001f\u007f-\u009f]/g,
+      (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+    );
+    return safe.length > MAX_PROBLEM_CHARS ? `${safe.slice(0, MAX_PROBLEM_CHARS)}…` : safe;
+  });
+  const more = problems.length - shown.length;
+  return shown.join("\n") + (more > 0 ? `\n… and ${more} more problem(s)` : "");
 }
 
 function shownCode(spec: KeySpec, value: unknown): string {
-  if (!spec.secret) return codeForm(value);
+  if (!spec.secret) {
+    const shown = maskUrlCredentials(codeForm(value));
+    return shown.length > SHOWN_VALUE_CHARS ? `${shown.slice(0, SHOWN_VALUE_CHARS)}…` : shown;
+  }
   return typeof value === "string" ? JSON.stringify(maskSecret(value)) : "(hidden)";
 }
 
@@ -277,11 +305,11 @@ export function resolveConfig(options: TrackerOptions = {}, context: ResolveCont
     if (spec.isPath && typeof value === "string") values.set(spec.key, expandHome(value, home));
   }
 
-  for (const warning of warnings) log.once("warning", `config: ${warning}`, warning);
+  for (const warning of warnings.map((w) => problemsText([w]))) log.once("warning", `config: ${warning}`, warning);
   if (problems.length > 0) {
     throw new ConfigError(
       onlyCodeProblems ? "ERR_CODECARBON_OPTION_INVALID" : "ERR_CODECARBON_CONFIG_INVALID",
-      problems.join("\n"),
+      problemsText(problems),
     );
   }
 

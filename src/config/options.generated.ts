@@ -262,6 +262,15 @@ export interface TrackerSettings {
    */
   onCsvWrite: "append" | "update";
   /**
+   * Escape spreadsheet formulas. Prefix text cells of emissions.csv and the task CSV that start with =, +, -, @, a
+   * tab or a carriage return with a single quote, so a spreadsheet opening the file shows them as text instead of
+   * running them as formulas. Off by default: CodeCarbon writes such cells as they are, and a reader expecting its
+   * format would see the quote.
+   *
+   * Default: `false`. File key `csv_escape_formulas`, environment variable `CODECARBON_CSV_ESCAPE_FORMULAS`.
+   */
+  csvEscapeFormulas: boolean;
+  /**
    * Log preamble. Text inserted in brackets after the level in every log line, to tell several trackers apart.
    *
    * Default: `""`. File key `logger_preamble`, environment variable `CODECARBON_LOGGER_PREAMBLE`.
@@ -424,6 +433,7 @@ export const CONFIG_KEYS = [
   { snake: "tracking_mode", camel: "trackingMode" },
   { snake: "log_level", camel: "logLevel" },
   { snake: "on_csv_write", camel: "onCsvWrite" },
+  { snake: "csv_escape_formulas", camel: "csvEscapeFormulas" },
   { snake: "logger_preamble", camel: "loggerPreamble" },
   { snake: "force_cpu_power", camel: "forceCpuPower" },
   { snake: "force_ram_power", camel: "forceRamPower" },

@@ -12,9 +12,12 @@ export type ScalarType = "string" | "number" | "integer" | "boolean";
 export interface Constraints {
   minimum?: number;
   exclusiveMinimum?: number;
+  maximum?: number;
   /** From `"not": { "const": x }`. */
   forbidden?: number | string | boolean;
   pattern?: RegExp;
+  /** What the pattern asks for, in words, for the error message (`x-pattern-meaning`). */
+  patternMeaning?: string;
 }
 
 export interface ItemSpec extends Constraints {
@@ -55,8 +58,10 @@ const PROPERTY_KEYWORDS = new Set([
   "items",
   "minimum",
   "exclusiveMinimum",
+  "maximum",
   "not",
   "pattern",
+  "x-pattern-meaning",
   "examples",
   "x-unit",
   "x-secret",
@@ -67,7 +72,7 @@ const PROPERTY_KEYWORDS = new Set([
   "x-parse",
   "x-scope",
 ]);
-const ITEM_KEYWORDS = new Set(["type", "enum", "minimum", "exclusiveMinimum", "not", "pattern"]);
+const ITEM_KEYWORDS = new Set(["type", "enum", "minimum", "exclusiveMinimum", "maximum", "not", "pattern"]);
 const SCALAR_TYPES: readonly string[] = ["string", "number", "integer", "boolean"];
 
 type JsonObject = Record<string, unknown>;
@@ -112,7 +117,7 @@ function stringList(value: unknown, where: string): readonly string[] {
 
 function readConstraints(node: JsonObject, where: string): Constraints {
   const constraints: Constraints = {};
-  for (const keyword of ["minimum", "exclusiveMinimum"] as const) {
+  for (const keyword of ["minimum", "exclusiveMinimum", "maximum"] as const) {
     const value = node[keyword];
     if (value === undefined) continue;
     if (typeof value !== "number") fail(where, `${keyword} must be a number`);
@@ -128,6 +133,8 @@ function readConstraints(node: JsonObject, where: string): Constraints {
   }
   const pattern = optionalString(node, "pattern", where);
   if (pattern !== undefined) constraints.pattern = new RegExp(pattern, "u");
+  const meaning = optionalString(node, "x-pattern-meaning", where);
+  if (meaning !== undefined) constraints.patternMeaning = meaning;
   return constraints;
 }
 

@@ -8,7 +8,6 @@
  * is lost.
  */
 import * as fs from "node:fs";
-import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { randomBytes } from "node:crypto";
 import { errorCode, fsSteps, perform, runAsync, runBlocking, unlinkQuietly, type FsProcedure } from "./fs-procedure";
@@ -44,9 +43,27 @@ function syncDirectoryBestEffort(dir: string): void {
   }
 }
 
-function* writeFileAtomically(file: string, data: string | Uint8Array): FsProcedure<void> {
+export interface AtomicWriteOptions {
+  /** Permission bits of a new file (an existing file keeps its own); default 0o666 less the umask. */
+  mode?: number;
+  /**
+   * Runs just before the new content replaces the old: throwing there leaves the old file as it
+   * is. A writer that holds a lock checks here that the lock is still its own.
+   */
+  beforeCommit?: () => FsProcedure<void>;
+  /**
+   * Create the file only if there is none (a hard link, which fails when the name is taken):
+   * throws an error with code EEXIST, and never replaces a file another writer just made.
+   */
+  exclusive?: boolean;
+}
+
+/** File systems without hard links (FAT, some network shares) answer these to link(). */
+const NO_LINK_CODES = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "ENOSYS", "EXDEV"]);
+
+function* writeFileAtomically(file: string, data: string | Uint8Array, options: AtomicWriteOptions): FsProcedure<void> {
   const temp = tempPathFor(file);
-  const mode = existingMode(file);
+  const mode = existingMode(file) ?? options.mode;
   try {
     const fd = yield* perform(fsSteps.open(temp, "wx"));
     try {
@@ -55,6 +72,29 @@ function* writeFileAtomically(file: string, data: string | Uint8Array): FsProced
       yield* perform(fsSteps.fsync(fd));
     } finally {
       yield* perform(fsSteps.close(fd));
+    }
+    if (options.beforeCommit) yield* options.beforeCommit();
+    if (options.exclusive) {
+      let linked = true;
+      try {
+        yield* perform(fsSteps.link(temp, file));
+      } catch (error) {
+        if (!NO_LINK_CODES.has(errorCode(error) ?? "")) throw error;
+        linked = false;
+      }
+      if (linked) {
+        yield* unlinkQuietly(temp);
+        syncDirectoryBestEffort(path.dirname(file));
+        return;
+      }
+      // No hard links here: the next best, a check just before the rename.
+      let taken = true;
+      try {
+        yield* perform(fsSteps.lstat(file));
+      } catch {
+        taken = false;
+      }
+      if (taken) throw Object.assign(new Error(`EEXIST: ${file} was created meanwhile`), { code: "EEXIST" });
     }
     for (let attempt = 0; ; attempt++) {
       try {
@@ -74,24 +114,65 @@ function* writeFileAtomically(file: string, data: string | Uint8Array): FsProced
   syncDirectoryBestEffort(path.dirname(file));
 }
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  await runAsync(writeFileAtomically(file, data));
+export async function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  options: AtomicWriteOptions = {},
+): Promise<void> {
+  await runAsync(writeFileAtomically(file, data, options));
 }
 
 /** The same as `writeFileAtomic`, blocking. */
-export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
-  runBlocking(writeFileAtomically(file, data));
+export function writeFileAtomicSync(file: string, data: string | Uint8Array, options: AtomicWriteOptions = {}): void {
+  runBlocking(writeFileAtomically(file, data, options));
 }
 
 /**
- * `mkdir -p`, from an absolute path. Node's recursive mkdir of a relative path never returns
- * once the working folder is deleted (it retries ENOENT forever, a core at 100 %); resolving
- * first turns that case into an ordinary ENOENT error the caller logs.
+ * `mkdir -p`, one folder at a time from the root, so it takes at most one step per path
+ * component. Node's recursive mkdir retries ENOENT forever in some places (a relative path whose
+ * working folder was deleted, or under `/proc`, where a folder exists yet nothing may be created
+ * in it): a core at 100 % and a `stop()` that never returns. Here each of those is an error that
+ * names the path. The result must be a folder this process can write into.
  */
+function* makeDirectoryProcedure(dir: string): FsProcedure<void> {
+  const target = path.resolve(dir);
+  const { root } = path.parse(target);
+  const parts = target
+    .slice(root.length)
+    .split(path.sep)
+    .filter((part) => part !== "");
+  let current = root;
+  for (const part of parts) {
+    current = path.join(current, part);
+    let stat: fs.Stats | null = null;
+    try {
+      stat = yield* perform(fsSteps.stat(current));
+    } catch (error) {
+      if (errorCode(error) !== "ENOENT") throw error;
+    }
+    if (stat !== null) {
+      if (!stat.isDirectory()) throw fsError("ENOTDIR", `${current} is not a folder`);
+      continue;
+    }
+    try {
+      yield* perform(fsSteps.mkdir(current));
+    } catch (error) {
+      if (errorCode(error) !== "EEXIST") throw error;
+      const raced = yield* perform(fsSteps.stat(current));
+      if (!raced.isDirectory()) throw fsError("ENOTDIR", `${current} is not a folder`);
+    }
+  }
+  yield* perform(fsSteps.accessWritable(target));
+}
+
+function fsError(code: string, message: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${code}: ${message}`), { code });
+}
+
 export function makeDirectorySync(dir: string): void {
-  fs.mkdirSync(path.resolve(dir), { recursive: true });
+  runBlocking(makeDirectoryProcedure(dir));
 }
 
 export async function makeDirectory(dir: string): Promise<void> {
-  await fsp.mkdir(path.resolve(dir), { recursive: true });
+  await runAsync(makeDirectoryProcedure(dir));
 }

@@ -17,6 +17,7 @@ import * as path from "node:path";
 import { randomUUID } from "node:crypto";
 import { log } from "../log";
 import { errorCode, fsSteps, perform, runAsync, runBlocking, unlinkQuietly, type FsProcedure } from "./fs-procedure";
+import { UntrustedFileError } from "./untrusted-file";
 import { currentProcessIdentity, isLocalProcessGone, type ProcessIdentity } from "./process-identity";
 
 export interface FileLockOptions {
@@ -112,6 +113,29 @@ function heldLockOf(
   };
 }
 
+/** The lock was taken over (its holder was paused past the stale limit): what it guarded may have changed. */
+export class LockLostError extends Error {
+  override name = "LockLostError";
+  readonly code = "ELOCKLOST";
+}
+
+/** Handed to a `withFileLock` callback: checks, just before a commit, that the lock is still its own. */
+export interface LockGuard {
+  /** A procedure for `writeFileAtomic`'s `beforeCommit`: throws `LockLostError` when the lock was taken over. */
+  assertHeld(): FsProcedure<void>;
+}
+
+function* assertStillHeld(lockPath: string, owner: LockOwner): FsProcedure<void> {
+  let state: LockState | null = null;
+  try {
+    state = yield* inspect(lockPath);
+  } catch {
+    // Unreadable: not provably ours.
+  }
+  if (state?.owner?.token !== owner.token)
+    throw new LockLostError(`The lock ${lockPath} was taken over while this process held it; nothing was written.`);
+}
+
 /** Holders in this thread queue here first, so they do not poll the lock file against each other. */
 const localQueues = new Map<string, Promise<void>>();
 
@@ -120,7 +144,11 @@ const localQueues = new Map<string, Promise<void>>();
  * holds it, and breaks a lock whose holder is gone or that is older than `staleMs`. Rejects when
  * the lock cannot be had within `timeoutMs`.
  */
-export async function withFileLock<T>(file: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  file: string,
+  fn: (guard: LockGuard) => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
   const lockPath = `${path.resolve(file)}.lock`;
   const previous = localQueues.get(lockPath) ?? Promise.resolve();
   let finishLocal!: () => void;
@@ -140,10 +168,11 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, option
       const who = holder ? `pid ${holder.pid} on ${holder.hostname} since ${holder.createdAt}` : "an unknown holder";
       throw new Error(`Timed out after ${timeoutMs} ms waiting for the lock ${lockPath}, held by ${who}.`);
     }
+    const owner = outcome.owner;
     try {
-      return await fn();
+      return await fn({ assertHeld: () => assertStillHeld(lockPath, owner) });
     } finally {
-      await runAsync(release(lockPath, outcome.owner, policy));
+      await runAsync(release(lockPath, owner, policy));
     }
   } finally {
     finishLocal();
@@ -218,8 +247,16 @@ function* tryCreate(lockPath: string, owner: LockOwner): FsProcedure<boolean> {
 
 function* inspect(lockPath: string): FsProcedure<LockState | null> {
   try {
-    const stat = yield* perform(fsSteps.stat(lockPath));
-    const text = yield* perform(fsSteps.readText(lockPath));
+    // lstat: a planted symlink is judged itself, never whatever it points at.
+    const stat = yield* perform(fsSteps.lstat(lockPath));
+    let text: string;
+    try {
+      text = yield* perform(fsSteps.readText(lockPath));
+    } catch (error) {
+      // A planted symlink, FIFO or huge file: an unreadable owner, removed once the grace period is over.
+      if (error instanceof UntrustedFileError) return { stat, owner: null };
+      throw error;
+    }
     return { stat, owner: parseLockOwner(text, stat.mtimeMs) };
   } catch (error) {
     if (errorCode(error) === "ENOENT") return null;

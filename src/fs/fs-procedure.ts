@@ -9,6 +9,7 @@
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import { promisify } from "node:util";
+import { readUntrustedFile, readUntrustedFileSync } from "./untrusted-file";
 
 /** One file-system action, in its blocking and its promise form. */
 export interface FsStep<T> {
@@ -100,6 +101,11 @@ export const fsSteps = {
       () => fs.renameSync(from, to),
       () => fsp.rename(from, to),
     ),
+  link: (from: string, to: string) =>
+    step(
+      () => fs.linkSync(from, to),
+      () => fsp.link(from, to),
+    ),
   unlink: (file: string) =>
     step(
       () => fs.unlinkSync(file),
@@ -110,10 +116,26 @@ export const fsSteps = {
       () => fs.statSync(file),
       () => fsp.stat(file),
     ),
+  /** A small file anyone may have planted (a lock): never a symlink, a FIFO or a huge file. */
+  lstat: (file: string) =>
+    step(
+      () => fs.lstatSync(file),
+      () => fsp.lstat(file),
+    ),
   readText: (file: string) =>
     step(
-      () => fs.readFileSync(file, "utf8"),
-      () => fsp.readFile(file, "utf8"),
+      () => readUntrustedFileSync(file, { maxBytes: 64 * 1024 }),
+      () => readUntrustedFile(file, { maxBytes: 64 * 1024 }),
+    ),
+  mkdir: (dir: string) =>
+    step(
+      () => fs.mkdirSync(dir),
+      () => fsp.mkdir(dir),
+    ),
+  accessWritable: (dir: string) =>
+    step(
+      () => fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK),
+      () => fsp.access(dir, fs.constants.W_OK | fs.constants.X_OK),
     ),
   sleep: (ms: number) =>
     step(

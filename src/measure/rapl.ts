@@ -23,6 +23,7 @@
  *   rather than summing unknown zones.
  */
 import * as fs from "node:fs";
+import { readUntrustedFileSync } from "../fs/untrusted-file";
 import * as path from "node:path";
 import type { DeviceReading, EnergyReader, PowerSource } from "./types";
 import { MICROJOULES_PER_KWH, wattsFromKwhOver } from "../units";
@@ -63,8 +64,12 @@ const MAX_SCAN_DEPTH = 5;
 const MIRROR_READ_ROUNDS = 3;
 const CHMOD_HINT = "run sudo chmod -R a+r /sys/class/powercap/*";
 
+/**
+ * rapl_dir may point anywhere: a FIFO planted where a counter is expected would block the
+ * sampler forever on a plain read. sysfs links are followed; its attributes are regular files.
+ */
 function defaultReadFile(file: string): string {
-  return fs.readFileSync(file, "utf8");
+  return readUntrustedFileSync(file, { followSymlinks: true, maxBytes: 64 * 1024 });
 }
 
 function errorCode(error: unknown): string | undefined {

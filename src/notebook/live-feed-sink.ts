@@ -16,10 +16,11 @@ import * as path from "node:path";
 import type { TrackerSettings } from "../config/options.generated";
 import { writeFileAtomicSync } from "../fs/atomic-write";
 import { isPidAlive } from "../fs/process-identity";
+import { readUntrustedFileSync } from "../fs/untrusted-file";
 import { describeSource } from "../measure/describe-source";
 import { csvFile, type OutputEntry } from "../output/registry";
 import type { OutputSink } from "../output/sink";
-import { appendPoint, feedRelativePath, LIVE_FEED_VERSION, type LiveFeed } from "../protocol/live-feed";
+import { appendPoint, feedRelativePath, LIVE_FEED_VERSION, parseLiveFeed, type LiveFeed } from "../protocol/live-feed";
 import { detectKernel } from "./kernel";
 
 /** Where a run's live feed goes. Plain data: it crosses into the sampler worker. */
@@ -61,11 +62,41 @@ function csvRelativeToKernel(settings: TrackerSettings): string | null {
   return relative.split(path.sep).join("/");
 }
 
-/** Removes feeds of kernels that are gone (their process ended an hour ago or more) and any week-old feed. */
+/**
+ * The feed folder, made if missing, as a real folder of this user: a notebook folder is shared
+ * (a group project, /tmp), and a `codecarbon-live` planted as a symlink would have feeds written
+ * and old feeds cleaned wherever it points. Anything else is refused with the reason.
+ */
+export function ensureFeedFolder(folder: string): void {
+  try {
+    fs.mkdirSync(folder);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  const why = feedFolderRefusal(folder);
+  if (why !== null) throw new Error(`${folder} ${why}: remove it, and the tracker makes a folder of its own`);
+}
+
+function feedFolderRefusal(folder: string): string | null {
+  const stat = fs.lstatSync(folder);
+  if (stat.isSymbolicLink()) return "is a symbolic link";
+  if (!stat.isDirectory()) return "is not a folder";
+  const uid = process.getuid?.();
+  if (uid !== undefined && stat.uid !== uid) return `belongs to another user (uid ${stat.uid})`;
+  return null;
+}
+
+/**
+ * Removes feeds of kernels that are gone (their process ended an hour ago or more) and any
+ * week-old feed. Only feeds this package wrote are touched: regular files of this user (never a
+ * symlink, never through one) named after the kernel id they hold, in a folder that is itself
+ * no symlink.
+ */
 export function cleanOldFeeds(folder: string, nowMs = Date.now()): string[] {
   const removed: string[] = [];
   let names: string[];
   try {
+    if (feedFolderRefusal(folder) !== null) return removed;
     names = fs.readdirSync(folder);
   } catch {
     return removed;
@@ -74,11 +105,13 @@ export function cleanOldFeeds(folder: string, nowMs = Date.now()): string[] {
     if (!name.endsWith(".json")) continue;
     const file = path.join(folder, name);
     try {
-      const feed = JSON.parse(fs.readFileSync(file, "utf8")) as Partial<LiveFeed>;
-      const updatedMs = Date.parse(feed.updatedAt ?? "") || fs.statSync(file).mtimeMs;
-      const ownerGone = typeof feed.pid === "number" && !isPidAlive(feed.pid);
+      const parsed = parseLiveFeed(readUntrustedFileSync(file, { ownedByMe: true, maxBytes: MAX_FEED_BYTES }));
+      if (!parsed.ok || `${parsed.feed.kernelId}.json` !== name) continue;
+      const feed = parsed.feed;
+      const updatedMs = Date.parse(feed.updatedAt) || fs.lstatSync(file).mtimeMs;
+      const ownerGone = !isPidAlive(feed.pid);
       if (nowMs - updatedMs > ONE_WEEK_MS || (ownerGone && nowMs - updatedMs > ONE_HOUR_MS)) {
-        fs.rmSync(file, { force: true });
+        fs.unlinkSync(file);
         removed.push(file);
       }
     } catch {
@@ -88,6 +121,9 @@ export function cleanOldFeeds(folder: string, nowMs = Date.now()): string[] {
   return removed;
 }
 
+/** A feed holds at most MAX_POINTS points: far below this. */
+const MAX_FEED_BYTES = 4 * 1024 * 1024;
+
 export interface LiveFeedSink extends OutputSink {
   /** Power sources and intensity are known a little after start; the run sets them when they are. */
   describe(sources: string[], intensity: { gPerKWh: number | null; source: string | null }): void;
@@ -95,8 +131,9 @@ export interface LiveFeedSink extends OutputSink {
 
 /** Called in the sampler worker. */
 export function createLiveFeedSink(target: LiveFeedTarget): LiveFeedSink {
-  fs.mkdirSync(path.dirname(target.file), { recursive: true });
-  cleanOldFeeds(path.dirname(target.file));
+  const folder = path.dirname(target.file);
+  ensureFeedFolder(folder);
+  cleanOldFeeds(folder);
   const feed: LiveFeed = {
     version: LIVE_FEED_VERSION,
     kernelId: target.kernelId,
@@ -115,6 +152,9 @@ export function createLiveFeedSink(target: LiveFeedTarget): LiveFeedSink {
   };
   const write = () => {
     feed.updatedAt = new Date().toISOString();
+    // Checked at every write: the folder may have been swapped for a symlink since start.
+    const why = feedFolderRefusal(folder);
+    if (why !== null) throw new Error(`${folder} ${why}; the live feed is no longer written`);
     writeFileAtomicSync(target.file, JSON.stringify(feed));
   };
   write();

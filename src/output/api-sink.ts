@@ -5,7 +5,8 @@
  * bounded budget (flush and stop), so neither the user's code nor the measurements wait on the
  * network, and a point is never lost to an outage.
  */
-import { Spool, type NewSpoolItem } from "../api/spool";
+import { timeoutMsFromSeconds } from "../units";
+import { credentialsFingerprint, destinationOf, Spool, type NewSpoolItem } from "../api/spool";
 import type { EmissionCreate, RunCreate } from "../api/types";
 import { Uploader, currentUser } from "../api/uploader";
 import type { TrackerSettings } from "../config/options.generated";
@@ -151,9 +152,14 @@ const clampPercent = (value: number) => Math.min(100, Math.max(0, value));
 
 export function createNetworkOutputs(settings: TrackerSettings, context: NetworkOutputContext): OutputSink[] {
   const spool = new Spool(settings.outputDir);
-  const timeoutMs = settings.apiTimeoutSecs * 1000;
+  const timeoutMs = timeoutMsFromSeconds(settings.apiTimeoutSecs);
+  const destinations = {
+    api: context.api ? settings.apiEndpoint : null,
+    http: settings.emissionsEndpoint,
+  };
   const uploader = new Uploader({
     spool,
+    destinations,
     apiKey: settings.apiKey,
     timeoutMs,
     env: context.env,
@@ -168,7 +174,9 @@ export function createNetworkOutputs(settings: TrackerSettings, context: Network
   const sinks: OutputSink[] = [];
 
   if (context.api) {
-    const endpoint = settings.apiEndpoint;
+    // Written without credentials, with a fingerprint of the key instead (see spool.ts).
+    const endpoint = destinationOf(settings.apiEndpoint);
+    const auth = credentialsFingerprint(settings.apiEndpoint, settings.apiKey);
     const carry = new DeltaCarry();
     let runQueued = false;
     const enqueue = async (delta: EmissionsData | null, final: boolean): Promise<void> => {
@@ -188,11 +196,12 @@ export function createNetworkOutputs(settings: TrackerSettings, context: Network
           kind: "run",
           runKey: context.runId,
           endpoint,
+          auth,
           body: runCreateBody(settings.experimentId, context.runFacts()),
         });
         runQueued = true;
       }
-      if (point !== null) items.push({ kind: "emission", runKey: context.runId, endpoint, body: point });
+      if (point !== null) items.push({ kind: "emission", runKey: context.runId, endpoint, auth, body: point });
       if (items.length > 0) await spool.append(items);
     };
     sinks.push({
@@ -214,11 +223,12 @@ export function createNetworkOutputs(settings: TrackerSettings, context: Network
   }
 
   if (settings.emissionsEndpoint !== null) {
-    const url = settings.emissionsEndpoint;
+    const url = destinationOf(settings.emissionsEndpoint);
+    const auth = credentialsFingerprint(settings.emissionsEndpoint, settings.apiKey);
     sinks.push({
       name: "emissions_endpoint",
       out: async (total) => {
-        await spool.append([{ kind: "http", url, body: { ...total, user: currentUser() } }]);
+        await spool.append([{ kind: "http", url, auth, body: { ...total, user: currentUser() } }]);
         await uploader.drain(finalBudgetMs, 2);
       },
     });

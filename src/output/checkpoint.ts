@@ -10,6 +10,11 @@
  * lock names its owner, so a lock left by a recovery that itself died is taken over by the next
  * one. Earlier versions claimed by renaming the checkpoint to `<name>.claimed-<pid>-<start>@<host>`;
  * such a claim is still taken over once its claimant is gone.
+ *
+ * The runs folder is shared with whoever may write into the output folder, so a checkpoint is
+ * untrusted input: only a regular file of this user is read, every field is checked, and the
+ * rows go only to the CSV this tracker is configured to write, in the folder the checkpoint was
+ * found in. Where the dead run wanted its CSV (`target`) is kept for the record and never used.
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -19,7 +24,8 @@ import { log } from "../log";
 import { CSV_COLUMNS, type EmissionsData, type TaskEmissionsData } from "./emissions-data";
 import type { CsvCellValue } from "../protocol/csv";
 import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "./csv-file";
-import { makeDirectorySync } from "../fs/atomic-write";
+import { makeDirectorySync, writeFileAtomicSync } from "../fs/atomic-write";
+import { readUntrustedFile, UntrustedFileError } from "../fs/untrusted-file";
 import { tryLockFile, type FileLockOptions, type HeldFileLock } from "../fs/file-lock";
 import { isLocalProcessGone } from "../fs/process-identity";
 
@@ -35,7 +41,42 @@ export interface RunCheckpoint {
   taskRows: TaskEmissionsData[];
   taskFile: string | null;
   updatedAt: string;
+  /**
+   * The run has stopped and this row is final, but it could not be written to the CSV (disk
+   * full, the CSV locked or unusable): any later start in this folder writes it, even while the
+   * process that stopped the run still lives.
+   */
+  final?: boolean;
 }
+
+/** Which CSV recovered rows go to: the recovering tracker's own, inside the checkpoint's folder. */
+export interface RecoveryTarget {
+  outputFile: string;
+  onCsvWrite: "append" | "update";
+  escapeFormulas?: boolean;
+}
+
+const DEFAULT_RECOVERY_TARGET: RecoveryTarget = { outputFile: "emissions.csv", onCsvWrite: "append" };
+
+/** Only the three facts recovery uses, whatever else the caller's object (settings) holds. */
+function recoveryTarget(outputDir: string, csv: RecoveryTarget): CsvTarget {
+  return {
+    outputDir,
+    outputFile: csv.outputFile,
+    onCsvWrite: csv.onCsvWrite,
+    ...(csv.escapeFormulas === true ? { escapeFormulas: true } : {}),
+  };
+}
+
+/** Checkpoints with many tasks grow; past this, a file in the runs folder is not one of ours. */
+const MAX_CHECKPOINT_BYTES = 64 * 1024 * 1024;
+/** Longest text cell taken from a checkpoint (our own cells are names, ids and models). */
+const MAX_CELL_CHARS = 4096;
+/**
+ * A positioned write of at most one page lands whole even when the process is killed during it;
+ * a larger one may be cut short, so a larger checkpoint is replaced through a temp file instead.
+ */
+const IN_PLACE_MAX_BYTES = 4096;
 
 /**
  * Checkpoints written on another host (a shared network folder) cannot be checked for a live
@@ -81,15 +122,17 @@ export function writeCheckpointSync(checkpoint: RunCheckpoint): void {
 /**
  * Keeps one run's checkpoint file open and rewrites it in place with a single positioned write
  * per measurement. Creating a temporary file and renaming it costs about twenty times more CPU
- * than this, and the sampler does it every few seconds for hours. A write smaller than a page
+ * than this, and the sampler does it every few seconds for hours. A write of at most a page
  * lands whole even when the process is killed during it; the text is padded with spaces to the
  * previous length, so a shorter checkpoint never leaves a stale tail (JSON ignores the spaces).
- * If the file disappears (someone removed the folder), it is created again.
+ * A larger checkpoint (a run with many tasks) is replaced atomically through a temp file, so a
+ * kill -9 leaves the previous checkpoint whole. If the file disappears (someone removed the
+ * folder), it is created again. Checkpoints are private to their user (0600).
  */
 export class CheckpointWriter {
   private fd: number | undefined;
   private length = 0;
-  private readonly file: string;
+  readonly file: string;
 
   constructor(
     private readonly outputDir: string,
@@ -99,13 +142,26 @@ export class CheckpointWriter {
   }
 
   write(checkpoint: RunCheckpoint): void {
+    const text = JSON.stringify(checkpoint);
+    if (Buffer.byteLength(text) > IN_PLACE_MAX_BYTES) {
+      this.close();
+      makeDirectorySync(checkpointDir(this.outputDir));
+      writeFileAtomicSync(this.file, text, { mode: PRIVATE_MODE });
+      return;
+    }
     if (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0) this.close();
     if (this.fd === undefined) {
       makeDirectorySync(checkpointDir(this.outputDir));
-      this.fd = fs.openSync(this.file, "w");
-      this.length = 0;
+      // Never truncated: a kill between a truncation and the write would leave an empty file.
+      // Never through a symlink planted under the run's name.
+      this.fd = fs.openSync(this.file, CHECKPOINT_OPEN_FLAGS, PRIVATE_MODE);
+      const stat = fs.fstatSync(this.fd);
+      if (!stat.isFile()) {
+        this.close();
+        throw new Error(`${this.file} is not a regular file`);
+      }
+      this.length = stat.size;
     }
-    const text = JSON.stringify(checkpoint);
     const bytes = Buffer.from(text.length < this.length ? text.padEnd(this.length, " ") : text);
     fs.writeSync(this.fd, bytes, 0, bytes.length, 0);
     this.length = bytes.length;
@@ -122,6 +178,10 @@ export class CheckpointWriter {
   }
 }
 
+const PRIVATE_MODE = 0o600;
+const CHECKPOINT_OPEN_FLAGS =
+  fs.constants.O_RDWR | fs.constants.O_CREAT | (fs.constants.O_NOFOLLOW ?? 0) | (fs.constants.O_NONBLOCK ?? 0);
+
 export async function removeCheckpoint(outputDir: string, runId: string): Promise<void> {
   try {
     await fsp.unlink(path.join(checkpointDir(outputDir), checkpointFileName(runId)));
@@ -136,10 +196,14 @@ export async function removeCheckpoint(outputDir: string, runId: string): Promis
  * A checkpoint that cannot be parsed is renamed to `<name>.corrupt`; a failure on one run is
  * logged and the others still recovered. Returns the runs whose rows were written.
  *
- * The CSV (and task CSV) are written next to the checkpoint, in `outputDir`, whatever folder the
- * dead run named: it may have named a relative folder from another working directory.
+ * The CSV (and task CSV) are written next to the checkpoint, in `outputDir`, under the names
+ * `csv` gives (the recovering tracker's configuration), whatever the dead run named: it may
+ * have named a relative folder from another working directory, or been planted by someone else.
  */
-export async function recoverOrphanedRuns(outputDir: string): Promise<Array<{ runId: string; file: string }>> {
+export async function recoverOrphanedRuns(
+  outputDir: string,
+  csv: RecoveryTarget = DEFAULT_RECOVERY_TARGET,
+): Promise<Array<{ runId: string; file: string }>> {
   const dir = checkpointDir(outputDir);
   let names: string[];
   try {
@@ -169,7 +233,7 @@ export async function recoverOrphanedRuns(outputDir: string): Promise<Array<{ ru
         continue;
       }
       if (claim === null) continue;
-      const result = await recoverClaimed(checkpointFile, claim, outputDir);
+      const result = await recoverClaimed(checkpointFile, claim, recoveryTarget(outputDir, csv));
       if (result !== null) recovered.push({ runId: result.runId, file: result.file });
     } catch (error) {
       log.warning(`Could not recover the interrupted run in ${current}: ${String(error)}`);
@@ -216,7 +280,9 @@ async function takeOverLegacyClaim(claimedFile: string, checkpointFile: string):
 async function claimIfOrphaned(file: string): Promise<HeldFileLock | null> {
   const checkpoint = await readCheckpoint(file);
   if (checkpoint === null) return null;
-  if (checkpoint.hostname === os.hostname()) {
+  if (checkpoint.final === true) {
+    // A stopped run whose row could not be written: its process will not write it again.
+  } else if (checkpoint.hostname === os.hostname()) {
     if (!isLocalProcessGone(checkpoint)) return null;
   } else {
     const stat = await fsp.stat(file).catch(() => null);
@@ -235,14 +301,19 @@ async function claimIfOrphaned(file: string): Promise<HeldFileLock | null> {
 async function readCheckpoint(file: string): Promise<RunCheckpoint | null> {
   let text: string;
   try {
-    text = await fsp.readFile(file, "utf8");
+    text = await readUntrustedFile(file, { ownedByMe: true, maxBytes: MAX_CHECKPOINT_BYTES });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
+    if (error instanceof UntrustedFileError) {
+      // Not ours to read, nor to rename or remove: left as it is, and said once.
+      log.once("warning", `checkpoint-untrusted:${file}`, `Ignoring the run checkpoint ${error.message}.`);
+      return null;
+    }
     throw error;
   }
   let problem: string;
   try {
-    const checked = validateCheckpoint(JSON.parse(text));
+    const checked = validateCheckpoint(JSON.parse(text), runIdOfFile(file));
     if (typeof checked !== "string") return checked;
     problem = checked;
   } catch (error) {
@@ -259,11 +330,15 @@ async function readCheckpoint(file: string): Promise<RunCheckpoint | null> {
  * sampler thread died, so its run is not left waiting for the whole process to end. Returns the
  * row written, or null when there was no checkpoint (or its row was already in the CSV).
  */
-export async function recoverRun(outputDir: string, runId: string): Promise<EmissionsData | null> {
+export async function recoverRun(
+  outputDir: string,
+  runId: string,
+  csv: RecoveryTarget = DEFAULT_RECOVERY_TARGET,
+): Promise<EmissionsData | null> {
   const file = path.join(checkpointDir(outputDir), checkpointFileName(runId));
   const claim = await claimCheckpoint(file);
   if (claim === null) return null;
-  return (await recoverClaimed(file, claim, outputDir))?.row ?? null;
+  return (await recoverClaimed(file, claim, recoveryTarget(outputDir, csv)))?.row ?? null;
 }
 
 /**
@@ -273,14 +348,14 @@ export async function recoverRun(outputDir: string, runId: string): Promise<Emis
 async function recoverClaimed(
   file: string,
   claim: HeldFileLock,
-  outputDir: string,
+  target: CsvTarget,
 ): Promise<{ runId: string; file: string; row: EmissionsData } | null> {
   try {
     // Read again: under the claim this is the latest content, and the checkpoint is gone when
     // another recovery wrote it since it was first read.
     const checkpoint = await readCheckpoint(file);
     if (checkpoint === null) return null;
-    const target: CsvTarget = { ...checkpoint.target, outputDir };
+    const { outputDir } = target;
     const csvFile = path.join(outputDir, target.outputFile);
     let written = false;
     if (await holdsRowAtLeastAsRecent(csvFile, checkpoint.row)) {
@@ -291,7 +366,7 @@ async function recoverClaimed(
       written = true;
     }
     if (checkpoint.taskFile !== null && checkpoint.taskRows.length > 0) {
-      await writeTaskRows(checkpoint.taskRows, path.join(outputDir, path.basename(checkpoint.taskFile)));
+      await writeTaskRows(checkpoint.taskRows, path.join(outputDir, checkpoint.taskFile), target);
     }
     await fsp.unlink(file).catch(() => undefined);
     return written ? { runId: checkpoint.runId, file: csvFile, row: checkpoint.row } : null;
@@ -333,34 +408,63 @@ function validateCells(
   for (const column of columns) {
     const cell = value[column];
     if (cell === undefined || cell === null) cells[column] = null;
-    else if (typeof cell === "string" || (typeof cell === "number" && Number.isFinite(cell))) cells[column] = cell;
-    else return `${what}.${column} is neither a string nor a number`;
+    else if (typeof cell === "number" && Number.isFinite(cell)) cells[column] = cell;
+    else if (typeof cell === "string") {
+      if (cell.length > MAX_CELL_CHARS) return `${what}.${column} is longer than ${MAX_CELL_CHARS} characters`;
+      cells[column] = cell;
+    } else return `${what}.${column} is neither a string nor a number`;
   }
   return cells;
 }
 
-function validateCheckpoint(value: unknown): RunCheckpoint | string {
+/** The run id a checkpoint's file name was made from (`checkpointFileName`), or null for a legacy claim. */
+function runIdOfFile(file: string): string | null {
+  const name = path.basename(file);
+  return name.endsWith(CHECKPOINT_SUFFIX) ? name.slice(0, -CHECKPOINT_SUFFIX.length) : null;
+}
+
+/**
+ * The task CSV a checkpoint names, as a bare file name in the checkpoint's own folder: CodeCarbon's
+ * `emissions_<experiment>_<run_id>.csv`, and nothing that could name another folder or file.
+ */
+function safeTaskFileName(taskFile: string, runId: string): string | null {
+  const name = path.basename(taskFile.replace(/\\/g, "/"));
+  if (!name.startsWith("emissions_") || !name.endsWith(`_${runId}.csv`)) return null;
+  if (!/^[^/\\\0]+$/.test(name) || name.length > 255) return null;
+  return name;
+}
+
+const MAX_TASK_ROWS = 100_000;
+
+function validateCheckpoint(value: unknown, fileRunId: string | null): RunCheckpoint | string {
   if (!isRecord(value)) return "not an object";
   if (value["version"] !== 1) return `unknown version ${JSON.stringify(value["version"])}`;
-  const { runId, pid, hostname, processStartTime, target, row, taskRows, taskFile, updatedAt } = value;
+  const { runId, pid, hostname, processStartTime, target, row, taskRows, taskFile, updatedAt, final } = value;
   if (typeof runId !== "string" || runId === "") return "runId is missing";
-  if (typeof pid !== "number" || !Number.isInteger(pid)) return "pid is not an integer";
+  if (fileRunId !== null && checkpointFileName(runId) !== `${fileRunId}${CHECKPOINT_SUFFIX}`)
+    return "runId does not match the file name";
+  if (final !== undefined && typeof final !== "boolean") return "final is not a boolean";
+  if (typeof pid !== "number" || !Number.isSafeInteger(pid) || pid <= 0) return "pid is not a positive integer";
   if (typeof hostname !== "string") return "hostname is missing";
   if (processStartTime !== null && typeof processStartTime !== "string")
     return "processStartTime is neither a string nor null";
   if (typeof updatedAt !== "string") return "updatedAt is missing";
   if (taskFile !== null && typeof taskFile !== "string") return "taskFile is neither a string nor null";
-  if (!isRecord(target)) return "target is missing";
-  const { outputFile, onCsvWrite, outputDir } = target;
-  if (typeof outputFile !== "string" || outputFile === "") return "target.outputFile is missing";
-  if (onCsvWrite !== "append" && onCsvWrite !== "update") return "target.onCsvWrite is neither append nor update";
-  if (typeof outputDir !== "string") return "target.outputDir is missing";
+  const taskFileName = taskFile === null ? null : safeTaskFileName(taskFile, runId);
+  if (taskFile !== null && taskFileName === null) return "taskFile is not a task CSV name of this run";
+  // Where the dead run wanted its CSV is recorded only; recovery writes the recovering tracker's CSV.
+  const recorded = isRecord(target) ? target : {};
+  const outputFile = typeof recorded["outputFile"] === "string" ? recorded["outputFile"] : "";
+  const outputDir = typeof recorded["outputDir"] === "string" ? recorded["outputDir"] : "";
+  const onCsvWrite = recorded["onCsvWrite"] === "update" ? "update" : "append";
 
   const cells = validateCells(row, CSV_COLUMNS, "row");
   if (typeof cells === "string") return cells;
   if (typeof cells["run_id"] !== "string") return "row.run_id is not a string";
+  if (cells["run_id"] !== runId) return "row.run_id is not the checkpoint's runId";
   if (typeof cells["duration"] !== "number") return "row.duration is not a number";
   if (!Array.isArray(taskRows)) return "taskRows is not an array";
+  if (taskRows.length > MAX_TASK_ROWS) return `taskRows has more than ${MAX_TASK_ROWS} rows`;
   const tasks: Array<Record<string, CsvCellValue>> = [];
   for (const [index, taskRow] of taskRows.entries()) {
     const taskCells = validateCells(taskRow, TASK_CSV_COLUMNS, `taskRows[${index}]`);
@@ -378,7 +482,8 @@ function validateCheckpoint(value: unknown): RunCheckpoint | string {
     // null where the type says number (a damaged or older checkpoint), and is then left empty.
     row: cells as unknown as EmissionsData,
     taskRows: tasks as unknown as TaskEmissionsData[],
-    taskFile,
+    taskFile: taskFileName,
     updatedAt,
+    ...(final === true ? { final: true } : {}),
   };
 }

@@ -3,8 +3,13 @@
  * and two of its defects fixed: an appended row always has every column, empty cells included
  * (#1304), and `update` never depends on a column's type, so empty columns cannot crash it (#1367).
  *
- * Every write happens under the file's lock and replaces the file atomically, so concurrent
- * writers never lose a row and a process killed mid-write never leaves a torn file.
+ * Every write happens under the file's lock. A row is appended with one O_APPEND write, and a
+ * rewrite (a new file, update mode) replaces the file atomically, so concurrent writers never
+ * lose a row and a process killed mid-write never leaves a torn file. A writer paused while it
+ * held the lock (SIGSTOP, a frozen network drive) may find it broken by a waiter when it wakes:
+ * an append is still right (it erases nothing), a new file is only ever created where there is
+ * none (a hard link), and a rewrite checks that the lock is still its own just before it commits,
+ * and otherwise reads the file again.
  */
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
@@ -18,13 +23,23 @@ import {
   type TaskEmissionsData,
 } from "./emissions-data";
 import { detectLineEnd, formatCsvFloat, formatCsvRecord, parseCsv, type CsvCellValue } from "../protocol/csv";
-import { writeFileAtomic } from "../fs/atomic-write";
-import { withFileLock } from "../fs/file-lock";
+import { writeFileAtomic, type AtomicWriteOptions } from "../fs/atomic-write";
+import { LockLostError, withFileLock, type LockGuard } from "../fs/file-lock";
+import { readUntrustedFile } from "../fs/untrusted-file";
 
 export interface CsvTarget {
   outputDir: string;
   outputFile: string;
   onCsvWrite: "append" | "update";
+  /** csv_escape_formulas: text cells a spreadsheet would run as a formula get a leading quote. */
+  escapeFormulas?: boolean;
+}
+
+/** What spreadsheets take for the start of a formula (OWASP's list for CSV injection). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+function escapeFormula(value: CsvCellValue): CsvCellValue {
+  return typeof value === "string" && FORMULA_START.test(value) ? `'${value}` : value;
 }
 
 type TaskCsvColumn = "task_name" | Exclude<CsvColumn, "experiment_id" | "pue" | "wue">;
@@ -37,6 +52,8 @@ export const TASK_CSV_COLUMNS: readonly TaskCsvColumn[] = ["task_name", ...CSV_C
 
 const BOM = "\ufeff";
 const MAX_BACKUP_INDEX = 10_000;
+/** A CSV is rewritten whole at every row: far past this, something other than rows is in it. */
+const MAX_CSV_BYTES = 512 * 1024 * 1024;
 
 /**
  * Writes one run's row into `<outputDir>/<outputFile>`. A missing or empty file gets the header
@@ -49,65 +66,146 @@ export async function writeEmissionsRow(
   target: CsvTarget,
 ): Promise<{ file: string; backup: string | null }> {
   const file = path.join(target.outputDir, target.outputFile);
-  return withFileLock(file, async () => {
-    const existing = await readTextIfExists(file);
-    if (existing === null) {
-      await writeFreshFile(file, row);
-      return { file, backup: null };
+  // A holder paused past the stale limit (SIGSTOP, a frozen network drive) loses its lock to a
+  // waiter; its read is then out of date, so it reads again rather than erase the newer rows.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await withFileLock(file, (guard) => writeRowLocked(file, row, target, guard));
+    } catch (error) {
+      const raced = error instanceof LockLostError || (error as NodeJS.ErrnoException).code === "EEXIST";
+      if (!raced || attempt >= LOCK_LOST_ATTEMPTS) throw error;
+      log.warning(`${(error as Error).message} Reading ${file} again and retrying.`);
     }
-    const records = parseCsv(existing);
-    const header = records[0];
-    if (header === undefined) {
-      log.warning(`${file} is empty: writing the header and the row.`);
-      await writeFreshFile(file, row);
-      return { file, backup: null };
-    }
-    if (!hasSameColumns(header, CSV_COLUMNS)) {
-      const backup = await backUp(file);
-      log.warning(
-        `The CSV format has changed: the old emissions file ${file} was backed up to ${backup}, and a new one started.`,
-      );
-      await writeFreshFile(file, row);
-      return { file, backup };
-    }
+  }
+}
 
-    const lineEnd = detectLineEnd(existing);
-    // In the file's own column order, so a file with permuted columns stays aligned. The header
-    // was just checked to hold exactly CSV_COLUMNS, which makes the cast true.
-    const line = formatCsvRecord(cellsFor(row, header as readonly CsvColumn[]));
-    if (target.onCsvWrite === "update") {
-      const runIdAt = header.indexOf("run_id");
+const LOCK_LOST_ATTEMPTS = 3;
+
+async function writeRowLocked(
+  file: string,
+  row: EmissionsData,
+  target: CsvTarget,
+  guard: LockGuard,
+): Promise<{ file: string; backup: string | null }> {
+  const commit: AtomicWriteOptions = { beforeCommit: () => guard.assertHeld() };
+  const existing = await readTextIfExists(file);
+  if (existing === null) {
+    // Never over a file another writer made since the read: EEXIST, and the caller reads again.
+    await writeFreshFile(file, row, target.escapeFormulas, { ...commit, exclusive: true });
+    return { file, backup: null };
+  }
+  const records = parseCsv(existing);
+  const header = records[0];
+  if (header === undefined) {
+    log.warning(`${file} is empty: writing the header and the row.`);
+    await writeFreshFile(file, row, target.escapeFormulas, commit);
+    return { file, backup: null };
+  }
+  if (!hasSameColumns(header, CSV_COLUMNS)) {
+    const backup = await backUp(file);
+    log.warning(
+      `The CSV format has changed: the old emissions file ${file} was backed up to ${backup}, and a new one started.`,
+    );
+    await writeFreshFile(file, row, target.escapeFormulas, commit);
+    return { file, backup };
+  }
+
+  const lineEnd = detectLineEnd(existing);
+  const bom = existing.startsWith(BOM) ? BOM : "";
+  // In the file's own column order, so a file with permuted columns stays aligned. The header
+  // was just checked to hold exactly CSV_COLUMNS, which makes the cast true.
+  const line = formatCsvRecord(cellsFor(row, header as readonly CsvColumn[], target.escapeFormulas));
+  if (target.onCsvWrite === "update") {
+    const runIdAt = header.indexOf("run_id");
+    const wellFormed = records.every((record) => record.length === header.length);
+    if (wellFormed) {
       const matching = records.flatMap((record, index) => (index > 0 && record[runIdAt] === row.run_id ? [index] : []));
       const [onlyMatch] = matching;
       if (matching.length === 1 && onlyMatch !== undefined) {
         const lines = records.map((record, index) => (index === onlyMatch ? line : formatCsvRecord(record)));
-        const bom = existing.startsWith(BOM) ? BOM : "";
-        await writeFileAtomic(file, bom + lines.join(lineEnd) + lineEnd);
+        await writeFileAtomic(file, bom + lines.join(lineEnd) + lineEnd, commit);
         return { file, backup: null };
       }
-      if (matching.length > 1) {
-        log.warning(
-          `${file} has ${matching.length} rows with run_id ${row.run_id}; appending a new row instead of updating one.`,
-        );
+      if (matching.length > 1) warnManyMatches(file, matching.length, row.run_id);
+    } else {
+      // A stray quote in some cell (a hand edit, another tool) makes the parse swallow the rows
+      // after it, so the run's row would not be found and a duplicate appended. Line by line,
+      // the other lines are kept byte for byte and only the run's own line is replaced.
+      const replaced = replaceLineOfRun(existing, lineEnd, header.length, runIdAt, row.run_id, line);
+      if (replaced !== null) {
+        await writeFileAtomic(file, replaced, commit);
+        return { file, backup: null };
       }
     }
-    // The existing bytes are kept as they are; only the new row is formatted.
-    const separator = existing.endsWith("\n") || existing.endsWith("\r") ? "" : lineEnd;
-    await writeFileAtomic(file, existing + separator + line + lineEnd);
-    return { file, backup: null };
+  }
+  // The existing bytes are kept as they are; only the new row is formatted.
+  await appendLine(file, line, lineEnd);
+  return { file, backup: null };
+}
+
+/**
+ * Appends one line with a single O_APPEND write (and fsync): whatever else was appended since the
+ * file was read stays. A file that does not end with a line break gets one first.
+ */
+async function appendLine(file: string, line: string, lineEnd: string): Promise<void> {
+  const handle = await fsp.open(file, fs.constants.O_RDWR | fs.constants.O_APPEND | (fs.constants.O_NOFOLLOW ?? 0));
+  try {
+    const { size } = await handle.stat();
+    let separator = "";
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      await handle.read(last, 0, 1, size - 1);
+      if (last[0] !== 0x0a && last[0] !== 0x0d) separator = lineEnd;
+    }
+    await handle.write(separator + line + lineEnd);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function warnManyMatches(file: string, count: number, runId: string): void {
+  log.warning(`${file} has ${count} rows with run_id ${runId}; appending a new row instead of updating one.`);
+}
+
+/** The text with the one line holding `runId` replaced, or null when there is not exactly one. */
+function replaceLineOfRun(
+  text: string,
+  lineEnd: string,
+  columns: number,
+  runIdAt: number,
+  runId: string,
+  line: string,
+): string | null {
+  const lines = text.split(lineEnd);
+  const matching = lines.flatMap((candidate, index) => {
+    if (index === 0 || !candidate.includes(runId)) return [];
+    const [record] = parseCsv(candidate);
+    return record !== undefined && record.length === columns && record[runIdAt] === runId ? [index] : [];
   });
+  if (matching.length > 1) return null;
+  const [only] = matching;
+  if (only === undefined) return null;
+  lines[only] = line;
+  return lines.join(lineEnd);
 }
 
 /**
  * Rewrites the task CSV with every task of the run so far, as CodeCarbon does. Unlike CodeCarbon,
  * columns that are empty in every row are kept: a stable shape is easier to read back.
  */
-export async function writeTaskRows(rows: TaskEmissionsData[], file: string): Promise<void> {
+export async function writeTaskRows(
+  rows: TaskEmissionsData[],
+  file: string,
+  options: { escapeFormulas?: boolean } = {},
+): Promise<void> {
   const lines = [
     formatCsvRecord(TASK_CSV_COLUMNS),
-    ...rows.map((row) => formatCsvRecord(cellsFor(row, TASK_CSV_COLUMNS))),
+    ...rows.map((row) => formatCsvRecord(cellsFor(row, TASK_CSV_COLUMNS, options.escapeFormulas))),
   ];
-  await withFileLock(file, () => writeFileAtomic(file, lines.join("\n") + "\n"));
+  await withFileLock(file, (guard) =>
+    writeFileAtomic(file, lines.join("\n") + "\n", { beforeCommit: () => guard.assertHeld() }),
+  );
 }
 
 /**
@@ -116,28 +214,42 @@ export async function writeTaskRows(rows: TaskEmissionsData[], file: string): Pr
  * cannot be read, a missing file included.
  */
 export async function readEmissionsCsv(file: string): Promise<Array<Record<string, string>>> {
-  const [header, ...rows] = parseCsv(await fsp.readFile(file, "utf8"));
+  const [header, ...rows] = parseCsv(await readUntrustedFile(file, { maxBytes: MAX_CSV_BYTES }));
   if (header === undefined) return [];
   return rows.map((cells) => Object.fromEntries(header.map((column, index) => [column, cells[index] ?? ""])));
 }
 
 const isFloatColumn = (column: string): boolean => FLOAT_COLUMNS.has(column as CsvColumn);
 
-/** The row's cells in `columns` order; numbers in float columns already written as floats. */
-function cellsFor<C extends string>(row: Readonly<Record<C, CsvCellValue>>, columns: readonly C[]): CsvCellValue[] {
+/** The row's cells in `columns` order: numbers in float columns written as floats, formulas escaped on request. */
+function cellsFor<C extends string>(
+  row: Readonly<Record<C, CsvCellValue>>,
+  columns: readonly C[],
+  escapeFormulas = false,
+): CsvCellValue[] {
   return columns.map((column) => {
     const value = row[column];
-    return typeof value === "number" && isFloatColumn(column) ? formatCsvFloat(value) : value;
+    if (typeof value === "number" && isFloatColumn(column)) return formatCsvFloat(value);
+    return escapeFormulas ? escapeFormula(value) : value;
   });
 }
 
-async function writeFreshFile(file: string, row: EmissionsData): Promise<void> {
-  await writeFileAtomic(file, `${formatCsvRecord(CSV_COLUMNS)}\n${formatCsvRecord(cellsFor(row, CSV_COLUMNS))}\n`);
+async function writeFreshFile(
+  file: string,
+  row: EmissionsData,
+  escapeFormulas: boolean | undefined,
+  options: AtomicWriteOptions,
+): Promise<void> {
+  await writeFileAtomic(
+    file,
+    `${formatCsvRecord(CSV_COLUMNS)}\n${formatCsvRecord(cellsFor(row, CSV_COLUMNS, escapeFormulas))}\n`,
+    options,
+  );
 }
 
 async function readTextIfExists(file: string): Promise<string | null> {
   try {
-    return await fsp.readFile(file, "utf8");
+    return await readUntrustedFile(file, { maxBytes: MAX_CSV_BYTES });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return null;
     throw error;

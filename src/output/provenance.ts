@@ -4,13 +4,13 @@
  * goes beside it: one JSON object per line in `<csv name>.provenance.jsonl`, one line per run
  * (a run written again, at flush and then at stop, replaces its own line).
  */
-import { promises as fsp } from "node:fs";
 import * as path from "node:path";
 import type { IntensitySource } from "../intensity/offline";
 import { describeSource } from "../measure/describe-source";
 import { powerBasis, type PowerBasis, type PowerSource } from "../measure/types";
 import { makeDirectory, writeFileAtomic } from "../fs/atomic-write";
-import { withFileLock } from "../fs/file-lock";
+import { LockLostError, withFileLock } from "../fs/file-lock";
+import { readUntrustedFile } from "../fs/untrusted-file";
 import { formatSignificant } from "../protocol/format";
 
 export const PROVENANCE_FORMAT_VERSION = 1;
@@ -99,14 +99,22 @@ export function provenanceFile(outputDir: string, outputFile: string): string {
  */
 export async function appendProvenance(file: string, record: RunProvenance): Promise<void> {
   await makeDirectory(path.dirname(file));
-  await withFileLock(file, async () => {
-    const lines = (await readTextIfExists(file)).split("\n").filter((line) => line.trim() !== "");
-    const fresh = JSON.stringify(record);
-    const index = lines.findIndex((line) => runIdOf(line) === record.run_id);
-    if (index === -1) lines.push(fresh);
-    else lines[index] = fresh;
-    await writeFileAtomic(file, lines.join("\n") + "\n");
-  });
+  // A rewrite whose lock was broken while it was paused reads again rather than erase a newer line.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withFileLock(file, async (guard) => {
+        const lines = (await readTextIfExists(file)).split("\n").filter((line) => line.trim() !== "");
+        const fresh = JSON.stringify(record);
+        const index = lines.findIndex((line) => runIdOf(line) === record.run_id);
+        if (index === -1) lines.push(fresh);
+        else lines[index] = fresh;
+        await writeFileAtomic(file, lines.join("\n") + "\n", { beforeCommit: () => guard.assertHeld() });
+      });
+      return;
+    } catch (error) {
+      if (!(error instanceof LockLostError) || attempt >= 3) throw error;
+    }
+  }
 }
 
 /** The records of a provenance file, oldest first; lines that are not valid records are skipped. */
@@ -151,7 +159,7 @@ function runIdOf(line: string): string | undefined {
 
 async function readTextIfExists(file: string): Promise<string> {
   try {
-    return await fsp.readFile(file, "utf8");
+    return await readUntrustedFile(file, { maxBytes: 64 * 1024 * 1024 });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return "";
     throw error;

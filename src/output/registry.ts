@@ -125,23 +125,46 @@ export function csvFile(settings: Pick<TrackerSettings, "outputMethods" | "outpu
   return settings.outputMethods.includes("csv") ? path.join(settings.outputDir, settings.outputFile) : null;
 }
 
+/** An output folder that cannot be used: one line that names it, says why and what to do. */
+export class OutputFolderError extends Error {
+  override name = "OutputFolderError";
+  constructor(folder: string, cause: unknown) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    const why = OUTPUT_FOLDER_REASONS[code ?? ""] ?? (cause instanceof Error ? cause.message : String(cause));
+    super(
+      `cannot use output_dir "${folder}" (${why}): set output_dir (or outputDir in code) to a folder this process may write to`,
+      { cause },
+    );
+  }
+}
+
+const OUTPUT_FOLDER_REASONS: Readonly<Record<string, string>> = {
+  ENOTDIR: "a file is in the way: it, or a folder above it, is not a folder",
+  EACCES: "permission denied",
+  EPERM: "permission denied",
+  EROFS: "it is on a read-only file system",
+  ENOENT: "a folder above it does not exist and cannot be created there",
+  ENOSPC: "the disk is full",
+  ENAMETOOLONG: "the path is too long",
+  ELOOP: "too many symbolic links",
+};
+
 /**
  * Makes the output folder (a clear error when it cannot be used: the user can fix that at once)
  * and starts recovering the runs that died in it; the promise settles when recovery is done.
  */
-export function prepareOutputFolder(settings: Pick<TrackerSettings, "outputDir">): Promise<void> {
+export function prepareOutputFolder(
+  settings: Pick<TrackerSettings, "outputDir" | "outputFile" | "onCsvWrite" | "csvEscapeFormulas">,
+): Promise<void> {
   const { makeDirectorySync } = require("../fs/atomic-write") as typeof import("../fs/atomic-write");
   const { recoverOrphanedRuns } = require("./checkpoint") as typeof import("./checkpoint");
   try {
     makeDirectorySync(settings.outputDir);
   } catch (error) {
-    throw new Error(
-      `cannot create output_dir "${settings.outputDir}" (${(error as NodeJS.ErrnoException).code ?? String(error)}): ` +
-        "set output_dir (or outputDir in code) to a folder this process may write to",
-      { cause: error },
-    );
+    throw new OutputFolderError(settings.outputDir, error);
   }
-  return recoverOrphanedRuns(settings.outputDir).then(
+  const csv = { ...settings, escapeFormulas: settings.csvEscapeFormulas };
+  return recoverOrphanedRuns(settings.outputDir, csv).then(
     (recovered) => recovered.forEach((r) => log.info(`Recovered interrupted run ${r.runId} into ${r.file}.`)),
     (error: unknown) => log.warning(`Could not recover interrupted runs in ${settings.outputDir}: ${String(error)}`),
   );

@@ -10,13 +10,13 @@ import { resolveConfig, type ResolvedConfig } from "../config";
 import type { TrackerOptions, TrackerSettings } from "../config/options.generated";
 import { ConfigError } from "../errors";
 import { findCountry } from "../intensity/offline";
-import { log, parseLevel, setLogLevel } from "../log";
+import { log, parseLevel, setLogLevel, type LogLevel } from "../log";
 import type { DetectedHardware } from "../measure/types";
 import { describeSource } from "../measure/describe-source";
 import { detectKernel } from "../notebook/kernel";
 import type { SummaryInput } from "../notebook/display";
 import type { NotebookSession } from "../notebook/session";
-import type { TaskEmissionsData } from "../output/emissions-data";
+import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import type { MeasurementSample, RunDescription } from "../output/sink";
 import { csvFile } from "../output/registry";
 import type { GeoLocation } from "../intensity/online";
@@ -128,6 +128,7 @@ export class EmissionsTracker {
       this.finalEmissionsData = undefined;
       this.stopping = undefined;
       this.description = undefined;
+      this.deathRecovery = undefined;
       const client = new SamplerClient(
         {
           runId: this.runId,
@@ -139,7 +140,10 @@ export class EmissionsTracker {
           liveFeed: notebook?.liveFeedTarget(this.settings, runId) ?? null,
           trackedPid: this.trackedPid,
         },
-        notebook ? { onLog: (level, message) => notebook.hold(level, message) } : {},
+        {
+          ...(notebook ? { onLog: (level: LogLevel, message: string) => notebook.hold(level, message) } : {}),
+          onDeath: (error: Error) => this.samplerDied(client, error),
+        },
       );
       this.client = client;
       this.latestSample = undefined;
@@ -159,7 +163,10 @@ export class EmissionsTracker {
           if (description.geoLocation !== null) knownLocation = description.geoLocation;
           if (!notebook) log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
         },
-        (error: unknown) => log.error(`Tracking could not start: ${errorText(error)}`),
+        (error: unknown) => {
+          this.startFailed = client;
+          log.error(`Tracking could not start: ${errorText(error)}`);
+        },
       );
     } catch (error) {
       log.error(`Tracking could not start: ${errorText(error)}`);
@@ -181,6 +188,31 @@ export class EmissionsTracker {
     return this.stopping;
   }
 
+  /** The client whose run never started (already said, with its reason, when it failed). */
+  private startFailed: SamplerClient | undefined;
+
+  /** The run's row written from its last checkpoint when the sampler thread died (see `samplerDied`). */
+  private deathRecovery: Promise<EmissionsData | null> | undefined;
+
+  /**
+   * The sampling thread died mid-run: measurements have stopped, so the run is finished at once
+   * from its last checkpoint (at most one interval old) and said so now, not at stop().
+   */
+  private samplerDied(client: SamplerClient, error: Error): void {
+    if (this.client !== client || this.state !== "running") return;
+    this.deathRecovery = this.recoverCheckpoint();
+    log.error(
+      `The sampling thread stopped (${errorText(error)}): no more measurements are taken. The run's last ` +
+        "checkpoint is written to the CSV now; stop() ends the run.",
+    );
+  }
+
+  private recoverCheckpoint(): Promise<EmissionsData | null> {
+    const { recoverRun } = require("../output/checkpoint") as typeof import("../output/checkpoint");
+    const csv = { ...this.settings, escapeFormulas: this.settings.csvEscapeFormulas };
+    return recoverRun(this.settings.outputDir, this.runId ?? "", csv).catch(() => null);
+  }
+
   private async finish(): Promise<number | undefined> {
     this.state = "stopping";
     const client = this.client;
@@ -195,14 +227,16 @@ export class EmissionsTracker {
     await client?.terminate().catch(() => undefined);
     if (failure !== undefined) {
       // The sampler thread failed: write its last checkpoint (at most one interval old) here.
-      const { recoverRun } = require("../output/checkpoint") as typeof import("../output/checkpoint");
-      row = (await recoverRun(this.settings.outputDir, this.runId ?? "").catch(() => null)) ?? undefined;
-      log.error(
-        `Stopping the tracker failed (${errorText(failure)}).` +
-          (row
-            ? " The run's last checkpoint was written to the CSV instead."
-            : " No measurement of this run was saved."),
-      );
+      row = (await (this.deathRecovery ?? this.recoverCheckpoint())) ?? undefined;
+      // A run that never started was reported then, in one line: not again here.
+      if (client !== undefined && this.startFailed === client && row === undefined) log.debug(errorText(failure));
+      else
+        log.error(
+          `Stopping the tracker failed (${errorText(failure)}).` +
+            (row
+              ? " The run's last checkpoint was written to the CSV instead."
+              : " No measurement of this run was saved."),
+        );
     }
     this.client = undefined;
     this.releaseLock?.();

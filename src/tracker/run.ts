@@ -7,6 +7,7 @@
  */
 import type { TrackerSettings } from "../config/options.generated";
 import type { GeoLocation } from "../intensity/online";
+import { log } from "../log";
 import { createIntensityProvider, type LocatingProvider } from "../intensity/create-provider";
 import { resolveFromSettings, type LocatedResolution } from "../intensity/provider";
 import { planHardware, type HardwarePlan } from "../measure/hardware";
@@ -85,9 +86,10 @@ export class Run {
     const baselineLagS = secondsBetween(BigInt(init.startHr), process.hrtime.bigint());
     const run = new Run(init, plan, intensity, new MeasurementBuilder(plan, meta, baselineLagS));
     const ticks = run.builder.subSamples ? () => run.stopped || run.builder.subSample(run.clock.endTick()) : undefined;
-    run.clock.start(() => void run.enqueue(() => run.measure()).catch(() => undefined), ticks);
-    // The first measurement is taken at once (as CodeCarbon does): it covers the start-up and
-    // puts a checkpoint on disk straight away.
+    // A measurement that fails is said at once (once), never dropped in silence.
+    const failed = (error: unknown) => log.once("error", "measure", `A measurement failed: ${String(error)}`);
+    run.clock.start(() => void run.enqueue(() => run.measure()).catch(failed), ticks);
+    // The first measurement is taken at once (as CodeCarbon does): it covers the start-up.
     await run.enqueue(() => run.measure());
     // Energy measured while the location is looked up stays unpriced, and is priced by the
     // first measurement after the answer; the run reports ready once it has one.

@@ -30,11 +30,29 @@ export class SamplerClient {
   private readonly measurementListeners: ((sample: MeasurementSample) => void)[] = [];
   private readonly onLog: (level: LogLevel, message: string) => void;
 
-  /** `onLog` receives the sampler's log lines (a notebook holds them back); by default they are logged here. */
-  constructor(init: RunInit, options: { onLog?: (level: LogLevel, message: string) => void } = {}) {
+  private terminating = false;
+
+  /**
+   * `onLog` receives the sampler's log lines (a notebook holds them back); by default they are
+   * logged here. `onDeath` is called at once when the worker dies after it was ready (an uncaught
+   * error, an exit), not at the next request: the tracker says so while the run is still going.
+   */
+  constructor(
+    init: RunInit,
+    options: {
+      onLog?: (level: LogLevel, message: string) => void;
+      onDeath?: (error: Error) => void;
+      /** Another worker script (tests that make a sampler die). */
+      workerScript?: string;
+    } = {},
+  ) {
     this.onLog = options.onLog ?? emitLog;
     const data: WorkerData = { init, logLevel: getLogLevel() };
-    this.worker = new Worker(path.join(__dirname, "sampler-worker.js"), { workerData: data });
+    this.worker = new Worker(options.workerScript ?? path.join(__dirname, "sampler-worker.js"), { workerData: data });
+    let readyOnce = false;
+    const died = (error: Error) => {
+      if (readyOnce && !this.terminating) options.onDeath?.(error);
+    };
     this.worker.ref();
     let markReady!: (d: RunDescription) => void;
     let markFailed!: (e: Error) => void;
@@ -48,6 +66,7 @@ export class SamplerClient {
     this.worker.on("message", (message: WorkerMessage) => {
       switch (message.type) {
         case "ready":
+          readyOnce = true;
           this.updateRef();
           markReady(message.description);
           break;
@@ -85,6 +104,7 @@ export class SamplerClient {
     this.worker.on("exit", (code) => {
       this.exited = true;
       if (code !== 0) this.fail(new Error(`the sampler worker exited with code ${code}`));
+      died(this.failure ?? new Error("the sampler worker exited"));
       markFailed(this.failure ?? new Error("the sampler worker exited"));
       for (const waiter of this.pending.values()) waiter.reject(this.failure ?? new Error("the sampler worker exited"));
       this.pending.clear();
@@ -119,6 +139,7 @@ export class SamplerClient {
   }
 
   async terminate(): Promise<void> {
+    this.terminating = true;
     if (!this.exited) await this.worker.terminate();
   }
 }

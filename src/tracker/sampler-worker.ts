@@ -20,7 +20,9 @@ async function main(): Promise<void> {
   try {
     run = await Run.open(data.init);
   } catch (error) {
-    send({ type: "failed", message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+    // One line at the default level (the error names the path and what to do); the stack for debugging.
+    if (error instanceof Error && error.stack !== undefined) log.debug(error.stack);
+    send({ type: "failed", message: error instanceof Error ? error.message : String(error) });
     return;
   }
   send({ type: "ready", description: run.describe() });

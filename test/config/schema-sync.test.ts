@@ -134,7 +134,11 @@ describe("schema, generated types and README agree", () => {
     assert.ok(updated !== undefined);
     assert.deepEqual(tableKeys(updated), schemaKeys);
     assert.ok(updated.endsWith(`${docsGenerator.END_MARKER}\n\nMore text.\n`));
-    assert.ok(updated.includes("| `measure_power_secs` | number (> 0) | `15` | s | `CODECARBON_MEASURE_POWER_SECS` |"));
+    assert.ok(
+      updated.includes(
+        "| `measure_power_secs` | number (> 0, ≥ 0.001, ≤ 86400) | `15` | s | `CODECARBON_MEASURE_POWER_SECS` |",
+      ),
+    );
     assert.ok(updated.includes("| `gpu_ids` | list of integer \\| string or null | `null` |"));
   });
 
@@ -225,7 +229,10 @@ describe("the schema itself", () => {
       Object.assign(copy.properties["pue"] ?? {}, extra);
       return copy;
     };
-    assert.throws(() => readSpecs(withKeyword({ maximum: 3 })), /property "pue": keyword "maximum" is not enforced/);
+    assert.throws(
+      () => readSpecs(withKeyword({ multipleOf: 3 })),
+      /property "pue": keyword "multipleOf" is not enforced/,
+    );
     assert.doesNotThrow(() => readSpecs(withKeyword({ "jupyter.lab.setting-deprecated": true })));
   });
 

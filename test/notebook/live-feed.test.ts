@@ -94,15 +94,35 @@ describe("the live feed", () => {
     const folder = path.join(dir, "clean");
     fs.mkdirSync(folder);
     const old = new Date(Date.now() - 2 * 3600_000).toISOString();
-    fs.writeFileSync(path.join(folder, "dead.json"), JSON.stringify({ pid: 2 ** 22 + 12345, updatedAt: old }));
-    fs.writeFileSync(path.join(folder, "alive.json"), JSON.stringify({ pid: process.pid, updatedAt: old }));
+    const feed = (kernelId: string, pid: number, updatedAt: string) =>
+      JSON.stringify({
+        version: 1,
+        kernelId,
+        runId: "r",
+        projectName: "p",
+        pid,
+        state: "running",
+        startedAt: updatedAt,
+        updatedAt,
+        measurePowerSecs: 15,
+        sources: [],
+        intensity: { gPerKWh: null, source: null },
+        totals: { durationS: 0, energyKWh: 0, emissionsKg: 0 },
+        points: [],
+        csv: null,
+      });
+    fs.writeFileSync(path.join(folder, "dead.json"), feed("dead", 2 ** 22 + 12345, old));
+    fs.writeFileSync(path.join(folder, "alive.json"), feed("alive", process.pid, old));
     fs.writeFileSync(
       path.join(folder, "ancient.json"),
-      JSON.stringify({ pid: process.pid, updatedAt: new Date(Date.now() - 8 * 24 * 3600_000).toISOString() }),
+      feed("ancient", process.pid, new Date(Date.now() - 8 * 24 * 3600_000).toISOString()),
     );
+    // Only feeds this package wrote are cleaned: not another program's JSON, nor a feed under another name.
+    fs.writeFileSync(path.join(folder, "other.json"), JSON.stringify({ pid: 2 ** 22 + 12345, updatedAt: old }));
+    fs.writeFileSync(path.join(folder, "renamed.json"), feed("dead", 2 ** 22 + 12345, old));
     fs.writeFileSync(path.join(folder, "notes.txt"), "not a feed");
     cleanOldFeeds(folder);
-    assert.deepEqual(fs.readdirSync(folder).sort(), ["alive.json", "notes.txt"]);
+    assert.deepEqual(fs.readdirSync(folder).sort(), ["alive.json", "notes.txt", "other.json", "renamed.json"]);
   });
 });
 

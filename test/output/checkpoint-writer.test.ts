@@ -72,3 +72,29 @@ test("recoverRun writes one run's checkpoint now, even while its process lives",
     dir.cleanup();
   }
 });
+
+test("a checkpoint larger than a page is replaced whole (temp file and rename), never rewritten in place", () => {
+  const dir = makeTempDir();
+  try {
+    const writer = new CheckpointWriter(dir.dir, "run-big");
+    const file = path.join(checkpointDir(dir.dir), "run-big.json");
+    writer.write(checkpointOf(dir.dir, "run-big", 1));
+    const small = fs.statSync(file);
+    // A kill -9 in the middle of a multi-page write could leave a torn file: such a checkpoint
+    // goes to a new file renamed over the old one, so the old one stays whole until then.
+    writer.write(checkpointOf(dir.dir, "run-big", 2, "x".repeat(10_000)));
+    const big = fs.statSync(file);
+    assert.notEqual(big.ino, small.ino, "a new file replaced the old one");
+    assert.equal(big.mode & 0o777, 0o600, "checkpoints are private");
+    writer.write(checkpointOf(dir.dir, "run-big", 3));
+    const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as RunCheckpoint;
+    assert.equal(parsed.row.duration, 3, "back to small: written in place again, still parseable");
+    writer.close();
+    assert.deepEqual(
+      fs.readdirSync(checkpointDir(dir.dir)).filter((n) => n.endsWith(".tmp")),
+      [],
+    );
+  } finally {
+    dir.cleanup();
+  }
+});

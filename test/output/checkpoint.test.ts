@@ -240,10 +240,12 @@ describe("recoverOrphanedRuns", () => {
         taskFile,
       });
       // The checkpoint names a relative folder (from its own working directory); rows go next
-      // to the checkpoint instead.
+      // to the checkpoint instead, into the recovering tracker's CSV (never the one it names).
       fs.mkdirSync(runsDir(dir), { recursive: true });
       fs.writeFileSync(path.join(runsDir(dir), `${RUN_ID}.json`), JSON.stringify(checkpoint));
-      assert.deepEqual(await recoverOrphanedRuns(dir), [{ runId: RUN_ID, file: path.join(dir, "runs.csv") }]);
+      assert.deepEqual(await recoverOrphanedRuns(dir, { outputFile: "runs.csv", onCsvWrite: "append" }), [
+        { runId: RUN_ID, file: path.join(dir, "runs.csv") },
+      ]);
       const tasks = await readEmissionsCsv(path.join(dir, `emissions_base_${RUN_ID}.csv`));
       assert.deepEqual(
         tasks.map((t) => [t["task_name"], t["longitude"]]),
@@ -285,7 +287,8 @@ describe("recoverOrphanedRuns", () => {
       });
       await writeEmissionsRow({ ...checkpoint.row, duration: 3 }, checkpoint.target);
       writeCheckpointSync(checkpoint);
-      assert.equal((await recoverOrphanedRuns(dir)).length, 1);
+      // The recovering tracker's on_csv_write decides, not the checkpoint's.
+      assert.equal((await recoverOrphanedRuns(dir, { outputFile: "emissions.csv", onCsvWrite: "update" })).length, 1);
       assert.deepEqual(
         (await csvRows(dir)).map((r) => r["duration"]),
         ["7.5"],

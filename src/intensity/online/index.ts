@@ -4,6 +4,7 @@
  * bundled data otherwise). Everything runs in the background of the sampler thread; `current()`
  * never waits, and every failure degrades to a documented fallback with one log line.
  */
+import { timeoutMsFromSeconds } from "../../units";
 import type { TrackerSettings } from "../../config/options.generated";
 import { log } from "../../log";
 import { redactUrl } from "../../net/http";
@@ -99,7 +100,12 @@ export function createOnlineIntensityProvider(
     }
     try {
       const fetched = await fetchLiveIntensity(
-        { endpoint: settings.electricitymapsEndpoint, token, timeoutMs: settings.apiTimeoutSecs * 1000, env },
+        {
+          endpoint: settings.electricitymapsEndpoint,
+          token,
+          timeoutMs: timeoutMsFromSeconds(settings.apiTimeoutSecs),
+          env,
+        },
         zone,
         now(),
       );
@@ -191,7 +197,7 @@ export function createOnlineIntensityProvider(
       const result = await geolocate({
         primary: settings.geolocationEndpoint,
         backup: settings.geolocationBackupEndpoint,
-        timeoutMs: settings.geolocationTimeoutSecs * 1000,
+        timeoutMs: timeoutMsFromSeconds(settings.geolocationTimeoutSecs),
         env,
       });
       location = result.location;

@@ -14,6 +14,7 @@ import { RetryGate } from "../../net/backoff";
 import type { EmissionsData } from "../emissions-data";
 import type { OutputSink } from "../sink";
 import { JOULES_PER_KWH } from "../../protocol/units";
+import { timeoutMsFromSeconds } from "../../units";
 import { devices, energyKWh, powerW, rowIntensity, runLabels, type Device } from "./metrics";
 
 export interface OtelContext {
@@ -46,7 +47,7 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
   const { resourceFromAttributes, defaultResource } = require("@opentelemetry/resources") as Resources;
 
   const first = context.currentRow();
-  const otlp = new OTLPMetricExporter({ timeoutMillis: settings.apiTimeoutSecs * 1000 });
+  const otlp = new OTLPMetricExporter({ timeoutMillis: timeoutMsFromSeconds(settings.apiTimeoutSecs) });
   // The reader hands export failures to the SDK's global error handler, not to forceFlush():
   // the result is caught here so the sink can say once what went wrong and back off.
   let lastFailure: Error | null = null;
@@ -65,7 +66,7 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
   const reader = new PeriodicExportingMetricReader({
     exporter,
     exportIntervalMillis: 60_000,
-    exportTimeoutMillis: settings.apiTimeoutSecs * 1000,
+    exportTimeoutMillis: timeoutMsFromSeconds(settings.apiTimeoutSecs),
   });
   const resource = defaultResource().merge(
     resourceFromAttributes({
@@ -128,7 +129,7 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
     if (!gate.allows(force)) return;
     try {
       lastFailure = null;
-      await reader.forceFlush({ timeoutMillis: settings.apiTimeoutSecs * 1000 });
+      await reader.forceFlush({ timeoutMillis: timeoutMsFromSeconds(settings.apiTimeoutSecs) });
       if (lastFailure !== null) throw lastFailure;
       if (gate.succeeded()) log.info("The OpenTelemetry collector answers again; the run's totals are exported.");
     } catch (error) {
@@ -160,7 +161,7 @@ export function createOtelSink(settings: Pick<TrackerSettings, "apiTimeoutSecs">
       return flush(true);
     },
     exit: async () => {
-      await provider.shutdown({ timeoutMillis: settings.apiTimeoutSecs * 1000 }).catch(() => undefined);
+      await provider.shutdown({ timeoutMillis: timeoutMsFromSeconds(settings.apiTimeoutSecs) }).catch(() => undefined);
     },
   };
 }

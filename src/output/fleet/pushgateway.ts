@@ -5,6 +5,7 @@
  * replaces the group with the run's totals, so a push skipped during an outage loses nothing:
  * the next one carries everything.
  */
+import { timeoutMsFromSeconds } from "../../units";
 import * as os from "node:os";
 import type { TrackerSettings } from "../../config/options.generated";
 import { log } from "../../log";
@@ -64,7 +65,7 @@ export function createPushgatewaySink(settings: PushgatewaySettings, context: Pu
   const url = pushgatewayGroupUrl(settings, context.runId);
   const shown = redactUrl(url);
   const headers = basicAuth(env);
-  const timeoutMs = settings.apiTimeoutSecs * 1000;
+  const timeoutMs = timeoutMsFromSeconds(settings.apiTimeoutSecs);
   const gate = new RetryGate(now);
   let pushed = false;
 
