@@ -20,6 +20,7 @@ import { readUntrustedFileSync } from "../fs/untrusted-file";
 import { describeSource } from "../measure/describe-source";
 import { csvFile, type OutputEntry } from "../output/registry";
 import type { OutputSink } from "../output/sink";
+import { cellsRelativePath } from "../protocol/cells";
 import { appendPoint, feedRelativePath, LIVE_FEED_VERSION, parseLiveFeed, type LiveFeed } from "../protocol/live-feed";
 import { detectKernel } from "./kernel";
 
@@ -113,6 +114,13 @@ export function cleanOldFeeds(folder: string, nowMs = Date.now()): string[] {
       if (nowMs - updatedMs > ONE_WEEK_MS || (ownerGone && nowMs - updatedMs > ONE_HOUR_MS)) {
         fs.unlinkSync(file);
         removed.push(file);
+        // The kernel's cells file (per-cell attribution) goes with its feed, if it is a plain file of ours.
+        const cells = path.join(folder, path.basename(cellsRelativePath(feed.kernelId)));
+        const stat = fs.lstatSync(cells, { throwIfNoEntry: false });
+        if (stat?.isFile() && stat.uid === process.getuid?.()) {
+          fs.unlinkSync(cells);
+          removed.push(cells);
+        }
       }
     } catch {
       // Unreadable: someone else's file, or one being replaced right now. Leave it.

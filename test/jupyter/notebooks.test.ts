@@ -276,7 +276,8 @@ describe("the live feed through a real jupyter server", () => {
         {
           code:
             'import { OfflineEmissionsTracker } from "codecarbon";\n' +
-            'var tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", forceRamPower: 10 });\n' +
+            // Process mode: the kernel's own CPU time, not the whole (possibly busy) machine's load.
+            'var tracker = new OfflineEmissionsTracker({ countryIsoCode: "FRA", forceRamPower: 10, trackingMode: "process" });\n' +
             "tracker.start();\nconsole.log(tracker.runId);",
         },
         { sleep: 1.5 },

@@ -7,6 +7,7 @@ import { cleanOldFeeds, createLiveFeedSink } from "../../src/notebook/live-feed-
 import {
   appendPoint,
   FULL_RESOLUTION_POINTS,
+  LIVE_FEED_VERSION,
   MAX_POINTS,
   type LiveFeed,
   type LiveFeedPoint,
@@ -96,7 +97,7 @@ describe("the live feed", () => {
     const old = new Date(Date.now() - 2 * 3600_000).toISOString();
     const feed = (kernelId: string, pid: number, updatedAt: string) =>
       JSON.stringify({
-        version: 1,
+        version: LIVE_FEED_VERSION,
         kernelId,
         runId: "r",
         projectName: "p",
@@ -121,8 +122,17 @@ describe("the live feed", () => {
     fs.writeFileSync(path.join(folder, "other.json"), JSON.stringify({ pid: 2 ** 22 + 12345, updatedAt: old }));
     fs.writeFileSync(path.join(folder, "renamed.json"), feed("dead", 2 ** 22 + 12345, old));
     fs.writeFileSync(path.join(folder, "notes.txt"), "not a feed");
+    // A gone kernel's cells file (per-cell attribution) goes with its feed; a live one's stays.
+    fs.writeFileSync(path.join(folder, "dead.cells.json"), "{}");
+    fs.writeFileSync(path.join(folder, "alive.cells.json"), "{}");
     cleanOldFeeds(folder);
-    assert.deepEqual(fs.readdirSync(folder).sort(), ["alive.json", "notes.txt", "other.json", "renamed.json"]);
+    assert.deepEqual(fs.readdirSync(folder).sort(), [
+      "alive.cells.json",
+      "alive.json",
+      "notes.txt",
+      "other.json",
+      "renamed.json",
+    ]);
   });
 });
 
