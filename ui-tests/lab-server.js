@@ -1,8 +1,9 @@
 // One JupyterLab in a fresh temporary home, for the UI tests and the lab benchmark: its own
 // settings, workspaces, data and runtime folders (state from an earlier run must not leak into
-// this one), the extension installed by the CLI into a private prefix (or not at all), and a
-// notebook folder where `codecarbon` and `@types/node` resolve as after
-// `npm install codecarbon @types/node`. stop() ends it with SIGTERM, so it shuts its kernels down.
+// this one), the extension installed by the CLI into a private prefix (or not at all): the lab
+// extension and the server extension, whose Python modules go into a venv at the prefix. The
+// notebook folder has `codecarbon` and `@types/node` as after `npm install codecarbon @types/node`
+// (or only `@types/node`: tslab kernels are then tracked beside the kernel). stop() ends it with SIGTERM, so it shuts its kernels down.
 "use strict";
 const { execFileSync, spawn } = require("node:child_process");
 const fs = require("node:fs");
@@ -31,12 +32,13 @@ function writeJson(file, value) {
 }
 
 /**
- * @param {{ withExtension?: boolean, config?: string }} [options]
+ * @param {{ withExtension?: boolean, config?: string, codecarbonInFolder?: boolean }} [options]
  * @returns {Promise<{ url: string, token: string, root: string, work: string, settingsDir: string, stop():
  * Promise<void> }>}
  */
 async function startLab(options = {}) {
   const withExtension = options.withExtension !== false;
+  const codecarbonInFolder = options.codecarbonInFolder !== false;
   const required = [
     [JUPYTER, "run `bash scripts/setup.sh` (it installs JupyterLab into .venv)"],
     [path.join(REPO, "dist", "cli", "main.js"), "run `npm run build`"],
@@ -53,7 +55,7 @@ async function startLab(options = {}) {
   fs.mkdirSync(path.join(work, "node_modules", "@types"), { recursive: true });
   fs.mkdirSync(path.join(root, "home"));
   fs.mkdirSync(path.join(prefix, "share", "jupyter"), { recursive: true });
-  fs.symlinkSync(REPO, path.join(work, "node_modules", "codecarbon"), "dir");
+  if (codecarbonInFolder) fs.symlinkSync(REPO, path.join(work, "node_modules", "codecarbon"), "dir");
   fs.symlinkSync(
     path.join(REPO, "node_modules", "@types", "node"),
     path.join(work, "node_modules", "@types", "node"),
@@ -65,13 +67,26 @@ async function startLab(options = {}) {
     path.join(work, ".codecarbon.config"),
     options.config ?? "[codecarbon]\nmeasure_power_secs = 1\ncountry_iso_code = FRA\n",
   );
+  let serverExtension = {};
   if (withExtension) {
-    // The npm route to the extension, as the README gives it.
+    // A Python environment at the prefix (no pip: nothing is downloaded) for the server
+    // extension's modules, then the npm route to both extensions, as the README gives it.
+    execFileSync(path.join(REPO, ".venv", "bin", "python"), ["-m", "venv", "--without-pip", prefix]);
     execFileSync(
       process.execPath,
       [path.join(REPO, "dist", "cli", "main.js"), "jupyter", "install", "--prefix", prefix],
-      { stdio: "ignore" },
+      { stdio: ["ignore", "ignore", "pipe"] },
     );
+    const site = execFileSync(
+      path.join(prefix, "bin", "python"),
+      ["-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+      { encoding: "utf8" },
+    ).trim();
+    // JupyterLab runs from the project's .venv: it finds the modules and the config at the prefix.
+    serverExtension = {
+      PYTHONPATH: site,
+      JUPYTER_CONFIG_PATH: path.join(prefix, "etc", "jupyter"),
+    };
   }
   const settingsDir = path.join(root, "lab-settings");
   // No news prompt or update check: a notification over the toolbar makes clicks flaky.
@@ -99,6 +114,7 @@ async function startLab(options = {}) {
     https_proxy: OFFLINE_PROXY,
     NO_PROXY: "127.0.0.1,localhost,::1",
     no_proxy: "127.0.0.1,localhost,::1",
+    ...serverExtension,
   });
 
   const port = await freePort();

@@ -1,7 +1,8 @@
 /**
  * codecarbon for JupyterLab: a toolbar toggle on notebooks, a live sidebar, commands, a status
- * bar item and settings from codecarbon's one schema. The tracker itself runs in the notebook's
- * tslab kernel (the codecarbon package); this extension only drives it and reads its live feed.
+ * bar item and settings from codecarbon's one schema, on every kernel. The tracker runs in a
+ * tslab/jslab kernel when codecarbon resolves from the notebook's folder, else beside the kernel
+ * (the package's server extension); this extension only drives it and reads its live feed.
  *
  * Small plugins that meet through tokens.ts (settings → per-notebook models → toolbar, sidebar,
  * status bar, commands), so each part can be read, tested and disabled on its own.

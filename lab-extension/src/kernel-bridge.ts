@@ -1,10 +1,20 @@
 /**
- * Runs one codecarbon command in a notebook's kernel and reads its reply. The request is an
- * execute request of its own (not a cell), so nothing appears in the notebook; it queues behind
- * a running cell like any execution, which the toggle shows as "starting…" or "stopping…".
+ * Runs one codecarbon command where the notebook's tracker runs, and reads its reply.
+ * In the kernel: an execute request of its own (not a cell), so nothing appears in the notebook;
+ * it queues behind a running cell like any execution, which the toggle shows as "starting…" or
+ * "stopping…". Beside the kernel: a request to the server extension (XSRF and token added by
+ * ServerConnection), whose JSON is checked with the same protocol.
  */
-import type { Kernel, KernelMessage } from "@jupyterlab/services";
-import { explainKernelError, kernelCode, type KernelCommand } from "./model/kernel-code";
+import { URLExt } from "@jupyterlab/coreutils";
+import { ServerConnection, type Kernel, type KernelMessage } from "@jupyterlab/services";
+import { parseCapabilities, type CapabilitiesRead } from "./model/kernel-support";
+import {
+  explainKernelError,
+  kernelCode,
+  parseServerReply,
+  serverRefusal,
+  type KernelCommand,
+} from "./model/kernel-code";
 import { parseKernelReply, type KernelReply } from "./protocol/kernel-command";
 
 export async function sendKernelCommand(
@@ -43,4 +53,54 @@ export async function sendKernelCommand(
       ? "the kernel gave no codecarbon reply (is the codecarbon package recent enough?)"
       : `the kernel answered ${String(status)}`,
   );
+}
+
+/** The server extension's route for a kernel tracked beside it. */
+export function kernelRunUrl(settings: ServerConnection.ISettings, kernelId: string): string {
+  return URLExt.join(settings.baseUrl, "codecarbon", "kernels", encodeURIComponent(kernelId));
+}
+
+/**
+ * Runs one codecarbon command on the tracker the Jupyter server runs beside the kernel (the server
+ * extension). Unlike a kernel execution it does not wait for a running cell.
+ */
+export async function sendServerCommand(
+  settings: ServerConnection.ISettings,
+  kernelId: string,
+  command: KernelCommand,
+): Promise<KernelReply> {
+  const response = await ServerConnection.makeRequest(
+    kernelRunUrl(settings, kernelId),
+    { method: "POST", body: JSON.stringify(command), headers: { "Content-Type": "application/json" } },
+    settings,
+  );
+  const body = await readJson(response);
+  if (!response.ok) throw new Error(serverRefusal(response.status, body));
+  return parseServerReply(body);
+}
+
+/** `GET codecarbon/capabilities?path=<notebook>`: never rejects, a failure is a read that says why. */
+export async function readCapabilities(
+  settings: ServerConnection.ISettings,
+  notebookPath: string,
+): Promise<CapabilitiesRead> {
+  const url = `${URLExt.join(settings.baseUrl, "codecarbon", "capabilities")}?path=${encodeURIComponent(notebookPath)}`;
+  try {
+    const response = await ServerConnection.makeRequest(url, { method: "GET" }, settings);
+    const body = await readJson(response);
+    if (!response.ok)
+      return { ok: false, missing: response.status === 404, problem: serverRefusal(response.status, body) };
+    return { ok: true, capabilities: parseCapabilities(body) };
+  } catch (error) {
+    return { ok: false, missing: false, problem: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+async function readJson(response: Response): Promise<unknown> {
+  const text = await response.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }

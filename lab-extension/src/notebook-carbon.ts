@@ -1,5 +1,6 @@
 /**
- * One notebook's view of its kernel's tracker: support of the kernel, the toggle's state, and
+ * One notebook's view of its kernel's tracker: where it runs (in the kernel or beside it, decided
+ * at each kernel change from the kernel's spec and the server's capabilities), the toggle's state, and
  * the latest live feed, read by a Lumino Poll. The toolbar, the sidebar and the status bar all
  * read it, so they agree. Its promises never reject: failures become its state.
  */
@@ -10,7 +11,7 @@ import { Poll } from "@lumino/polling";
 import { Signal, type ISignal } from "@lumino/signaling";
 import { CellFooters } from "./cell-footers";
 import { FeedLocator } from "./feed-reader";
-import { sendKernelCommand } from "./kernel-bridge";
+import { readCapabilities, sendKernelCommand, sendServerCommand } from "./kernel-bridge";
 import { applyFeedRead, describeError, NO_FEED, type FeedView } from "./model/feed-read";
 import { kernelSupport } from "./model/kernel-support";
 import { FEED_BACKOFF_MAX_MS } from "./model/poll-cadence";
@@ -194,11 +195,11 @@ export class NotebookCarbon {
       // The run's last cells reach the cells file before the tracker writes its task rows.
       if (action === "stop") await this.cells.beforeStop();
       const settings = action === "start" ? this.env.trackerSettings() : undefined;
-      const reply = await sendKernelCommand(kernel, {
-        version: KERNEL_API_VERSION,
-        action,
-        ...(settings ? { settings } : {}),
-      });
+      const request = { version: KERNEL_API_VERSION, action, ...(settings ? { settings } : {}) } as const;
+      const reply =
+        this._state.mode === "beside"
+          ? await sendServerCommand(kernel.serverSettings, kernel.id, request)
+          : await sendKernelCommand(kernel, request);
       this.dispatch({ type: "reply", answer: reply });
     } catch (error) {
       this.dispatch({ type: "command-failed", message: describeError(error) });
@@ -221,15 +222,18 @@ export class NotebookCarbon {
       this.dispatch({ type: "kernel", kernel: null });
       return;
     }
-    kernel.spec.then(
-      (spec) => {
+    // The capabilities say whether codecarbon resolves from the notebook's folder (checked by the
+    // server, so a tslab kernel never runs an import that would fail) and whether a tracker can
+    // run beside the kernel.
+    Promise.all([kernel.spec, readCapabilities(kernel.serverSettings, this.notebookPath)]).then(
+      ([spec, capabilities]) => {
         if (this.disposed || kernel !== this.kernel()) return;
-        const support = kernelSupport({
-          name: kernel.name,
-          language: spec?.language,
-          argv: spec?.argv,
-          displayName: spec?.display_name,
-        });
+        const support = kernelSupport(
+          { name: kernel.name, language: spec?.language, argv: spec?.argv, displayName: spec?.display_name },
+          capabilities,
+        );
+        if (!capabilities.ok && capabilities.missing === false)
+          console.warn(`${LOG_PREFIX} codecarbon's capabilities could not be read: ${capabilities.problem}`);
         this.dispatch({ type: "kernel", kernel: support });
         if (support.supported) this.settle(this.poll.refresh());
       },

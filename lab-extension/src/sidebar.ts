@@ -219,6 +219,7 @@ export class CarbonSidebar extends Widget {
     const phase = carbon?.state.phase ?? "no-kernel";
     this.notebookLine.textContent = carbon ? carbon.notebookPath : "";
     this.node.dataset["state"] = carbon ? phase : "no-notebook";
+    this.node.dataset["mode"] = carbon?.state.mode ?? "none";
     this.toggleButton.textContent = phase === "tracking" ? "Stop" : "Start";
     this.toggleButton.disabled = !(phase === "tracking" || phase === "idle" || phase === "error");
     this.exportButton.disabled = carbon === null;
@@ -237,7 +238,11 @@ export class CarbonSidebar extends Widget {
       else status = `Tracking ${feed.projectName}, one measurement every ${feed.measurePowerSecs} s.`;
     } else if (feed !== null && feed.state === "stopped")
       status = `Not tracking. Last run of ${feed.projectName} shown.`;
-    else status = "Not tracking. Click Track in the notebook toolbar, or run tracker.start() in a cell.";
+    else
+      status =
+        carbon.state.mode === "beside"
+          ? "Not tracking. Click Track in the notebook toolbar: the tracker runs beside the kernel."
+          : "Not tracking. Click Track in the notebook toolbar, or run tracker.start() in a cell.";
     if (carbon?.feedProblem) status += ` (The live feed could not be read: ${carbon.feedProblem}.)`;
     this.node.dataset["feed"] = carbon?.feedProblem ? "unreadable" : "ok";
     this.statusLine.textContent = status;

@@ -41,5 +41,6 @@ export class TrackingToggle extends Widget {
     this.button.setAttribute("aria-pressed", String(view.pressed));
     this.button.disabled = !view.enabled;
     this.node.dataset["state"] = phase;
+    this.node.dataset["mode"] = this.carbon.state.mode ?? "none";
   }
 }

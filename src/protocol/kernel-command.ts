@@ -74,6 +74,14 @@ export function parseKernelReply(stdout: string): KernelReply | null {
   } catch {
     return null;
   }
+  return parseKernelReplyValue(raw);
+}
+
+/**
+ * The extension's side: checks a reply already parsed from JSON (the server extension answers it as an HTTP body);
+ * null when it is not a reply.
+ */
+export function parseKernelReplyValue(raw: unknown): KernelReply | null {
   if (!isObject(raw)) return null;
   const state = raw["state"];
   if (typeof raw["ok"] !== "boolean" || (state !== "idle" && state !== "running" && state !== "stopped")) return null;

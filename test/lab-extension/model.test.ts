@@ -24,8 +24,19 @@ import {
   type TrackingEvent,
   type TrackingState,
 } from "../../lab-extension/src/model/tracking-state";
-import { kernelSupport } from "../../lab-extension/src/model/kernel-support";
-import { explainKernelError, kernelCode } from "../../lab-extension/src/model/kernel-code";
+import {
+  isNodeKernel,
+  kernelSupport,
+  parseCapabilities,
+  type Capabilities,
+  type CapabilitiesRead,
+} from "../../lab-extension/src/model/kernel-support";
+import {
+  explainKernelError,
+  kernelCode,
+  parseServerReply,
+  serverRefusal,
+} from "../../lab-extension/src/model/kernel-code";
 import { parseKernelReply } from "../../src/protocol/kernel-command";
 import { parseCsv } from "../../src/protocol/csv";
 import { exportNotebookRows, formatCsv, nothingToExportAdvice } from "../../lab-extension/src/model/csv-export";
@@ -77,6 +88,12 @@ function writeRealFeed(dir: string): string {
 }
 
 describe("the lab extension's model", () => {
+  const caps = (beside: Capabilities["beside"], resolves: boolean): CapabilitiesRead => ({
+    ok: true,
+    capabilities: { beside, inKernel: { codecarbonResolves: resolves, package: null } },
+  });
+  const runningReply = { ok: true, state: "running", runId: "r1" } as const;
+
   test("reads the feed the kernel's sink writes, field by field", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "cc-labmodel-"));
     try {
@@ -124,7 +141,7 @@ describe("the lab extension's model", () => {
         fs.rmSync(dir, { recursive: true, force: true });
       }
     };
-    const tslab = { type: "kernel", kernel: { supported: true } } as const;
+    const tslab = { type: "kernel", kernel: { supported: true, mode: "in-kernel" } } as const;
 
     test("idle → starting → tracking → stopping → idle, from the kernel's replies", () => {
       let state = run([tslab]);
@@ -215,20 +232,90 @@ describe("the lab extension's model", () => {
       assert.equal(run([tslab, { type: "feed", feed: running, stale: true }]).phase, "idle");
     });
 
-    test("unsupported kernels and notebooks without a kernel disable the toggle and say why", () => {
-      const python = kernelSupport({ name: "python3", language: "python", displayName: "Python 3 (ipykernel)" });
-      assert.equal(python.supported, false);
+    test("a server that cannot track disables the toggle with its reason; no kernel disables it too", () => {
+      const python = kernelSupport(
+        { name: "python3", language: "python", displayName: "Python 3 (ipykernel)" },
+        caps({ available: false, error: "no Node.js >= 20 found" }, false),
+      );
+      assert.deepEqual(python, { supported: false, reason: "no Node.js >= 20 found" });
       const state = run([{ type: "kernel", kernel: python }, { type: "start-requested" }]);
       assert.equal(state.phase, "unsupported");
       const view = toggleView(state);
       assert.equal(view.enabled, false);
-      assert.match(view.caption, /tslab or jslab.*"Python 3 \(ipykernel\)" is a python kernel/);
+      assert.match(view.caption, /no Node\.js >= 20 found/);
       assert.equal(toggleView(run([{ type: "kernel", kernel: null }])).enabled, false);
-      assert.ok(kernelSupport({ name: "tslab" }).supported);
-      assert.ok(kernelSupport({ name: "jslab" }).supported);
-      assert.ok(
-        kernelSupport({ name: "node-ts", argv: ["/usr/bin/node", "/opt/tslab/bin/tslab", "kernel"] }).supported,
-      );
+    });
+
+    test("the caption says where the tracker runs, and only the kernel's commands wait for a cell", () => {
+      const beside = { type: "kernel", kernel: { supported: true, mode: "beside" } } as const;
+      assert.match(toggleView(run([beside])).caption, /beside the kernel/);
+      assert.match(toggleView(run([tslab])).caption, /in the kernel/);
+      const starting = run([beside, { type: "start-requested" }]);
+      assert.doesNotMatch(toggleView(starting).caption, /waits/);
+      assert.match(toggleView(run([tslab, { type: "start-requested" }])).caption, /in the kernel.*waits/);
+      // A new decision for the same kernel (a re-read capability) keeps a run that is on.
+      const tracking = run([beside, { type: "start-requested" }, { type: "reply", answer: runningReply }]);
+      assert.equal(run([tslab], tracking).phase, "tracking");
+      assert.equal(run([tslab], tracking).mode, "in-kernel");
+    });
+  });
+
+  describe("where the tracker runs", () => {
+    const python = { name: "python3", language: "python", displayName: "Python 3 (ipykernel)" };
+    const tslabSpec = { name: "tslab", language: "typescript", displayName: "TypeScript" };
+    const available = { available: true, tracker: "npm" } as const;
+
+    test("tslab or jslab with codecarbon resolving from the notebook's folder: in the kernel", () => {
+      assert.deepEqual(kernelSupport(tslabSpec, caps(available, true)), { supported: true, mode: "in-kernel" });
+      assert.deepEqual(kernelSupport({ name: "jslab" }, caps(available, true)), { supported: true, mode: "in-kernel" });
+      const byArgv = { name: "node-ts", argv: ["/usr/bin/node", "/opt/tslab/bin/tslab", "kernel"] };
+      assert.equal(isNodeKernel(byArgv), true);
+      assert.equal(isNodeKernel(python), false);
+      assert.deepEqual(kernelSupport(byArgv, caps(available, true)), { supported: true, mode: "in-kernel" });
+    });
+
+    test("tslab without codecarbon beside it, and every other kernel: beside the kernel", () => {
+      assert.deepEqual(kernelSupport(tslabSpec, caps(available, false)), { supported: true, mode: "beside" });
+      assert.deepEqual(kernelSupport(python, caps(available, true)), { supported: true, mode: "beside" });
+      assert.deepEqual(kernelSupport({ name: "ir", language: "R" }, caps(available, false)), {
+        supported: true,
+        mode: "beside",
+      });
+    });
+
+    test("no tracker beside and no package: disabled with the server's reason", () => {
+      const none = caps({ available: false, error: "Node.js 18 is too old" }, false);
+      assert.deepEqual(kernelSupport(tslabSpec, none), { supported: false, reason: "Node.js 18 is too old" });
+    });
+
+    test("without the server extension tslab keeps the in-kernel tracker, other kernels say what is missing", () => {
+      const missing = { ok: false, missing: true, problem: "404" } as const;
+      assert.deepEqual(kernelSupport(tslabSpec, missing), { supported: true, mode: "in-kernel" });
+      const python3 = kernelSupport(python, missing);
+      assert.equal(python3.supported, false);
+      assert.match((python3 as { reason: string }).reason, /server extension.*jupyter server extension list/);
+      const failed = kernelSupport(python, { ok: false, missing: false, problem: "HTTP 500" });
+      assert.match((failed as { reason: string }).reason, /did not answer \(HTTP 500\)/);
+    });
+
+    test("the capabilities JSON is checked at the edge", () => {
+      const real = {
+        version: 1,
+        beside: { available: true, tracker: "npm" },
+        inKernel: { codecarbonResolves: true, package: "node_modules/codecarbon/package.json" },
+      };
+      assert.deepEqual(parseCapabilities(real), {
+        beside: { available: true, tracker: "npm" },
+        inKernel: { codecarbonResolves: true, package: "node_modules/codecarbon/package.json" },
+      });
+      assert.deepEqual(parseCapabilities({ version: 1, beside: { available: false, error: "no node" } }), {
+        beside: { available: false, error: "no node" },
+        inKernel: null,
+      });
+      assert.throws(() => parseCapabilities({ ...real, version: 2 }), /version 2 is not 1/);
+      assert.throws(() => parseCapabilities({ version: 1 }), /beside\.available/);
+      assert.throws(() => parseCapabilities({ ...real, inKernel: { package: null } }), /codecarbonResolves/);
+      assert.throws(() => parseCapabilities("nope"), /not an object/);
     });
   });
 
@@ -248,6 +335,19 @@ describe("the lab extension's model", () => {
       assert.deepEqual(parsed && { ok: parsed.ok, state: parsed.state }, { ok: true, state: reply.state });
       assert.equal(parseKernelReply("no reply here"), null);
       assert.equal(parseKernelReply(`${REPLY_PREFIX}{"ok":"yes"}`), null);
+    });
+
+    test("the server extension's reply is checked with the same protocol, and its refusals read as sentences", async () => {
+      const reply = await codecarbonKernel({ version: 1, action: "status" });
+      assert.equal(parseServerReply({ ...reply, mode: "beside" }).state, reply.state);
+      assert.throws(() => parseServerReply(reply), /not a tracker reply/);
+      assert.throws(() => parseServerReply({ ok: "yes", mode: "beside" }), /not a tracker reply/);
+      assert.equal(
+        serverRefusal(409, { message: "kernel k has no notebook session: open it from a notebook" }),
+        "kernel k has no notebook session: open it from a notebook",
+      );
+      assert.match(serverRefusal(404, "<html>"), /no codecarbon server extension/);
+      assert.equal(serverRefusal(502, null), "the server answered HTTP 502");
     });
 
     test("a kernel that cannot load codecarbon gets advice, not a stack", () => {

@@ -62,7 +62,11 @@ describe("installing the JupyterLab extension", () => {
       assert.ok(fs.existsSync(path.join(site, "codecarbon_jupyterlab", "server.py")));
       const serverConfig = path.join(prefix, "etc", "jupyter", "jupyter_server_config.d", "codecarbon.json");
       const config = JSON.parse(fs.readFileSync(serverConfig, "utf8"));
-      assert.equal(config.CodeCarbonServerApp.tracker_script, path.join(REPO_ROOT, "dist", "cli", "main.js"));
+      assert.deepEqual(config, { ServerApp: { jpserver_extensions: { codecarbon_jupyterlab: true } } });
+      // Its traits where the ExtensionApp loads them (Jupyter reads only jpserver_extensions from the .d folder).
+      const appConfigFile = path.join(prefix, "etc", "jupyter", "jupyter_codecarbon_jupyterlab_config.json");
+      const appConfig = JSON.parse(fs.readFileSync(appConfigFile, "utf8"));
+      assert.equal(appConfig.CodeCarbonServerApp.tracker_script, path.join(REPO_ROOT, "dist", "cli", "main.js"));
       const servers = spawnSync(path.join(VENV_BIN, "jupyter"), ["server", "extension", "list"], {
         env: {
           ...sandbox.env,
@@ -81,6 +85,7 @@ describe("installing the JupyterLab extension", () => {
       assert.equal(removed.code, 0, removed.stderr);
       assert.equal(fs.existsSync(target), false);
       assert.equal(fs.existsSync(serverConfig), false, "the server config is removed");
+      assert.equal(fs.existsSync(appConfigFile), false, "and the server extension's own config");
       assert.equal(fs.existsSync(path.join(site, "codecarbon_jupyterlab")), false, "and its modules");
       assert.match((await runCli(["jupyter", "uninstall", "--prefix", prefix], sandbox)).stdout, /nothing to remove/);
     } finally {

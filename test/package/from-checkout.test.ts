@@ -113,6 +113,8 @@ test(
       assert.equal(names.trim(), "function");
 
       const prefix = path.join(dir, "env");
+      // A Python environment at the prefix: the install also copies the server extension's modules into it.
+      execFileSync(path.join(VENV_BIN, "python"), ["-m", "venv", "--without-pip", prefix]);
       const installed = execFileSync(
         path.join(project, "node_modules", ".bin", "codecarbon"),
         ["jupyter", "install", "--prefix", prefix],

@@ -103,16 +103,6 @@ test("a tracker started in a cell shows in the toggle, and the toolbar stops it"
   await rowsFor("cell-started");
 });
 
-test("a notebook on another kernel shows the toggle disabled, with the reason", async ({ page }) => {
-  writeNotebook("python.ipynb", ["print('hello')"], "python3");
-  await openNotebook(page, "python.ipynb");
-  await expectPhase(page, "unsupported");
-  await expect(toggleButton(page)).toBeDisabled();
-  await expect(toggleButton(page)).toHaveAttribute("title", /tslab or jslab/);
-  await openSidebar(page);
-  await expect(sidebar(page).locator(".jp-codecarbon-status")).toContainText("Not available");
-});
-
 test("reloading the page mid-run: the toggle and the chart resume", async ({ page }) => {
   writeNotebook("reload.ipynb", ["1 + 1"]);
   const workspace = await openNotebook(page, "reload.ipynb");

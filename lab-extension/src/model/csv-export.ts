@@ -22,9 +22,9 @@ export interface ExportContext {
 export function nothingToExportAdvice(context: ExportContext): string {
   switch (context.phase) {
     case "unsupported":
-      return `this notebook's kernel cannot run the tracker (${context.reason ?? "not tslab or jslab"}), so it has no runs to export`;
+      return `this notebook's kernel cannot run the tracker (${context.reason ?? "no tracker can run for it"}), so it has no runs to export`;
     case "no-kernel":
-      return "this notebook has no kernel, so it has no runs to export: start a tslab or jslab kernel and track a run";
+      return "this notebook has no kernel, so it has no runs to export: start a kernel and track a run";
     case "tracking":
       return "the kernel writes the run's row when it stops: click Stop, then export";
     default:

@@ -3,7 +3,7 @@
  * a JSON string literal (never spliced into code as text); the kernel prints one reply line
  * (protocol/kernel-command.ts).
  */
-import type { KernelRequest } from "../protocol/kernel-command";
+import { parseKernelReplyValue, type KernelReply, type KernelRequest } from "../protocol/kernel-command";
 
 /** What the extension sends: the library's request (the extension never asks for the offline tracker). */
 export type KernelCommand = Omit<KernelRequest, "offline">;
@@ -27,4 +27,25 @@ export function explainKernelError(text: string): string {
   }
   const trimmed = text.trim();
   return trimmed.length > 300 ? `${trimmed.slice(0, 300)}…` : trimmed;
+}
+
+/**
+ * The server extension's answer to `POST codecarbon/kernels/<id>` (the kernel command's reply plus
+ * `"mode": "beside"`), checked at the edge; throws with a sentence when it is not one.
+ */
+export function parseServerReply(raw: unknown): KernelReply {
+  const reply = parseKernelReplyValue(raw);
+  const mode = typeof raw === "object" && raw !== null ? (raw as Record<string, unknown>)["mode"] : undefined;
+  if (reply === null || mode !== "beside")
+    throw new Error("the server's codecarbon answer is not a tracker reply (is the server extension recent enough?)");
+  return reply;
+}
+
+/** A refused request to the server extension, in words: the server's own message when its body has one. */
+export function serverRefusal(status: number, body: unknown): string {
+  const record = typeof body === "object" && body !== null ? (body as Record<string, unknown>) : {};
+  const message = [record["message"], record["reason"]].find((m): m is string => typeof m === "string" && m !== "");
+  if (status === 404 && message === undefined)
+    return "the Jupyter server has no codecarbon server extension (see jupyter server extension list)";
+  return message ?? `the server answered HTTP ${status}`;
 }

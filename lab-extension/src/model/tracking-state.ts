@@ -4,6 +4,7 @@
  * also reports trackers started or stopped by cells. The feed wins unless a command is in flight.
  */
 import type { LiveFeed } from "../protocol/live-feed";
+import { modeWords, type KernelSupport, type TrackerMode } from "./kernel-support";
 
 export type TrackingPhase = "no-kernel" | "unsupported" | "idle" | "starting" | "tracking" | "stopping" | "error";
 
@@ -11,6 +12,8 @@ export interface TrackingState {
   phase: TrackingPhase;
   /** The run the kernel is tracking (or last tracked). */
   runId: string | null;
+  /** Where the tracker runs: in the kernel (tslab with codecarbon) or beside it (the server extension); null: none. */
+  mode: TrackerMode | null;
   /** Why the toggle is disabled or what failed, in words for a caption. */
   message: string | null;
   /** Runs known to have died with their kernel: a feed still saying "running" for them is stale. */
@@ -31,7 +34,7 @@ export interface KernelAnswer {
 }
 
 export type TrackingEvent =
-  | { type: "kernel"; kernel: { supported: true } | { supported: false; reason: string } | null }
+  | { type: "kernel"; kernel: KernelSupport | null }
   | { type: "start-requested" }
   | { type: "stop-requested" }
   | { type: "reply"; answer: KernelAnswer }
@@ -42,6 +45,7 @@ export type TrackingEvent =
 export const INITIAL_STATE: TrackingState = {
   phase: "no-kernel",
   runId: null,
+  mode: null,
   message: "No kernel",
   deadRunIds: [],
   awaitingFeedOf: null,
@@ -57,12 +61,20 @@ export function nextTrackingState(state: TrackingState, event: TrackingEvent): T
   switch (event.type) {
     case "kernel": {
       if (event.kernel === null)
-        return { ...state, phase: "no-kernel", runId: null, message: "No kernel", awaitingFeedOf: null };
+        return { ...state, phase: "no-kernel", runId: null, mode: null, message: "No kernel", awaitingFeedOf: null };
       if (!event.kernel.supported)
-        return { ...state, phase: "unsupported", runId: null, message: event.kernel.reason, awaitingFeedOf: null };
+        return {
+          ...state,
+          phase: "unsupported",
+          runId: null,
+          mode: null,
+          message: event.kernel.reason,
+          awaitingFeedOf: null,
+        };
+      const { mode } = event.kernel;
       if (state.phase === "no-kernel" || state.phase === "unsupported")
-        return { ...state, phase: "idle", runId: null, message: null };
-      return state;
+        return { ...state, phase: "idle", runId: null, mode, message: null };
+      return state.mode === mode ? state : { ...state, mode };
     }
     case "start-requested":
       if (state.phase !== "idle" && state.phase !== "error") return state;
@@ -117,6 +129,9 @@ export interface ToggleView {
 
 /** How the toggle looks in a state: always a caption, so a disabled toggle says why. */
 export function toggleView(state: TrackingState): ToggleView {
+  const where = modeWords(state.mode ?? "in-kernel");
+  // In the kernel, commands are executions: they queue behind a running cell.
+  const waits = state.mode === "beside" ? "" : " (it waits for the running cell)";
   switch (state.phase) {
     case "no-kernel":
       return {
@@ -137,35 +152,35 @@ export function toggleView(state: TrackingState): ToggleView {
         label: "Track",
         pressed: false,
         enabled: true,
-        caption: "Start tracking this notebook's energy and CO2 (codecarbon)",
+        caption: `Start tracking this notebook's energy and CO2 ${where} (codecarbon)`,
       };
     case "starting":
       return {
         label: "Starting…",
         pressed: true,
         enabled: false,
-        caption: "Starting the tracker in the kernel (it waits for the running cell)",
+        caption: `Starting the tracker ${where}${waits}`,
       };
     case "tracking":
       return {
         label: "Tracking",
         pressed: true,
         enabled: true,
-        caption: "Tracking this notebook's energy and CO2: click to stop and write the CSV row",
+        caption: `Tracking this notebook's energy and CO2 ${where}: click to stop and write the CSV row`,
       };
     case "stopping":
       return {
         label: "Stopping…",
         pressed: false,
         enabled: false,
-        caption: "Stopping the tracker in the kernel (it waits for the running cell)",
+        caption: `Stopping the tracker ${where}${waits}`,
       };
     case "error":
       return {
         label: "Track",
         pressed: false,
         enabled: true,
-        caption: `CodeCarbon failed: ${state.message ?? "unknown error"}. Click to try again.`,
+        caption: `CodeCarbon failed ${where}: ${state.message ?? "unknown error"}. Click to try again.`,
       };
   }
 }
