@@ -3,13 +3,11 @@
  * failures are logged once and tracking degrades. Construction, on the other hand, throws on any
  * invalid option or configuration, because that is a mistake the user can fix right away.
  */
-import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import { packageVersion } from "../assets";
-import { resolveConfig, type ResolvedConfig } from "../config";
+import type { ResolvedConfig } from "../config";
 import type { TrackerOptions, TrackerSettings } from "../config/options.generated";
 import { ConfigError } from "../errors";
-import { findCountry } from "../intensity/offline";
 import { log, parseLevel, setLogLevel } from "../log";
 import type { DetectedHardware } from "../measure/types";
 import { describeSource } from "../measure/describe-source";
@@ -19,11 +17,8 @@ import type { NotebookSession } from "../notebook/session";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import type { MeasurementSample, RunDescription } from "../output/sink";
 import type { RunProvenance } from "../output/provenance";
-import { csvFile } from "../output/registry";
 import type { GeoLocation } from "../intensity/online";
-import { SamplerClient } from "./sampler-client";
-import { acquireSingleRunLock } from "./single-run-lock";
-import { describeSources, summariseRun } from "./summary";
+import type { SamplerClient } from "./sampler-client";
 
 type TrackerState = "idle" | "running" | "stopping" | "stopped";
 
@@ -84,7 +79,9 @@ export class EmissionsTracker {
     this.trackedPid = target.pid ?? process.pid;
     const kernel = detectKernel();
     this.notebook = kernel === null ? null : new (notebookModule().NotebookSession)(kernel);
-    const resolved = resolveConfig(target.pid === undefined ? options : { ...options, trackingMode: "process" });
+    const resolved = lazy
+      .config()
+      .resolveConfig(target.pid === undefined ? options : { ...options, trackingMode: "process" });
     this.config = this.notebook?.applyDefaults(resolved) ?? resolved;
     this.validate(this.config.settings);
     const level = parseLevel(this.config.settings.logLevel);
@@ -107,11 +104,11 @@ export class EmissionsTracker {
       return this;
     }
     try {
-      const runId = randomUUID();
+      const runId = lazy.crypto().randomUUID();
       const notebook = this.notebook;
       notebook?.claim(this);
       if (!this.settings.allowMultipleRuns) {
-        const lock = acquireSingleRunLock(runId);
+        const lock = lazy.runLock().acquireSingleRunLock(runId);
         if ("heldBy" in lock) {
           log.warning(
             `Another codecarbon tracker is already running on this machine (pid ${lock.heldBy.pid}, run ${lock.heldBy.runId}): ` +
@@ -127,7 +124,7 @@ export class EmissionsTracker {
       this.finalEmissionsData = undefined;
       this.stopping = undefined;
       this.description = undefined;
-      const client = new SamplerClient(
+      const client = new (lazy.sampler().SamplerClient)(
         {
           runId: this.runId,
           startHr: process.hrtime.bigint().toString(),
@@ -156,7 +153,7 @@ export class EmissionsTracker {
         (description) => {
           this.description = description;
           if (description.geoLocation !== null) knownLocation = description.geoLocation;
-          if (!notebook) log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
+          if (!notebook) log.info(`Tracking started: ${lazy.summary().describeSources(description, this.settings)}.`);
         },
         (error: unknown) => log.error(`Tracking could not start: ${errorText(error)}`),
       );
@@ -212,8 +209,10 @@ export class EmissionsTracker {
     this.notebook?.release(this);
     if (row) {
       const sources =
-        this.notebook !== null && this.description ? `${describeSources(this.description, this.settings)}; ` : "";
-      log.info(`Tracking stopped: ${sources}${summariseRun(row, this.settings)}.`);
+        this.notebook !== null && this.description
+          ? `${lazy.summary().describeSources(this.description, this.settings)}; `
+          : "";
+      log.info(`Tracking stopped: ${sources}${lazy.summary().summariseRun(row, this.settings)}.`);
     }
     return this.finalEmissions;
   }
@@ -243,7 +242,7 @@ export class EmissionsTracker {
   }
 
   private csvTarget(): string {
-    return csvFile(this.settings) === null
+    return lazy.registry().csvFile(this.settings) === null
       ? ""
       : ` → ${this.settings.outputDir === "." ? "" : `${this.settings.outputDir}/`}${this.settings.outputFile}`;
   }
@@ -265,7 +264,7 @@ export class EmissionsTracker {
   }
 
   /** Starts a named task inside the run (starting the run if needed); returns the task's name. */
-  async startTask(name: string = randomUUID()): Promise<string | undefined> {
+  async startTask(name: string = lazy.crypto().randomUUID()): Promise<string | undefined> {
     if (this.state !== "running") this.start();
     try {
       return await this.client?.request({ type: "start-task", name });
@@ -388,6 +387,21 @@ export class OfflineEmissionsTracker extends EmissionsTracker {
   }
 }
 
+/**
+ * Modules a tracker needs only once it is constructed or started, loaded then: importing the
+ * package loads a handful of small modules, starts nothing, and leaves the process's heap small
+ * enough that V8's memory reducer never wakes up in a process that only imported it.
+ */
+const lazy = {
+  config: () => require("../config") as typeof import("../config"),
+  crypto: () => require("node:crypto") as typeof import("node:crypto"),
+  offline: () => require("../intensity/offline") as typeof import("../intensity/offline"),
+  registry: () => require("../output/registry") as typeof import("../output/registry"),
+  runLock: () => require("./single-run-lock") as typeof import("./single-run-lock"),
+  sampler: () => require("./sampler-client") as typeof import("./sampler-client"),
+  summary: () => require("./summary") as typeof import("./summary"),
+};
+
 // Notebook-only modules, loaded on first use: importing the package stays cheap elsewhere.
 function notebookDisplay(): typeof import("../notebook/display") {
   return require("../notebook/display") as typeof import("../notebook/display");
@@ -398,7 +412,7 @@ function notebookModule(): typeof import("../notebook/session") {
 }
 
 function requireKnownCountry(code: string): void {
-  if (findCountry(code) === undefined) {
+  if (lazy.offline().findCountry(code) === undefined) {
     throw new ConfigError(
       "ERR_CODECARBON_COUNTRY_UNKNOWN",
       `countryIsoCode "${code}" is not a known ISO 3166-1 alpha-3 country code. ` +
