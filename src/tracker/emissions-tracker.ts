@@ -188,8 +188,12 @@ export class EmissionsTracker {
     } catch (error) {
       failure = error;
     }
-    await client?.terminate().catch(() => undefined);
+    // The sampler has written the row and replied: its thread ends in the background, and stop()
+    // does not wait the few milliseconds that takes. After a failure it must be gone before its
+    // checkpoint is read.
+    const terminated = client?.terminate().catch(() => undefined);
     if (failure !== undefined) {
+      await terminated;
       // The sampler thread failed: write its last checkpoint (at most one interval old) here.
       const { recoverRun } = require("../output/checkpoint") as typeof import("../output/checkpoint");
       row = (await recoverRun(this.settings.outputDir, this.runId ?? "").catch(() => null)) ?? undefined;
