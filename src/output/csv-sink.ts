@@ -69,13 +69,14 @@ export function createCsvSink(settings: TrackerSettings, runId: string): OutputS
     taskOut: async (tasks) => {
       await writeTaskRows([...tasks], taskFile);
     },
-    exit: async (final) => {
-      if (final !== undefined) {
-        await appendProvenance(provenanceFile(settings.outputDir, settings.outputFile), final.provenance).catch(
-          (error: unknown) =>
-            log.once("warning", "provenance", `Could not write the run's provenance beside the CSV: ${String(error)}`),
-        );
-      }
+    // Written while the row is: a file of its own, so stop() waits for one write, not two.
+    provenance: async (provenance) => {
+      await appendProvenance(provenanceFile(settings.outputDir, settings.outputFile), provenance).catch(
+        (error: unknown) =>
+          log.once("warning", "provenance", `Could not write the run's provenance beside the CSV: ${String(error)}`),
+      );
+    },
+    exit: async () => {
       checkpoints.close();
       await removeCheckpoint(settings.outputDir, runId).catch(() => undefined);
     },

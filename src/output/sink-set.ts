@@ -44,6 +44,19 @@ export class SinkSet {
     }
   }
 
+  /** At stop, alongside the final report: each sink's failure is logged once. */
+  async provenance(provenance: RunProvenance): Promise<void> {
+    await Promise.all(
+      this.sinks.map((sink) =>
+        sink
+          .provenance?.(provenance)
+          .catch((error: unknown) =>
+            log.once("warning", `sink-provenance:${sink.name}`, `Output "${sink.name}" failed: ${String(error)}`),
+          ),
+      ),
+    );
+  }
+
   async exit(provenance: RunProvenance): Promise<void> {
     for (const sink of this.sinks) await sink.exit?.({ provenance }).catch(() => undefined);
   }

@@ -62,6 +62,8 @@ export interface OutputSink {
   tasksChanged?(tasks: readonly TaskEmissionsData[]): void;
   /** At stop (and flush), with every task of the run so far. */
   taskOut?(tasks: readonly TaskEmissionsData[]): Promise<void>;
+  /** At stop, at the same time as the final report (a separate file): the run's provenance. */
+  provenance?(provenance: RunProvenance): Promise<void>;
   /** After the final report, with the run's provenance. */
   exit?(final?: { provenance: RunProvenance }): Promise<void>;
 }

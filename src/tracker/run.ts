@@ -166,15 +166,10 @@ export class Run {
       this.sinks.tasksChanged(this.tasks.finished());
       const row = await this.measure();
       this.intensity.close();
-      await this.report("out");
-      await this.sinks.tasks(this.allTasks());
-      const intensity = this.intensity.current() ?? resolveFromSettings(this.init.settings);
-      const provenance = buildProvenance(
-        this.init.runId,
-        this.plan.sources,
-        intensity.intensityGPerKWh,
-        intensity.source,
-      );
+      const { intensityGPerKWh, source } = this.intensity.current() ?? resolveFromSettings(this.init.settings);
+      const provenance = buildProvenance(this.init.runId, this.plan.sources, intensityGPerKWh, source);
+      const written = this.report("out").then(() => this.sinks.tasks(this.allTasks()));
+      await Promise.all([written, this.sinks.provenance(provenance)]);
       await this.sinks.exit(provenance);
       return { ...row, provenance };
     });
