@@ -13,6 +13,13 @@ export { CodeCarbonError, ConfigError, isCodeCarbonError, type CodeCarbonErrorCo
 export { listCountryCodes } from "./intensity/offline";
 export type { MeasurementSample } from "./output/sink";
 export type { LiveFeed, LiveFeedPoint } from "./protocol/live-feed";
-export { codecarbonKernel, runKernelCommand, showEmissions } from "./jupyter";
+
+// The notebook entry points load the configuration and the tracker on first call, so that
+// importing the package stays cheap in every process that never calls them.
+const jupyter = () => require("./jupyter") as typeof import("./jupyter");
+export const codecarbonKernel: typeof import("./jupyter").codecarbonKernel = (input, target) =>
+  jupyter().codecarbonKernel(input, target);
+export const runKernelCommand: typeof import("./jupyter").runKernelCommand = (json) => jupyter().runKernelCommand(json);
+export const showEmissions: typeof import("./jupyter").showEmissions = (value) => jupyter().showEmissions(value);
 export { KERNEL_API_VERSION, type KernelRequest, type KernelReply } from "./protocol/kernel-command";
 export type { RunProvenance } from "./output/provenance";

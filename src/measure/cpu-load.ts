@@ -112,7 +112,11 @@ class ProcStatReader {
   private readonly buffer = Buffer.alloc(512);
   private cpuLines: number | undefined;
 
-  constructor(private readonly file: string) {}
+  private readonly procfs: boolean;
+
+  constructor(private readonly file: string) {
+    this.procfs = path.resolve(file).startsWith("/proc/");
+  }
 
   read(): CounterSnapshot | null {
     try {
@@ -120,8 +124,9 @@ class ProcStatReader {
         const text = fs.readFileSync(this.file, "latin1");
         this.cpuLines = text.split("\n").filter((line) => /^cpu\d+\s/.test(line)).length;
       }
-      // A file replaced or removed since it was opened is opened again (fixture trees change).
-      if (this.fd !== undefined && fs.fstatSync(this.fd).nlink === 0) this.close();
+      // A file replaced or removed since it was opened is opened again (fixture trees change;
+      // /proc's files never do, so the sampler skips that stat there).
+      if (this.fd !== undefined && !this.procfs && fs.fstatSync(this.fd).nlink === 0) this.close();
       this.fd ??= fs.openSync(this.file, "r");
       const length = fs.readSync(this.fd, this.buffer, 0, this.buffer.length, 0);
       const text = this.buffer.toString("latin1", 0, length);
@@ -144,14 +149,22 @@ function parseAggregateLine(line: string, cpuLines: number): CounterSnapshot | n
   const fields = line.trim().split(/\s+/).slice(1).map(Number);
   // Four fields (user nice system idle) are the oldest kernels' minimum.
   if (fields.length < 4 || fields.some((value) => !Number.isFinite(value) || value < 0)) return null;
-  const width = fields.length;
-  return {
-    source: "proc-stat",
-    fields,
-    idleFields: PROC_IDLE_FIELDS.filter((i) => i < width),
-    nestedFields: PROC_GUEST_FIELDS.filter((i) => i < width),
-    minimumWindow: Math.max(1, cpuLines),
-  };
+  const { idleFields, nestedFields } = procFieldsFor(fields.length);
+  return { source: "proc-stat", fields, idleFields, nestedFields, minimumWindow: Math.max(1, cpuLines) };
+}
+
+/** The idle and nested field positions for a line width, worked out once per width. */
+const procFieldsByWidth = new Map<number, { idleFields: readonly number[]; nestedFields: readonly number[] }>();
+function procFieldsFor(width: number): { idleFields: readonly number[]; nestedFields: readonly number[] } {
+  let found = procFieldsByWidth.get(width);
+  if (found === undefined) {
+    found = {
+      idleFields: PROC_IDLE_FIELDS.filter((i) => i < width),
+      nestedFields: PROC_GUEST_FIELDS.filter((i) => i < width),
+    };
+    procFieldsByWidth.set(width, found);
+  }
+  return found;
 }
 
 function readOsCpus(cpuTimes: () => os.CpuInfo[]): CounterSnapshot | null {

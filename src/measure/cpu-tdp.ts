@@ -14,7 +14,8 @@
  * and turns every character that is not a letter or a digit into a separator; the letters and
  * digits are Unicode's, so accented and non-Latin names tokenise the same way.
  */
-import { dataPath, readJsonOnce } from "../assets";
+import * as fs from "node:fs";
+import { dataPath } from "../assets";
 import type { PowerSource } from "./types";
 
 export interface TdpMatch {
@@ -44,35 +45,27 @@ export const GENERIC_TDP_W = 85;
 
 const TABLE_FILE = "cpu-tdp.json";
 
-interface TdpIndex {
-  rows: TdpMatch[];
-  /** Lower-cased name → the first row with it (two rows differ only by case; the first wins). */
-  rowByLowerName: Map<string, number>;
-  /** Distinct tokens per row. */
-  tokenCounts: Uint16Array;
-  /** Token → the rows that contain it. */
-  rowsByToken: Map<string, number[]>;
-  /** Scratch space for counting shared tokens, reused by every match. */
-  sharedCounts: Uint16Array;
-}
-
-let index: TdpIndex | undefined;
+/**
+ * The parsed table, held weakly: a tracker matches one model string per run and should not keep
+ * 4,900 rows in its sampler's heap for hours, while a caller matching many strings in a row
+ * (the tests) parses it once.
+ */
+let table: WeakRef<TdpMatch[]> | undefined;
 
 /**
  * CodeCarbon's matching (see the module comment). Returns the matched row, or null when no row
  * matches or the token match is ambiguous.
  */
 export function matchCpuModel(model: string): TdpMatch | null {
-  const table = loadIndex();
-  const direct = table.rowByLowerName.get(model.toLowerCase());
-  if (direct !== undefined) return rowAt(table, direct);
+  const rows = loadTable();
+  const direct = firstRowNamed(rows, model);
+  if (direct !== null) return direct;
 
   const cleaned = cleanModelString(model);
-  const cleanDirect = table.rowByLowerName.get(cleaned.toLowerCase());
-  if (cleanDirect !== undefined) return rowAt(table, cleanDirect);
+  const cleanDirect = firstRowNamed(rows, cleaned);
+  if (cleanDirect !== null) return cleanDirect;
 
-  const unique = uniqueTokenSetMatch(table, cleaned);
-  return unique === null ? null : rowAt(table, unique);
+  return uniqueTokenSetMatch(rows, cleaned);
 }
 
 /**
@@ -101,7 +94,7 @@ export function resolveCpuTdp(input: { model: string | null; logicalCpuCount: nu
 
 /** Every name in the TDP table, in table order. */
 export function cpuTableNames(): string[] {
-  return loadIndex().rows.map((row) => row.name);
+  return loadTable().map((row) => row.name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,7 +128,7 @@ const ASCII_SEPARATORS = /[^a-z0-9]+/;
 /** The distinct lower-cased runs of letters and digits. */
 function tokenSet(text: string): Set<string> {
   // Table names are ASCII: a plain split is several times faster than the Unicode regex, and
-  // indexing the 4,900 names happens on every tracker start.
+  // a model that matches no name exactly tokenises hundreds of names on every tracker start.
   if (ASCII_ONLY.test(text))
     return new Set(
       text
@@ -159,62 +152,58 @@ function lowerEachCharacter(word: string): string {
   return lowered;
 }
 
-/** The one row whose tokens contain, or are contained in, the model's; null if none or several. */
-function uniqueTokenSetMatch(table: TdpIndex, model: string): number | null {
+/**
+ * The first row whose name equals `name` ignoring case (two rows differ only by case; the first
+ * wins). A scan rather than an index: a tracker matches one string per run, and building an
+ * index of the 4,900 names cost more than forty scans.
+ */
+function firstRowNamed(rows: readonly TdpMatch[], name: string): TdpMatch | null {
+  const lower = name.toLowerCase();
+  for (const row of rows) {
+    if (row.name.length === lower.length && row.name.toLowerCase() === lower) return { name: row.name, tdpW: row.tdpW };
+  }
+  // Lower-casing can change a string's length (a few non-ASCII letters): compare those fully.
+  if (ASCII_ONLY.test(name)) return null;
+  for (const row of rows) if (row.name.toLowerCase() === lower) return { name: row.name, tdpW: row.tdpW };
+  return null;
+}
+
+/**
+ * The one row whose tokens contain, or are contained in, the model's; null if none or several.
+ * Only rows whose lower-cased name contains one of the model's tokens can share a token with it,
+ * so only those are tokenised.
+ */
+function uniqueTokenSetMatch(rows: readonly TdpMatch[], model: string): TdpMatch | null {
   const queryTokens = tokenSet(model);
   if (queryTokens.size === 0) return null;
-  const touched: number[] = [];
-  const shared = table.sharedCounts;
-  for (const token of queryTokens) {
-    for (const row of table.rowsByToken.get(token) ?? []) {
-      if (shared[row] === 0) touched.push(row);
-      shared[row] = (shared[row] ?? 0) + 1;
+  const query = [...queryTokens];
+  let found: TdpMatch | null = null;
+  for (const row of rows) {
+    const lower = row.name.toLowerCase();
+    if (!query.some((token) => lower.includes(token))) continue;
+    const rowTokens = tokenSet(row.name);
+    let common = 0;
+    for (const token of rowTokens) if (queryTokens.has(token)) common += 1;
+    if (common === 0) continue;
+    if (common === rowTokens.size || common === queryTokens.size) {
+      if (found !== null) return null;
+      found = { name: row.name, tdpW: row.tdpW };
     }
   }
-  let found: number | null = null;
-  let ambiguous = false;
-  for (const row of touched) {
-    const common = shared[row] ?? 0;
-    const rowTokens = table.tokenCounts[row] ?? 0;
-    // Every touched row shares at least one token, so only containment is left to check.
-    if (common === rowTokens || common === queryTokens.size) {
-      if (found !== null) ambiguous = true;
-      found = row;
-    }
-    shared[row] = 0;
-  }
-  return ambiguous ? null : found;
+  return found;
 }
 
 // ---------------------------------------------------------------------------------------------
 // The table
 
-function rowAt(table: TdpIndex, row: number): TdpMatch {
-  const found = table.rows[row];
-  if (found === undefined) throw new Error(`cpu-tdp: row ${row} is out of range`);
-  return { name: found.name, tdpW: found.tdpW };
-}
-
-function loadIndex(): TdpIndex {
-  if (index !== undefined) return index;
+function loadTable(): TdpMatch[] {
+  const cached = table?.deref();
+  if (cached !== undefined) return cached;
   const file = dataPath(TABLE_FILE);
-  const rows = parseTable(readJsonOnce(file), file);
-  const rowByLowerName = new Map<string, number>();
-  const rowsByToken = new Map<string, number[]>();
-  const tokenCounts = new Uint16Array(rows.length);
-  rows.forEach((row, i) => {
-    const lower = row.name.toLowerCase();
-    if (!rowByLowerName.has(lower)) rowByLowerName.set(lower, i);
-    const tokens = tokenSet(row.name);
-    tokenCounts[i] = tokens.size;
-    for (const token of tokens) {
-      const list = rowsByToken.get(token);
-      if (list === undefined) rowsByToken.set(token, [i]);
-      else list.push(i);
-    }
-  });
-  index = { rows, rowByLowerName, tokenCounts, rowsByToken, sharedCounts: new Uint16Array(rows.length) };
-  return index;
+  // Parsed here rather than through the shared JSON cache, which would keep it for good.
+  const rows = parseTable(JSON.parse(fs.readFileSync(file, "utf8")), file);
+  table = new WeakRef(rows);
+  return rows;
 }
 
 function parseTable(parsed: unknown, file: string): TdpMatch[] {

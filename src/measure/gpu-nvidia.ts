@@ -13,6 +13,8 @@
  * the missed time: the counter delta spans it, and the power integral uses the whole gap.
  */
 import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { GpuBackend, GpuReader } from "./gpu-backend";
 import type { DeviceReading, PowerSource } from "./types";
 import { JOULES_PER_KWH } from "../protocol/units";
@@ -84,12 +86,35 @@ function firstLine(text: string): string {
   );
 }
 
+/**
+ * Whether a bare command name can be found on `env.PATH` (POSIX). Most machines have no
+ * nvidia-smi, and finding that out by spawning it forks the whole process (about 6 ms of CPU at
+ * every tracker start); a look at PATH costs a few `access` calls. Paths and Windows (PATHEXT,
+ * the current folder) are left to the spawn.
+ */
+function mayBeOnPath(command: string, env: NodeJS.ProcessEnv): boolean {
+  if (process.platform === "win32" || command.includes("/")) return true;
+  // Without PATH, execvp searches the default path.
+  for (const dir of (env.PATH ?? "/usr/bin:/bin").split(path.delimiter)) {
+    try {
+      fs.accessSync(path.join(dir === "" ? "." : dir, command), fs.constants.X_OK);
+      return true;
+    } catch {
+      // Not in this folder.
+    }
+  }
+  return false;
+}
+
 function runNvidiaSmi(
   args: string[],
   options: NvidiaSmiOptions,
 ): Promise<{ ok: true; stdout: string } | { ok: false; reason: string; notFound: boolean }> {
   const command = options.command ?? "nvidia-smi";
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!mayBeOnPath(command, options.env ?? process.env)) {
+    return Promise.resolve({ ok: false, reason: `${command} not found on PATH`, notFound: true });
+  }
   return new Promise((resolve) => {
     execFile(
       command,

@@ -94,7 +94,9 @@ async function writeRowLocked(
     await writeFreshFile(file, row, target.escapeFormulas, { ...commit, exclusive: true });
     return { file, backup: null };
   }
-  const records = parseCsv(existing);
+  // Appending needs only the header: parsing every row would make each stop() slower than the
+  // last as the file grows. A header with quotes (a quoted newline) is parsed with the rest.
+  const records = parseCsv(target.onCsvWrite === "update" ? existing : headerText(existing));
   const header = records[0];
   if (header === undefined) {
     log.warning(`${file} is empty: writing the header and the row.`);
@@ -245,6 +247,16 @@ async function writeFreshFile(
     `${formatCsvRecord(CSV_COLUMNS)}\n${formatCsvRecord(cellsFor(row, CSV_COLUMNS, escapeFormulas))}\n`,
     options,
   );
+}
+
+/**
+ * The first line of a CSV, or the whole text when that line is blank or has a quote (a field may
+ * span lines): then the full parse decides, as before.
+ */
+function headerText(text: string): string {
+  const end = text.search(/[\r\n]/);
+  const first = end === -1 ? text : text.slice(0, end);
+  return first.trim() === "" || first.includes('"') ? text : first;
 }
 
 async function readTextIfExists(file: string): Promise<string | null> {

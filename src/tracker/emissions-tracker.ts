@@ -3,13 +3,11 @@
  * failures are logged once and tracking degrades. Construction, on the other hand, throws on any
  * invalid option or configuration, because that is a mistake the user can fix right away.
  */
-import { randomUUID } from "node:crypto";
 import { inspect } from "node:util";
 import { packageVersion } from "../assets";
-import { resolveConfig, type ResolvedConfig } from "../config";
+import type { ResolvedConfig } from "../config";
 import type { TrackerOptions, TrackerSettings } from "../config/options.generated";
 import { ConfigError } from "../errors";
-import { findCountry } from "../intensity/offline";
 import { log, parseLevel, setLogLevel, type LogLevel } from "../log";
 import type { DetectedHardware } from "../measure/types";
 import { describeSource } from "../measure/describe-source";
@@ -18,12 +16,9 @@ import type { SummaryInput } from "../notebook/display";
 import type { NotebookSession } from "../notebook/session";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import type { MeasurementSample, RunDescription } from "../output/sink";
-import { csvFile } from "../output/registry";
 import type { GeoLocation } from "../intensity/online";
-import { SamplerClient } from "./sampler-client";
+import type { SamplerClient } from "./sampler-client";
 import type { FinalEmissionsData } from "./worker-protocol";
-import { acquireSingleRunLock } from "./single-run-lock";
-import { describeSources, summariseRun } from "./summary";
 
 type TrackerState = "idle" | "running" | "stopping" | "stopped";
 
@@ -85,7 +80,9 @@ export class EmissionsTracker {
     this.trackedPid = target.pid ?? process.pid;
     const kernel = detectKernel();
     this.notebook = kernel === null ? null : new (notebookModule().NotebookSession)(kernel);
-    const resolved = resolveConfig(target.pid === undefined ? options : { ...options, trackingMode: "process" });
+    const resolved = lazy
+      .config()
+      .resolveConfig(target.pid === undefined ? options : { ...options, trackingMode: "process" });
     this.config = this.notebook?.applyDefaults(resolved) ?? resolved;
     this.validate(this.config.settings);
     const level = parseLevel(this.config.settings.logLevel);
@@ -108,11 +105,11 @@ export class EmissionsTracker {
       return this;
     }
     try {
-      const runId = randomUUID();
+      const runId = lazy.crypto().randomUUID();
       const notebook = this.notebook;
       notebook?.claim(this);
       if (!this.settings.allowMultipleRuns) {
-        const lock = acquireSingleRunLock(runId);
+        const lock = lazy.runLock().acquireSingleRunLock(runId);
         if ("heldBy" in lock) {
           log.warning(
             `Another codecarbon tracker is already running on this machine (pid ${lock.heldBy.pid}, run ${lock.heldBy.runId}): ` +
@@ -129,7 +126,7 @@ export class EmissionsTracker {
       this.stopping = undefined;
       this.description = undefined;
       this.deathRecovery = undefined;
-      const client = new SamplerClient(
+      const client = new (lazy.sampler().SamplerClient)(
         {
           runId: this.runId,
           startHr: process.hrtime.bigint().toString(),
@@ -161,7 +158,7 @@ export class EmissionsTracker {
         (description) => {
           this.description = description;
           if (description.geoLocation !== null) knownLocation = description.geoLocation;
-          if (!notebook) log.info(`Tracking started: ${describeSources(description, this.settings)}.`);
+          if (!notebook) log.info(`Tracking started: ${lazy.summary().describeSources(description, this.settings)}.`);
         },
         (error: unknown) => {
           this.startFailed = client;
@@ -224,8 +221,12 @@ export class EmissionsTracker {
     } catch (error) {
       failure = error;
     }
-    await client?.terminate().catch(() => undefined);
+    // The sampler has written the row and replied: its thread ends in the background, and stop()
+    // does not wait the few milliseconds that takes. After a failure it must be gone before its
+    // checkpoint is read.
+    const terminated = client?.terminate().catch(() => undefined);
     if (failure !== undefined) {
+      await terminated;
       // The sampler thread failed: write its last checkpoint (at most one interval old) here.
       row = (await (this.deathRecovery ?? this.recoverCheckpoint())) ?? undefined;
       // A run that never started was reported then, in one line: not again here.
@@ -247,8 +248,10 @@ export class EmissionsTracker {
     this.notebook?.release(this);
     if (row) {
       const sources =
-        this.notebook !== null && this.description ? `${describeSources(this.description, this.settings)}; ` : "";
-      log.info(`Tracking stopped: ${sources}${summariseRun(row, this.settings)}.`);
+        this.notebook !== null && this.description
+          ? `${lazy.summary().describeSources(this.description, this.settings)}; `
+          : "";
+      log.info(`Tracking stopped: ${sources}${lazy.summary().summariseRun(row, this.settings)}.`);
     }
     return this.finalEmissions;
   }
@@ -278,7 +281,7 @@ export class EmissionsTracker {
   }
 
   private csvTarget(): string {
-    return csvFile(this.settings) === null
+    return lazy.registry().csvFile(this.settings) === null
       ? ""
       : ` → ${this.settings.outputDir === "." ? "" : `${this.settings.outputDir}/`}${this.settings.outputFile}`;
   }
@@ -300,7 +303,7 @@ export class EmissionsTracker {
   }
 
   /** Starts a named task inside the run (starting the run if needed); returns the task's name. */
-  async startTask(name: string = randomUUID()): Promise<string | undefined> {
+  async startTask(name: string = lazy.crypto().randomUUID()): Promise<string | undefined> {
     if (this.state !== "running") this.start();
     try {
       return await this.client?.request({ type: "start-task", name });
@@ -423,6 +426,21 @@ export class OfflineEmissionsTracker extends EmissionsTracker {
   }
 }
 
+/**
+ * Modules a tracker needs only once it is constructed or started, loaded then: importing the
+ * package loads a handful of small modules, starts nothing, and leaves the process's heap small
+ * enough that V8's memory reducer never wakes up in a process that only imported it.
+ */
+const lazy = {
+  config: () => require("../config") as typeof import("../config"),
+  crypto: () => require("node:crypto") as typeof import("node:crypto"),
+  offline: () => require("../intensity/offline") as typeof import("../intensity/offline"),
+  registry: () => require("../output/registry") as typeof import("../output/registry"),
+  runLock: () => require("./single-run-lock") as typeof import("./single-run-lock"),
+  sampler: () => require("./sampler-client") as typeof import("./sampler-client"),
+  summary: () => require("./summary") as typeof import("./summary"),
+};
+
 // Notebook-only modules, loaded on first use: importing the package stays cheap elsewhere.
 function notebookDisplay(): typeof import("../notebook/display") {
   return require("../notebook/display") as typeof import("../notebook/display");
@@ -433,7 +451,7 @@ function notebookModule(): typeof import("../notebook/session") {
 }
 
 function requireKnownCountry(code: string): void {
-  if (findCountry(code) === undefined) {
+  if (lazy.offline().findCountry(code) === undefined) {
     throw new ConfigError(
       "ERR_CODECARBON_COUNTRY_UNKNOWN",
       `countryIsoCode "${code}" is not a known ISO 3166-1 alpha-3 country code. ` +

@@ -12,9 +12,7 @@ import { createIntensityProvider, type LocatingProvider } from "../intensity/cre
 import { resolveFromSettings, type LocatedResolution } from "../intensity/provider";
 import { planHardware, type HardwarePlan } from "../measure/hardware";
 import { readSystemFacts } from "../measure/system-info";
-import { CellAttribution } from "../notebook/cells";
-import { liveFeedOutput, type LiveFeedTarget } from "../notebook/live-feed-sink";
-import type { EnergyShare } from "../protocol/attribution";
+import type { LiveFeedTarget } from "../notebook/live-feed-sink";
 import type { EmissionsData, TaskEmissionsData } from "../output/emissions-data";
 import { buildProvenance, type RunProvenance } from "../output/provenance";
 import { createSinks, prepareOutputFolder, reportsToApi } from "../output/registry";
@@ -25,6 +23,8 @@ import { RunClock, secondsBetween } from "./clock";
 import { MeasurementBuilder } from "./measurement";
 import { buildRunMeta, runLocation } from "./rows";
 import { TaskBook } from "./tasks";
+
+type NotebookRun = typeof import("./notebook-run"); // loaded only in a notebook
 
 export interface RunInit {
   runId: string;
@@ -45,7 +45,7 @@ export class Run {
   private readonly clock: RunClock;
   private readonly tasks: TaskBook;
   /** In a notebook: the full series, for the cells' task rows. */
-  private readonly cells: CellAttribution | null;
+  private readonly cells: ReturnType<NotebookRun["notebookParts"]>["cells"] | null;
   private readonly sinks: SinkSet;
   private latest: Measurement | undefined;
   private lastReportTotals: RunTotals = emptyTotals();
@@ -64,13 +64,13 @@ export class Run {
   ) {
     this.clock = new RunClock(BigInt(init.startHr), init.settings.measurePowerSecs);
     this.tasks = new TaskBook(builder, () => this.measure());
-    const toRow = (name: string, share: EnergyShare) => this.tasks.rowForShare(name, share);
-    this.cells = init.liveFeed ? new CellAttribution(init.liveFeed, toRow) : null;
+    const nb = init.liveFeed && (require("./notebook-run") as NotebookRun).notebookParts(init.liveFeed, this.tasks);
+    this.cells = nb ? nb.cells : null;
     const initialRow = builder.row(emptyTotals());
     this.apiRunId = reportsToApi(init.settings) ? null : undefined;
     const latestRow = () => this.latest?.row ?? initialRow;
     const context = { ...init, latestRow, onApiRunId: (id: string) => (this.apiRunId = id) };
-    this.sinks = new SinkSet(createSinks(context, [liveFeedOutput(init.liveFeed)]));
+    this.sinks = new SinkSet(createSinks(context, nb ? [nb.output] : []));
   }
 
   static async open(init: RunInit): Promise<Run> {
