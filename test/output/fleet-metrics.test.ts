@@ -131,8 +131,8 @@ test("the Grafana dashboard queries only metrics the exporters serve, counters t
 
 test("notebook and user labels: the notebook Jupyter names, the JupyterHub user, else the account", () => {
   const row = makeRow({});
-  const hub = runLabels(row, "h", { JPY_SESSION_NAME: "/home/ada/work/train.ipynb", JUPYTERHUB_USER: "ada" });
-  assert.equal(hub["notebook"], "/home/ada/work/train.ipynb");
+  const hub = runLabels(row, "h", { JPY_SESSION_NAME: "projects/ada/train.ipynb", JUPYTERHUB_USER: "ada" });
+  assert.equal(hub["notebook"], "projects/ada/train.ipynb");
   assert.equal(hub["user"], "ada");
   const plain = runLabels(row, "h", {});
   assert.equal(plain["notebook"], "");
