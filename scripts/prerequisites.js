@@ -81,6 +81,11 @@ const PACKAGES = [
   },
   { name: "postgresql", what: "PostgreSQL for the real Code Carbon API server the API tests run", installed: postgres },
   {
+    name: "openssl",
+    what: "the openssl command, which makes the TLS proxy tests' certificates and password hashes",
+    installed: () => program("openssl", ["/usr/bin/openssl"]),
+  },
+  {
     name: "chromium",
     what: "the browser of the UI tests (driven by Playwright; no browser is downloaded)",
     installed: () =>

@@ -16,7 +16,16 @@ import * as path from "node:path";
 const REPO_ROOT = path.resolve(__dirname, "..", "..", "..");
 const CHECK = path.join(REPO_ROOT, "scripts", "prerequisites.js");
 const SETUP = path.join(REPO_ROOT, "scripts", "setup.sh");
-const ALL = ["python3-venv", "tinyproxy", "squid", "prometheus", "prometheus-pushgateway", "postgresql", "chromium"];
+const ALL = [
+  "python3-venv",
+  "tinyproxy",
+  "squid",
+  "prometheus",
+  "prometheus-pushgateway",
+  "postgresql",
+  "openssl",
+  "chromium",
+];
 
 /** What each package puts where the check looks. */
 const FILES: Record<string, string[]> = {
@@ -30,6 +39,7 @@ const FILES: Record<string, string[]> = {
     "usr/lib/postgresql/15/bin/initdb",
     "usr/lib/postgresql/15/bin/pg_ctl",
   ],
+  openssl: ["usr/bin/openssl"],
   chromium: ["usr/bin/chromium"],
 };
 
