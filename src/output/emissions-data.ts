@@ -4,75 +4,58 @@
  * own readers all speak the same vocabulary.
  */
 
-export const CSV_COLUMNS = [
-  "timestamp",
-  "project_name",
-  "run_id",
-  "experiment_id",
-  "duration",
-  "emissions",
-  "emissions_rate",
-  "cpu_power",
-  "gpu_power",
-  "ram_power",
-  "cpu_energy",
-  "gpu_energy",
-  "ram_energy",
-  "energy_consumed",
-  "water_consumed",
-  "country_name",
-  "country_iso_code",
-  "region",
-  "cloud_provider",
-  "cloud_region",
-  "os",
-  "python_version",
-  "codecarbon_version",
-  "cpu_count",
-  "cpu_model",
-  "gpu_count",
-  "gpu_model",
-  "longitude",
-  "latitude",
-  "ram_total_size",
-  "tracking_mode",
-  "cpu_utilization_percent",
-  "gpu_utilization_percent",
-  "ram_utilization_percent",
-  "ram_used_gb",
-  "on_cloud",
-  "pue",
-  "wue",
-] as const;
-
-export type CsvColumn = (typeof CSV_COLUMNS)[number];
-
 /**
- * The columns CodeCarbon writes as Python floats (every number but the two counts), so a whole
- * value is written `1.0` and pandas reads the column as float64, as it reads CodeCarbon's files.
+ * Every column in CodeCarbon's order, with how CodeCarbon writes it: text, a count (a Python
+ * int), or a Python float (a whole value written `1.0`, so pandas reads the column as float64, as
+ * it reads CodeCarbon's files). One table, so a new column cannot be listed without its kind.
  */
-export const FLOAT_COLUMNS: ReadonlySet<CsvColumn> = new Set<CsvColumn>([
-  "duration",
-  "emissions",
-  "emissions_rate",
-  "cpu_power",
-  "gpu_power",
-  "ram_power",
-  "cpu_energy",
-  "gpu_energy",
-  "ram_energy",
-  "energy_consumed",
-  "water_consumed",
-  "longitude",
-  "latitude",
-  "ram_total_size",
-  "cpu_utilization_percent",
-  "gpu_utilization_percent",
-  "ram_utilization_percent",
-  "ram_used_gb",
-  "pue",
-  "wue",
-]);
+const COLUMN_KINDS = {
+  timestamp: "text",
+  project_name: "text",
+  run_id: "text",
+  experiment_id: "text",
+  duration: "float",
+  emissions: "float",
+  emissions_rate: "float",
+  cpu_power: "float",
+  gpu_power: "float",
+  ram_power: "float",
+  cpu_energy: "float",
+  gpu_energy: "float",
+  ram_energy: "float",
+  energy_consumed: "float",
+  water_consumed: "float",
+  country_name: "text",
+  country_iso_code: "text",
+  region: "text",
+  cloud_provider: "text",
+  cloud_region: "text",
+  os: "text",
+  python_version: "text",
+  codecarbon_version: "text",
+  cpu_count: "count",
+  cpu_model: "text",
+  gpu_count: "count",
+  gpu_model: "text",
+  longitude: "float",
+  latitude: "float",
+  ram_total_size: "float",
+  tracking_mode: "text",
+  cpu_utilization_percent: "float",
+  gpu_utilization_percent: "float",
+  ram_utilization_percent: "float",
+  ram_used_gb: "float",
+  on_cloud: "text",
+  pue: "float",
+  wue: "float",
+} as const satisfies Record<string, "text" | "count" | "float">;
+
+export type CsvColumn = keyof typeof COLUMN_KINDS;
+
+export const CSV_COLUMNS = Object.keys(COLUMN_KINDS) as readonly CsvColumn[];
+
+/** The columns CodeCarbon writes as Python floats: every number but the two counts. */
+export const FLOAT_COLUMNS: ReadonlySet<CsvColumn> = new Set(CSV_COLUMNS.filter((c) => COLUMN_KINDS[c] === "float"));
 
 /** Units: seconds, kg CO2eq, kg/s, W (mean over the run), kWh (PUE applied), litres, GiB, %. */
 export interface EmissionsData {
