@@ -26,9 +26,9 @@ export function nothingToExportAdvice(context: ExportContext): string {
     case "no-kernel":
       return "this notebook has no kernel, so it has no runs to export: start a kernel and track a run";
     case "tracking":
-      return "the kernel writes the run's row when it stops: click Stop, then export";
+      return "the tracker writes the run's row when it stops: click Stop, then export";
     default:
-      return "track a run (Track in the notebook toolbar) and stop it: the kernel writes the row when a run stops";
+      return "track a run (Track in the notebook toolbar) and stop it: the tracker writes the row when a run stops";
   }
 }
 
