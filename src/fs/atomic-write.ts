@@ -9,7 +9,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { randomBytes } from "node:crypto";
+import { randomBytesFromSystem } from "./random-id";
 import { errorCode, fsSteps, perform, runAsync, runBlocking, unlinkQuietly, type FsProcedure } from "./fs-procedure";
 
 /** Windows refuses to replace a file another process has open (a viewer, an antivirus) for a moment. */
@@ -17,7 +17,7 @@ const RENAME_RETRY_CODES = new Set(["EPERM", "EACCES", "EBUSY"]);
 const RENAME_RETRY_DELAYS_MS = [10, 30, 60, 100, 200, 400];
 
 function tempPathFor(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytesFromSystem(4).toString("hex")}.tmp`);
 }
 
 /** The existing file's permission bits, so replacing a file does not change who may read it. */

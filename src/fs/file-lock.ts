@@ -14,7 +14,7 @@
  */
 import type * as fs from "node:fs";
 import * as path from "node:path";
-import { randomUUID } from "node:crypto";
+import { randomUuid } from "./random-id";
 import { log } from "../log";
 import { errorCode, fsSteps, perform, runAsync, runBlocking, unlinkQuietly, type FsProcedure } from "./fs-procedure";
 import { UntrustedFileError } from "./untrusted-file";
@@ -199,7 +199,7 @@ function* acquire(
     const owner: LockOwner = {
       ...currentProcessIdentity(),
       createdAt: new Date().toISOString(),
-      token: randomUUID(),
+      token: randomUuid(),
       details: policy.details,
     };
     if (yield* tryCreate(lockPath, owner)) return { owner };

@@ -20,6 +20,8 @@ export interface IntensityProvider {
   current(): LocatedResolution | null;
   /** Stops background refreshes. */
   close(): void;
+  /** True when the provider has no background work (no socket or timer): the bundled data. */
+  readonly quiet?: boolean;
 }
 
 /** The settings an offline lookup reads. */
@@ -43,5 +45,5 @@ export function resolveFromSettings(s: OfflineIntensitySettings): LocatedResolut
 /** The bundled data only: the answer is known at once and never changes during the run. */
 export function offlineIntensityProvider(s: OfflineIntensitySettings): IntensityProvider {
   const answer = resolveFromSettings(s);
-  return { ready: Promise.resolve(answer), current: () => answer, close: () => undefined };
+  return { ready: Promise.resolve(answer), current: () => answer, close: () => undefined, quiet: true };
 }

@@ -168,6 +168,7 @@ export function createLiveFeedSink(target: LiveFeedTarget): LiveFeedSink {
   write();
   return {
     name: `live feed ${target.file}`,
+    quiet: true,
     describe(sources, intensity) {
       feed.sources = sources;
       feed.intensity = intensity;

@@ -68,6 +68,7 @@ export function createCsvSink(settings: TrackerSettings, runId: string): OutputS
 
   return {
     name: "csv",
+    quiet: true,
     measured(measurement) {
       latestRow = measurement.row;
       checkpoint();

@@ -9,6 +9,7 @@ export function createLoggerSink(settings: TrackerSettings): OutputSink {
     `${settings.loggerPreamble ? `[${settings.loggerPreamble}] ` : ""}${JSON.stringify(row)}`;
   return {
     name: "logger",
+    quiet: true,
     out: async (total) => log.info(line(total)),
     liveOut: async (total) => log.info(line(total)),
   };

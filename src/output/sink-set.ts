@@ -10,6 +10,11 @@ import type { Measurement, OutputSink, RunDescription } from "./sink";
 export class SinkSet {
   constructor(private readonly sinks: readonly OutputSink[]) {}
 
+  /** Whether every output is quiet (see `OutputSink.quiet`). */
+  get quiet(): boolean {
+    return this.sinks.every((sink) => sink.quiet === true);
+  }
+
   measured(measurement: Measurement): void {
     this.each("measure", (sink) => sink.measured?.(measurement));
   }

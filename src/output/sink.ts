@@ -47,6 +47,11 @@ export interface RunDescription {
 
 export interface OutputSink {
   readonly name: string;
+  /**
+   * True when the output does its work only when called (files, the log): no server, socket or
+   * timer of its own in between, so the sampler thread may sleep from one measurement to the next.
+   */
+  readonly quiet?: boolean;
   /** At flush and stop: the run's totals and the part since the previous report. */
   out(total: EmissionsData, delta: EmissionsData): Promise<void>;
   /** Every `api_call_interval` measurements, for outputs that stream. */

@@ -5,6 +5,7 @@
  */
 import { inspect } from "node:util";
 import { packageVersion } from "../assets";
+import { randomUuid } from "../fs/random-id";
 import type { ResolvedConfig } from "../config";
 import type { TrackerOptions, TrackerSettings } from "../config/options.generated";
 import { ConfigError } from "../errors";
@@ -105,7 +106,7 @@ export class EmissionsTracker {
       return this;
     }
     try {
-      const runId = lazy.crypto().randomUUID();
+      const runId = randomUuid();
       const notebook = this.notebook;
       notebook?.claim(this);
       if (!this.settings.allowMultipleRuns) {
@@ -303,7 +304,7 @@ export class EmissionsTracker {
   }
 
   /** Starts a named task inside the run (starting the run if needed); returns the task's name. */
-  async startTask(name: string = lazy.crypto().randomUUID()): Promise<string | undefined> {
+  async startTask(name: string = randomUuid()): Promise<string | undefined> {
     if (this.state !== "running") this.start();
     try {
       return await this.client?.request({ type: "start-task", name });
@@ -433,7 +434,6 @@ export class OfflineEmissionsTracker extends EmissionsTracker {
  */
 const lazy = {
   config: () => require("../config") as typeof import("../config"),
-  crypto: () => require("node:crypto") as typeof import("node:crypto"),
   offline: () => require("../intensity/offline") as typeof import("../intensity/offline"),
   registry: () => require("../output/registry") as typeof import("../output/registry"),
   runLock: () => require("./single-run-lock") as typeof import("./single-run-lock"),

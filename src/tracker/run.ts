@@ -1,9 +1,7 @@
 /**
- * One tracking run, as it lives inside the sampler worker: it opens the readers and the outputs,
- * takes a measurement at every slot of its clock and hands it to every sink, and reports, flushes
- * and stops. Nothing here runs on the user's thread, so a cell that blocks the event loop for
- * minutes is still measured on time. The clock, the measurement and the outputs are rooms of
- * their own (clock.ts, measurement.ts, output/registry.ts).
+ * One tracking run in the sampler worker: opens readers and outputs, measures at every slot of its
+ * clock (clock.ts, measurement.ts), hands each measurement to the sinks (output/registry.ts), reports,
+ * flushes and stops, off the user's thread: a cell that blocks the event loop is measured on time.
  */
 import type { TrackerSettings } from "../config/options.generated";
 import type { GeoLocation } from "../intensity/online";
@@ -19,7 +17,8 @@ import { createSinks, prepareOutputFolder, reportsToApi } from "../output/regist
 import type { Measurement, MeasurementSample, RunDescription } from "../output/sink";
 import { SinkSet } from "../output/sink-set";
 import { emptyTotals, subtractTotals, type RunTotals } from "./accumulator";
-import { RunClock, secondsBetween } from "./clock";
+import { RunClock, secondsBetween, systemTime, type TimeSource } from "./clock";
+import type { Pacer } from "./pacer";
 import { MeasurementBuilder } from "./measurement";
 import { buildRunMeta, runLocation } from "./rows";
 import { TaskBook } from "./tasks";
@@ -61,8 +60,9 @@ export class Run {
     private readonly plan: HardwarePlan,
     private readonly intensity: LocatingProvider,
     private readonly builder: MeasurementBuilder,
+    time: TimeSource,
   ) {
-    this.clock = new RunClock(BigInt(init.startHr), init.settings.measurePowerSecs);
+    this.clock = new RunClock(BigInt(init.startHr), init.settings.measurePowerSecs, time);
     this.tasks = new TaskBook(builder, () => this.measure());
     const nb = init.liveFeed && (require("./notebook-run") as NotebookRun).notebookParts(init.liveFeed, this.tasks);
     this.cells = nb ? nb.cells : null;
@@ -73,7 +73,7 @@ export class Run {
     this.sinks = new SinkSet(createSinks(context, nb ? [nb.output] : []));
   }
 
-  static async open(init: RunInit): Promise<Run> {
+  static async open(init: RunInit, time: TimeSource = systemTime): Promise<Run> {
     const s = init.settings;
     const recovery = prepareOutputFolder(s);
     const facts = readSystemFacts();
@@ -84,7 +84,7 @@ export class Run {
     const meta = buildRunMeta(s, { runId: init.runId, packageVersion: init.packageVersion, location }, facts, plan);
     await Promise.all(plan.readers.map((r) => r.start()));
     const baselineLagS = secondsBetween(BigInt(init.startHr), process.hrtime.bigint());
-    const run = new Run(init, plan, intensity, new MeasurementBuilder(plan, meta, baselineLagS));
+    const run = new Run(init, plan, intensity, new MeasurementBuilder(plan, meta, baselineLagS), time);
     const ticks = run.builder.subSamples ? () => run.stopped || run.builder.subSample(run.clock.endTick()) : undefined;
     // A measurement that fails is said at once (once), never dropped in silence.
     const failed = (error: unknown) => log.once("error", "measure", `A measurement failed: ${String(error)}`);
@@ -103,9 +103,18 @@ export class Run {
   }
 
   describe(): RunDescription {
-    const intensity = this.intensity.current() ?? resolveFromSettings(this.init.settings);
     const geoLocation = this.intensity.location?.() ?? null;
-    return { hardware: this.plan.hardware, sources: this.plan.sources, intensity, geoLocation };
+    return { hardware: this.plan.hardware, sources: this.plan.sources, intensity: this.intensityNow(), geoLocation };
+  }
+
+  private intensityNow(): LocatedResolution {
+    return this.intensity.current() ?? resolveFromSettings(this.init.settings);
+  }
+
+  /** With outputs and intensity that work only when called, sleeps between measurements until stopped (tracker/pacer.ts). */
+  sleepUntilStopped(pacer: Pacer, takeRequests: () => void): Promise<void> {
+    if (!this.sinks.quiet || this.intensity.quiet !== true) return Promise.resolve();
+    return pacer.sleepBetweenDeadlines({ done: () => this.stopped, woken: takeRequests, settled: () => this.queue });
   }
 
   /** Calls `listener` after every measurement (the tracker relays them to the user's thread on request). */
@@ -166,15 +175,8 @@ export class Run {
       this.intensity.close();
       await this.report("out");
       await this.sinks.tasks(this.allTasks());
-      const intensity = this.intensity.current() ?? resolveFromSettings(this.init.settings);
-      const provenance = buildProvenance(
-        this.init.runId,
-        this.plan.sources,
-        intensity.intensityGPerKWh,
-        intensity.source,
-        new Date(),
-        this.apiRunId,
-      );
+      const { intensityGPerKWh: g, source } = this.intensityNow();
+      const provenance = buildProvenance(this.init.runId, this.plan.sources, g, source, new Date(), this.apiRunId);
       await this.sinks.exit(provenance);
       return { ...row, provenance, ...(this.apiRunId === undefined ? {} : { api_run_id: this.apiRunId }) };
     });

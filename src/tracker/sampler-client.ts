@@ -9,6 +9,7 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import { getLogLevel, log, type LogLevel } from "../log";
 import type { MeasurementSample, RunDescription } from "../output/sink";
+import { WAKE_INDEX } from "./pacer";
 import type { RunInit } from "./run";
 import type { WorkerData, WorkerMessage, WorkerReplies, WorkerRequest } from "./worker-protocol";
 
@@ -31,6 +32,8 @@ export class SamplerClient {
   private readonly onLog: (level: LogLevel, message: string) => void;
 
   private terminating = false;
+  /** Bumped and notified after each request (see `WorkerData.wake`). */
+  private readonly wakeWord = new Int32Array(new SharedArrayBuffer(4));
 
   /**
    * `onLog` receives the sampler's log lines (a notebook holds them back); by default they are
@@ -47,7 +50,7 @@ export class SamplerClient {
     } = {},
   ) {
     this.onLog = options.onLog ?? emitLog;
-    const data: WorkerData = { init, logLevel: getLogLevel() };
+    const data: WorkerData = { init, logLevel: getLogLevel(), wake: this.wakeWord.buffer as SharedArrayBuffer };
     this.worker = new Worker(options.workerScript ?? path.join(__dirname, "sampler-worker.js"), { workerData: data });
     let readyOnce = false;
     const died = (error: Error) => {
@@ -129,6 +132,8 @@ export class SamplerClient {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
       this.worker.ref();
       this.worker.postMessage({ ...request, id });
+      Atomics.add(this.wakeWord, WAKE_INDEX, 1);
+      Atomics.notify(this.wakeWord, WAKE_INDEX);
     });
   }
 

@@ -2,8 +2,9 @@
  * Entry point of the sampler worker thread. It opens the run, answers the tracker's requests,
  * and forwards log lines and fresh measurements to the tracker.
  */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { log, setLogLevel, setLogSink } from "../log";
+import { Pacer } from "./pacer";
 import { Run } from "./run";
 import type { WorkerData, WorkerMessage, WorkerRequest } from "./worker-protocol";
 
@@ -17,8 +18,9 @@ setLogSink((level, message) => send({ type: "log", level, message }));
 
 async function main(): Promise<void> {
   let run: Run;
+  const pacer = new Pacer(new Int32Array(data.wake));
   try {
-    run = await Run.open(data.init);
+    run = await Run.open(data.init, pacer);
   } catch (error) {
     // One line at the default level (the error names the path and what to do); the stack for debugging.
     if (error instanceof Error && error.stack !== undefined) log.debug(error.stack);
@@ -28,7 +30,7 @@ async function main(): Promise<void> {
   send({ type: "ready", description: run.describe() });
 
   let watching = false;
-  port!.on("message", (request: WorkerRequest) => {
+  const handle = (request: WorkerRequest) => {
     const answer = async () => {
       switch (request.type) {
         case "flush":
@@ -57,6 +59,11 @@ async function main(): Promise<void> {
           message: error instanceof Error ? error.message : String(error),
         }),
     );
+  };
+  port!.on("message", handle);
+  await run.sleepUntilStopped(pacer, () => {
+    for (let received = receiveMessageOnPort(port!); received; received = receiveMessageOnPort(port!))
+      handle(received.message as WorkerRequest);
   });
 }
 

@@ -43,4 +43,9 @@ export type WorkerMessage =
 export interface WorkerData {
   init: RunInit;
   logLevel: LogLevel;
+  /**
+   * One shared 32-bit word: the tracker adds one and notifies after each request it posts, so a
+   * sampler asleep between measurements (tracker/pacer.ts) wakes at once to take it.
+   */
+  wake: SharedArrayBuffer;
 }
