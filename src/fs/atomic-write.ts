@@ -17,7 +17,10 @@ const RENAME_RETRY_CODES = new Set(["EPERM", "EACCES", "EBUSY"]);
 const RENAME_RETRY_DELAYS_MS = [10, 30, 60, 100, 200, 400];
 
 function tempPathFor(file: string): string {
-  return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytesFromSystem(4).toString("hex")}.tmp`);
+  return path.join(
+    path.dirname(file),
+    `.${path.basename(file)}.${process.pid}.${randomBytesFromSystem(4).toString("hex")}.tmp`,
+  );
 }
 
 /** The existing file's permission bits, so replacing a file does not change who may read it. */
