@@ -35,6 +35,20 @@ execFileSync(
   [path.join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", path.join(ROOT, "tsconfig.build.json")],
   { cwd: ROOT, stdio: "inherit" },
 );
+// The sampler worker is one bundled file: a new thread then reads and compiles one script instead
+// of resolving some sixty modules, a third of its start-up. Dependencies stay external (resolved
+// from node_modules as before); everything else in dist/ is tsc's output.
+require("esbuild").buildSync({
+  entryPoints: [path.join(ROOT, "src", "tracker", "sampler-worker.ts")],
+  outfile: path.join(ROOT, "dist", "tracker", "sampler-worker.js"),
+  bundle: true,
+  packages: "external",
+  platform: "node",
+  target: "node20",
+  format: "cjs",
+  sourcemap: true,
+  logLevel: "warning",
+});
 execFileSync(process.execPath, [path.join(__dirname, "write-esm-entry.js")], { cwd: ROOT, stdio: "inherit" });
 writeStamp("dist.sha256", digest);
 if (process.argv.includes("--if-stale"))

@@ -7,8 +7,8 @@
  * `runBlocking` or `runAsync` performs the actions in their blocking or their promise form.
  */
 import * as fs from "node:fs";
-import * as fsp from "node:fs/promises";
 import { promisify } from "node:util";
+import { fileCallsBlock } from "./thread-mode";
 import { readUntrustedFile, readUntrustedFileSync } from "./untrusted-file";
 
 /** One file-system action, in its blocking and its promise form. */
@@ -41,6 +41,7 @@ export function runBlocking<T>(procedure: FsProcedure<T>): T {
 }
 
 export async function runAsync<T>(procedure: FsProcedure<T>): Promise<T> {
+  if (fileCallsBlock()) return runBlocking(procedure);
   let next = procedure.next();
   while (!next.done) {
     let result: unknown;
@@ -99,28 +100,28 @@ export const fsSteps = {
   rename: (from: string, to: string) =>
     step(
       () => fs.renameSync(from, to),
-      () => fsp.rename(from, to),
+      () => fs.promises.rename(from, to),
     ),
   link: (from: string, to: string) =>
     step(
       () => fs.linkSync(from, to),
-      () => fsp.link(from, to),
+      () => fs.promises.link(from, to),
     ),
   unlink: (file: string) =>
     step(
       () => fs.unlinkSync(file),
-      () => fsp.unlink(file),
+      () => fs.promises.unlink(file),
     ),
   stat: (file: string) =>
     step(
       () => fs.statSync(file),
-      () => fsp.stat(file),
+      () => fs.promises.stat(file),
     ),
   /** A small file anyone may have planted (a lock): never a symlink, a FIFO or a huge file. */
   lstat: (file: string) =>
     step(
       () => fs.lstatSync(file),
-      () => fsp.lstat(file),
+      () => fs.promises.lstat(file),
     ),
   readText: (file: string) =>
     step(
@@ -130,12 +131,12 @@ export const fsSteps = {
   mkdir: (dir: string) =>
     step(
       () => fs.mkdirSync(dir),
-      () => fsp.mkdir(dir),
+      () => fs.promises.mkdir(dir),
     ),
   accessWritable: (dir: string) =>
     step(
       () => fs.accessSync(dir, fs.constants.W_OK | fs.constants.X_OK),
-      () => fsp.access(dir, fs.constants.W_OK | fs.constants.X_OK),
+      () => fs.promises.access(dir, fs.constants.W_OK | fs.constants.X_OK),
     ),
   sleep: (ms: number) =>
     step(

@@ -8,6 +8,7 @@
  */
 import * as fs from "node:fs";
 import { promisify } from "node:util";
+import { fileCallsBlock } from "./thread-mode";
 
 export class UntrustedFileError extends Error {
   override name = "UntrustedFileError";
@@ -77,6 +78,7 @@ const readFileAsync = promisify(fs.readFile);
 
 /** The same as `readUntrustedFileSync`, without blocking the thread. */
 export async function readUntrustedFile(file: string, options: UntrustedReadOptions = {}): Promise<string> {
+  if (fileCallsBlock()) return readUntrustedFileSync(file, options);
   let fd: number;
   try {
     fd = await openAsync(file, flagsFor(options));

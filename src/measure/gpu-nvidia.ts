@@ -12,7 +12,6 @@
  * fails the interval counts 0 and the baselines stay as they were, so the next good read covers
  * the missed time: the counter delta spans it, and the power integral uses the whole gap.
  */
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { GpuBackend, GpuReader } from "./gpu-backend";
@@ -115,6 +114,8 @@ function runNvidiaSmi(
   if (!mayBeOnPath(command, options.env ?? process.env)) {
     return Promise.resolve({ ok: false, reason: `${command} not found on PATH`, notFound: true });
   }
+  // Loaded here, not at import: child_process brings net and dgram along, and most runs have no GPU.
+  const { execFile } = require("node:child_process") as typeof import("node:child_process");
   return new Promise((resolve) => {
     execFile(
       command,

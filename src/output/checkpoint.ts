@@ -17,7 +17,6 @@
  * found in. Where the dead run wanted its CSV (`target`) is kept for the record and never used.
  */
 import * as fs from "node:fs";
-import * as fsp from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { log } from "../log";
@@ -25,6 +24,7 @@ import { CSV_COLUMNS, type EmissionsData, type TaskEmissionsData } from "./emiss
 import type { CsvCellValue } from "../protocol/csv";
 import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "./csv-file";
 import { makeDirectorySync, writeFileAtomicSync } from "../fs/atomic-write";
+import { files } from "../fs/thread-mode";
 import { readUntrustedFile, UntrustedFileError } from "../fs/untrusted-file";
 import { tryLockFile, type FileLockOptions, type HeldFileLock } from "../fs/file-lock";
 import { isLocalProcessGone } from "../fs/process-identity";
@@ -184,7 +184,7 @@ const CHECKPOINT_OPEN_FLAGS =
 
 export async function removeCheckpoint(outputDir: string, runId: string): Promise<void> {
   try {
-    await fsp.unlink(path.join(checkpointDir(outputDir), checkpointFileName(runId)));
+    await files.unlink(path.join(checkpointDir(outputDir), checkpointFileName(runId)));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -207,7 +207,7 @@ export async function recoverOrphanedRuns(
   const dir = checkpointDir(outputDir);
   let names: string[];
   try {
-    names = await fsp.readdir(dir);
+    names = await files.readdir(dir);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
@@ -268,7 +268,7 @@ async function takeOverLegacyClaim(claimedFile: string, checkpointFile: string):
   const claim = await claimCheckpoint(checkpointFile);
   if (claim === null) return null;
   try {
-    await fsp.rename(claimedFile, checkpointFile);
+    await files.rename(claimedFile, checkpointFile);
     return claim;
   } catch (error) {
     await claim.release();
@@ -285,7 +285,7 @@ async function claimIfOrphaned(file: string): Promise<HeldFileLock | null> {
   } else if (checkpoint.hostname === os.hostname()) {
     if (!isLocalProcessGone(checkpoint)) return null;
   } else {
-    const stat = await fsp.stat(file).catch(() => null);
+    const stat = await files.stat(file).catch(() => null);
     if (stat === null) return null;
     const updatedMs = Date.parse(checkpoint.updatedAt);
     const lastSignOfLifeMs = Math.max(stat.mtimeMs, Number.isNaN(updatedMs) ? 0 : updatedMs);
@@ -320,7 +320,7 @@ async function readCheckpoint(file: string): Promise<RunCheckpoint | null> {
     problem = `not JSON (${(error as Error).message})`;
   }
   const corrupt = `${file}.corrupt`;
-  await fsp.rename(file, corrupt).catch(() => undefined);
+  await files.rename(file, corrupt).catch(() => undefined);
   log.warning(`Ignoring the unreadable run checkpoint ${file}: ${problem}. It was renamed to ${corrupt}.`);
   return null;
 }
@@ -368,7 +368,7 @@ async function recoverClaimed(
     if (checkpoint.taskFile !== null && checkpoint.taskRows.length > 0) {
       await writeTaskRows(checkpoint.taskRows, path.join(outputDir, checkpoint.taskFile), target);
     }
-    await fsp.unlink(file).catch(() => undefined);
+    await files.unlink(file).catch(() => undefined);
     return written ? { runId: checkpoint.runId, file: csvFile, row: checkpoint.row } : null;
   } finally {
     await claim.release();
@@ -387,8 +387,8 @@ async function holdsRowAtLeastAsRecent(csvFile: string, row: EmissionsData): Pro
 }
 
 async function removeIfOlderThan(file: string, ageMs: number): Promise<void> {
-  const stat = await fsp.stat(file).catch(() => null);
-  if (stat !== null && Date.now() - stat.mtimeMs > ageMs) await fsp.unlink(file).catch(() => undefined);
+  const stat = await files.stat(file).catch(() => null);
+  if (stat !== null && Date.now() - stat.mtimeMs > ageMs) await files.unlink(file).catch(() => undefined);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,6 @@
  * and otherwise reads the file again.
  */
 import * as fs from "node:fs";
-import * as fsp from "node:fs/promises";
 import * as path from "node:path";
 import { log } from "../log";
 import {
@@ -25,6 +24,7 @@ import {
 import { detectLineEnd, formatCsvFloat, formatCsvRecord, parseCsv, type CsvCellValue } from "../protocol/csv";
 import { writeFileAtomic, type AtomicWriteOptions } from "../fs/atomic-write";
 import { LockLostError, withFileLock, type LockGuard } from "../fs/file-lock";
+import { fileCallsBlock, files } from "../fs/thread-mode";
 import { readUntrustedFile } from "../fs/untrusted-file";
 
 export interface CsvTarget {
@@ -150,7 +150,8 @@ async function writeRowLocked(
  * file was read stays. A file that does not end with a line break gets one first.
  */
 async function appendLine(file: string, line: string, lineEnd: string): Promise<void> {
-  const handle = await fsp.open(file, fs.constants.O_RDWR | fs.constants.O_APPEND | (fs.constants.O_NOFOLLOW ?? 0));
+  if (fileCallsBlock()) return appendLineBlocking(file, line, lineEnd);
+  const handle = await fs.promises.open(file, APPEND_FLAGS);
   try {
     const { size } = await handle.stat();
     let separator = "";
@@ -165,6 +166,26 @@ async function appendLine(file: string, line: string, lineEnd: string): Promise<
     await handle.close();
   }
 }
+
+/** `appendLine` on a thread where file calls block (the sampler worker). */
+function appendLineBlocking(file: string, line: string, lineEnd: string): void {
+  const fd = fs.openSync(file, APPEND_FLAGS);
+  try {
+    const { size } = fs.fstatSync(fd);
+    let separator = "";
+    if (size > 0) {
+      const last = Buffer.alloc(1);
+      fs.readSync(fd, last, 0, 1, size - 1);
+      if (last[0] !== 0x0a && last[0] !== 0x0d) separator = lineEnd;
+    }
+    fs.writeFileSync(fd, separator + line + lineEnd);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+const APPEND_FLAGS = fs.constants.O_RDWR | fs.constants.O_APPEND | (fs.constants.O_NOFOLLOW ?? 0);
 
 function warnManyMatches(file: string, count: number, runId: string): void {
   log.warning(`${file} has ${count} rows with run_id ${runId}; appending a new row instead of updating one.`);
@@ -286,7 +307,7 @@ async function backUp(file: string): Promise<string> {
   for (let index = -1; index < MAX_BACKUP_INDEX; index++) {
     const candidate = path.join(dir, index < 0 ? `${name}.bak` : `${name}_${index}.bak`);
     try {
-      await fsp.copyFile(file, candidate, fs.constants.COPYFILE_EXCL);
+      await files.copyFile(file, candidate, fs.constants.COPYFILE_EXCL);
       return candidate;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;

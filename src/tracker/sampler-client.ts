@@ -17,6 +17,8 @@ function emitLog(level: LogLevel, message: string): void {
   log[level === "critical" ? "error" : level](message);
 }
 
+const SAMPLER_YOUNG_GENERATION_MB = 2;
+
 type Pending = { resolve: (value: unknown) => void; reject: (error: Error) => void };
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
@@ -51,7 +53,12 @@ export class SamplerClient {
   ) {
     this.onLog = options.onLog ?? emitLog;
     const data: WorkerData = { init, logLevel: getLogLevel(), wake: this.wakeWord.buffer as SharedArrayBuffer };
-    this.worker = new Worker(options.workerScript ?? path.join(__dirname, "sampler-worker.js"), { workerData: data });
+    this.worker = new Worker(options.workerScript ?? path.join(__dirname, "sampler-worker.js"), {
+      workerData: data,
+      // The sampler allocates a few KB a measurement: a small young generation is collected in
+      // well under a millisecond, and V8's default lets it grow to megabytes of resident memory.
+      resourceLimits: { maxYoungGenerationSizeMb: SAMPLER_YOUNG_GENERATION_MB },
+    });
     let readyOnce = false;
     const died = (error: Error) => {
       if (readyOnce && !this.terminating) options.onDeath?.(error);

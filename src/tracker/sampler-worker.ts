@@ -3,6 +3,7 @@
  * and forwards log lines and fresh measurements to the tracker.
  */
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
+import { runFileCallsBlocking } from "../fs/thread-mode";
 import { log, setLogLevel, setLogSink } from "../log";
 import { Pacer } from "./pacer";
 import { Run } from "./run";
@@ -14,6 +15,8 @@ const data = workerData as WorkerData;
 const send = (message: WorkerMessage) => port.postMessage(message);
 
 setLogLevel(data.logLevel);
+// This thread does nothing but the run: its file calls may block (see fs/thread-mode.ts).
+runFileCallsBlocking();
 setLogSink((level, message) => send({ type: "log", level, message }));
 
 async function main(): Promise<void> {
