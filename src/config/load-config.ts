@@ -9,6 +9,7 @@
  * setting other than the one written would measure the wrong thing. The files are read again at
  * every call, because a notebook may edit them between two trackers.
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ConfigError } from "../errors";
@@ -16,12 +17,19 @@ import { log } from "../log";
 import { checkCodeValue, coerceText, exampleValue, type Coerced, type Problem } from "./coerce";
 import { readEnvironment } from "./env-source";
 import { codeForm, maskSecret, maskUrlCredentials, textForm } from "./format";
-import { CONFIG_FILE_NAME, readConfigFile } from "./ini-source";
 import { closestName, toCamelCase } from "./names";
-import { pythonReadsOtherwise } from "./python-reading";
 import type { TrackerOptions, TrackerSettings } from "./options.generated";
-import { displayPath, expandHome } from "./paths";
+import { CONFIG_FILE_NAME, displayPath, expandHome } from "./paths";
 import { configSpecs, isLabOnlyKey, specByKey, specByOption, type KeySpec } from "./schema";
+
+/** False only when nothing is at `file` (an error other than "no such file" is for the reader to report). */
+function mayExist(file: string): boolean {
+  try {
+    return fs.statSync(file, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return true;
+  }
+}
 
 export type ConfigLayer = "default" | "global-file" | "local-file" | "env" | "code";
 
@@ -168,8 +176,11 @@ export function resolveConfig(options: TrackerOptions = {}, context: ResolveCont
   // Working in the home folder: one file, counted once, as the global one.
   if (localFile !== globalFile) fileLayers.push({ layer: "local-file", file: localFile });
   for (const { layer, file } of fileLayers) {
-    const contents = readConfigFile(file);
+    // Most machines have no config file: its reader and parser load only when one is there.
+    if (!mayExist(file)) continue;
+    const contents = (require("./ini-source") as typeof import("./ini-source")).readConfigFile(file);
     if (contents === undefined) continue;
+    const { pythonReadsOtherwise } = require("./python-reading") as typeof import("./python-reading");
     const shownFile = displayPath(file, home);
     log.debug(`Reading configuration from ${shownFile}.`);
     for (const problem of contents.problems) problems.push(`${shownFile} ${problem}`);

@@ -16,3 +16,6 @@ export function displayPath(file: string, home: string): string {
   if (relative.startsWith("..") || path.isAbsolute(relative)) return file;
   return `~/${relative.split(path.sep).join("/")}`;
 }
+
+/** The config file CodeCarbon reads from the home folder and the working folder. */
+export const CONFIG_FILE_NAME = ".codecarbon.config";

@@ -132,6 +132,7 @@ export function writeCheckpointSync(checkpoint: RunCheckpoint): void {
 export class CheckpointWriter {
   private fd: number | undefined;
   private length = 0;
+  private scratch = Buffer.alloc(2048);
   readonly file: string;
 
   constructor(
@@ -143,7 +144,8 @@ export class CheckpointWriter {
 
   write(checkpoint: RunCheckpoint): void {
     const text = JSON.stringify(checkpoint);
-    if (Buffer.byteLength(text) > IN_PLACE_MAX_BYTES) {
+    const byteLength = Buffer.byteLength(text);
+    if (byteLength > IN_PLACE_MAX_BYTES) {
       this.close();
       makeDirectorySync(checkpointDir(this.outputDir));
       writeFileAtomicSync(this.file, text, { mode: PRIVATE_MODE });
@@ -162,9 +164,13 @@ export class CheckpointWriter {
       }
       this.length = stat.size;
     }
-    const bytes = Buffer.from(text.length < this.length ? text.padEnd(this.length, " ") : text);
-    fs.writeSync(this.fd, bytes, 0, bytes.length, 0);
-    this.length = bytes.length;
+    // One reused buffer: a fresh one per measurement was the largest allocation of a tick.
+    const size = Math.max(byteLength, this.length);
+    if (this.scratch.length < size) this.scratch = Buffer.allocUnsafe(Math.max(size, 2 * this.scratch.length));
+    this.scratch.write(text, 0, "utf8");
+    this.scratch.fill(0x20, byteLength, size);
+    fs.writeSync(this.fd, this.scratch, 0, size, 0);
+    this.length = size;
   }
 
   close(): void {
