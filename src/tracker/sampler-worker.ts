@@ -5,7 +5,7 @@
 import { parentPort, receiveMessageOnPort, workerData } from "node:worker_threads";
 import { runFileCallsBlocking } from "../fs/thread-mode";
 import { log, setLogLevel, setLogSink } from "../log";
-import { Pacer } from "./pacer";
+import { Pacer, WAKE_INDEX } from "./pacer";
 import { Run } from "./run";
 import type { WorkerData, WorkerMessage, WorkerRequest } from "./worker-protocol";
 
@@ -21,7 +21,8 @@ setLogSink((level, message) => send({ type: "log", level, message }));
 
 async function main(): Promise<void> {
   let run: Run;
-  const pacer = new Pacer(new Int32Array(data.wake));
+  const wake = new Int32Array(data.wake);
+  const pacer = new Pacer(wake);
   try {
     run = await Run.open(data.init, pacer);
   } catch (error) {
@@ -33,6 +34,8 @@ async function main(): Promise<void> {
   send({ type: "ready", description: run.describe() });
 
   let watching = false;
+  let stopAnswered!: () => void;
+  const stopped = new Promise<void>((resolve) => (stopAnswered = resolve));
   const handle = (request: WorkerRequest) => {
     const answer = async () => {
       switch (request.type) {
@@ -52,22 +55,31 @@ async function main(): Promise<void> {
           return null;
       }
     };
-    answer().then(
-      (value) => send({ type: "reply", id: request.id, ok: true, value }),
-      (error: unknown) =>
-        send({
-          type: "reply",
-          id: request.id,
-          ok: false,
-          message: error instanceof Error ? error.message : String(error),
-        }),
-    );
+    answer()
+      .then(
+        (value) => send({ type: "reply", id: request.id, ok: true, value }),
+        (error: unknown) =>
+          send({
+            type: "reply",
+            id: request.id,
+            ok: false,
+            message: error instanceof Error ? error.message : String(error),
+          }),
+      )
+      .finally(() => {
+        if (request.type === "stop") stopAnswered();
+      });
   };
   port!.on("message", handle);
   await run.sleepUntilStopped(pacer, () => {
     for (let received = receiveMessageOnPort(port!); received; received = receiveMessageOnPort(port!))
       handle(received.message as WorkerRequest);
   });
+  await stopped;
+  // The run is over and its row written: wait here for the tracker to end the thread. Back in
+  // its event loop, the thread would first run the work V8 deferred while it slept (a full
+  // garbage collection), and the process's exit would wait for that.
+  for (;;) Atomics.wait(wake, WAKE_INDEX, Atomics.load(wake, WAKE_INDEX));
 }
 
 main().catch((error: unknown) => log.error(`Sampler worker failed: ${String(error)}`));
