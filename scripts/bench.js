@@ -126,16 +126,30 @@ s0 = time.perf_counter()
 if tracker is not None: tracker.stop()
 print(json.dumps({"cpuPerS": cpu / ${WINDOW_S}, "lateCpuPerS": late_cpu / ${WARM_S + WINDOW_S - LATE_S}, "rssMiB": rss, "stopMs": (time.perf_counter() - s0) * 1000}))`;
 
-// The floor: a worker thread that wakes once a second and does nothing else.
-const nodeFloor = `${NODE_CPU}
+// The floors of any 1 Hz sampler on this machine, in a worker thread that sleeps in
+// Atomics.wait as ours does: waking once a second and nothing else; the same reading /proc/stat
+// (what a machine-load model must read every second); the same writing 200 bytes in place (a
+// checkpoint). Each is printed over the bare node.
+const FLOOR_WORK = fs.existsSync("/proc/stat")
+  ? {
+      wake: "",
+      procStat: "fs.readSync(stat, buffer, 0, 512, 0);",
+      procStatAndWrite: "fs.readSync(stat, buffer, 0, 512, 0); fs.writeSync(out, buffer, 0, 200, 0);",
+    }
+  : {};
+const nodeFloor = (work, dir) => `${NODE_CPU}
 const { Worker } = require("node:worker_threads");
-const worker = new Worker("setInterval(() => {}, 1000)", { eval: true });
+const worker = new Worker(\`
+  const fs = require("node:fs");
+  const word = new Int32Array(new SharedArrayBuffer(4));
+  const buffer = Buffer.alloc(512);
+  const stat = fs.openSync("/proc/stat", "r");
+  const out = fs.openSync(${JSON.stringify(path.join(dir, "floor.bin"))}, "w");
+  for (;;) { Atomics.wait(word, 0, 0, 1000); ${FLOOR_WORK[work]} }\`, { eval: true });
+worker.unref();
 setTimeout(() => {
   const c0 = cpuMs();
-  setTimeout(() => {
-    console.log(JSON.stringify({ cpuPerS: (cpuMs() - c0) / ${WINDOW_S} }));
-    worker.terminate();
-  }, ${WINDOW_S * 1000});
+  setTimeout(() => console.log(JSON.stringify({ cpuPerS: (cpuMs() - c0) / ${WINDOW_S} })), ${WINDOW_S * 1000});
 }, ${WARM_S * 1000});`;
 
 // Coverage: a busy main thread for BUSY_S seconds with a forced RAM power; the RAM energy over
@@ -276,7 +290,12 @@ function printTable() {
     nodeBare: runAsync("node", nodeSteady("bare"), "bare node (steady)"),
     nodeImport: runAsync("node", nodeSteady("import"), "node import-only"),
     node: runAsync("node", nodeSteady("track", outDir("node-steady")), "node tracker"),
-    floor: runAsync("node", nodeFloor, "node 1 Hz worker floor"),
+    ...Object.fromEntries(
+      Object.keys(FLOOR_WORK).map((work) => [
+        `floor-${work}`,
+        runAsync("node", nodeFloor(work, outDir(`floor-${work}`)), `floor ${work}`),
+      ]),
+    ),
   };
   if (hasPython) {
     jobs.pyBare = runAsync("py", pySteady("bare"), "bare python (steady)");
@@ -293,7 +312,12 @@ function printTable() {
   console.log(`Steady state (${WINDOW_S} s window, ${WARM_S} s after start; CPU ms per second, all threads)`);
   console.log(
     `  node: bare ${f(steady.nodeBare.cpuPerS, 3)}, import only ${f(steady.nodeImport.cpuPerS, 3)}, tracking ${f(steady.node.cpuPerS, 3)};` +
-      ` a worker that only wakes once a second: ${f(steady.floor.cpuPerS, 3)}`,
+      "",
+  );
+  const floor = (work) => f((steady[`floor-${work}`]?.cpuPerS ?? NaN) - steady.nodeBare.cpuPerS, 3);
+  console.log(
+    `  floors of a 1 Hz sampler here (a worker in Atomics.wait, over bare node): waking ${floor("wake")};` +
+      ` + reading /proc/stat ${floor("procStat")}; + a 200-byte write in place ${floor("procStatAndWrite")}`,
   );
   console.log(`  python: bare ${f(pyB.cpuPerS, 3)}, tracking ${f(pyS.cpuPerS, 3)}`);
   console.log(
