@@ -56,6 +56,11 @@ export async function runAsync<T>(procedure: FsProcedure<T>): Promise<T> {
   return next.value;
 }
 
+/** One step on its own, as a promise (blocking on a thread that says so, see thread-mode.ts). */
+export function runStep<T>(step: FsStep<T>): Promise<T> {
+  return runAsync(perform(step));
+}
+
 const step = <T>(blocking: () => T, async: () => Promise<T>): FsStep<T> => ({ blocking, async });
 
 // The callback API's promise forms work on numeric descriptors, as the blocking calls do
@@ -64,6 +69,8 @@ const openAsync = promisify(fs.open);
 const closeAsync = promisify(fs.close);
 const fchmodAsync = promisify(fs.fchmod);
 const fsyncAsync = promisify(fs.fsync);
+const fstatAsync = promisify(fs.fstat);
+const readAsync = promisify(fs.read);
 const writeFileAsync = promisify(fs.writeFile);
 
 function sleepBlocking(ms: number): void {
@@ -72,7 +79,7 @@ function sleepBlocking(ms: number): void {
 
 /** The steps the procedures of `src/fs` are made of. */
 export const fsSteps = {
-  open: (file: string, flags: string) =>
+  open: (file: string, flags: string | number) =>
     step(
       () => fs.openSync(file, flags),
       () => openAsync(file, flags),
@@ -86,6 +93,17 @@ export const fsSteps = {
     step(
       () => fs.fchmodSync(fd, mode),
       () => fchmodAsync(fd, mode),
+    ),
+  fstat: (fd: number) =>
+    step(
+      () => fs.fstatSync(fd),
+      () => fstatAsync(fd),
+    ),
+  /** Reads into `buffer` from `position`; resolves to the number of bytes read. */
+  readAt: (fd: number, buffer: Buffer, position: number) =>
+    step(
+      () => fs.readSync(fd, buffer, 0, buffer.length, position),
+      () => readAsync(fd, buffer, 0, buffer.length, position).then(({ bytesRead }) => bytesRead),
     ),
   fsync: (fd: number) =>
     step(
@@ -127,6 +145,16 @@ export const fsSteps = {
     step(
       () => readUntrustedFileSync(file, { maxBytes: 64 * 1024 }),
       () => readUntrustedFile(file, { maxBytes: 64 * 1024 }),
+    ),
+  readdir: (dir: string) =>
+    step(
+      () => fs.readdirSync(dir),
+      () => fs.promises.readdir(dir),
+    ),
+  copyFile: (from: string, to: string, mode: number) =>
+    step(
+      () => fs.copyFileSync(from, to, mode),
+      () => fs.promises.copyFile(from, to, mode),
     ),
   mkdir: (dir: string) =>
     step(

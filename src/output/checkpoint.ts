@@ -24,7 +24,7 @@ import { CSV_COLUMNS, type EmissionsData, type TaskEmissionsData } from "./emiss
 import type { CsvCellValue } from "../protocol/csv";
 import { readEmissionsCsv, TASK_CSV_COLUMNS, writeEmissionsRow, writeTaskRows, type CsvTarget } from "./csv-file";
 import { makeDirectorySync, writeFileAtomicSync } from "../fs/atomic-write";
-import { files } from "../fs/thread-mode";
+import { fsSteps, runStep } from "../fs/fs-procedure";
 import { readUntrustedFile, UntrustedFileError } from "../fs/untrusted-file";
 import { tryLockFile, type FileLockOptions, type HeldFileLock } from "../fs/file-lock";
 import { isLocalProcessGone } from "../fs/process-identity";
@@ -190,7 +190,7 @@ const CHECKPOINT_OPEN_FLAGS =
 
 export async function removeCheckpoint(outputDir: string, runId: string): Promise<void> {
   try {
-    await files.unlink(path.join(checkpointDir(outputDir), checkpointFileName(runId)));
+    await runStep(fsSteps.unlink(path.join(checkpointDir(outputDir), checkpointFileName(runId))));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
   }
@@ -213,7 +213,7 @@ export async function recoverOrphanedRuns(
   const dir = checkpointDir(outputDir);
   let names: string[];
   try {
-    names = await files.readdir(dir);
+    names = await runStep(fsSteps.readdir(dir));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
@@ -274,7 +274,7 @@ async function takeOverLegacyClaim(claimedFile: string, checkpointFile: string):
   const claim = await claimCheckpoint(checkpointFile);
   if (claim === null) return null;
   try {
-    await files.rename(claimedFile, checkpointFile);
+    await runStep(fsSteps.rename(claimedFile, checkpointFile));
     return claim;
   } catch (error) {
     await claim.release();
@@ -291,7 +291,7 @@ async function claimIfOrphaned(file: string): Promise<HeldFileLock | null> {
   } else if (checkpoint.hostname === os.hostname()) {
     if (!isLocalProcessGone(checkpoint)) return null;
   } else {
-    const stat = await files.stat(file).catch(() => null);
+    const stat = await runStep(fsSteps.stat(file)).catch(() => null);
     if (stat === null) return null;
     const updatedMs = Date.parse(checkpoint.updatedAt);
     const lastSignOfLifeMs = Math.max(stat.mtimeMs, Number.isNaN(updatedMs) ? 0 : updatedMs);
@@ -326,7 +326,7 @@ async function readCheckpoint(file: string): Promise<RunCheckpoint | null> {
     problem = `not JSON (${(error as Error).message})`;
   }
   const corrupt = `${file}.corrupt`;
-  await files.rename(file, corrupt).catch(() => undefined);
+  await runStep(fsSteps.rename(file, corrupt)).catch(() => undefined);
   log.warning(`Ignoring the unreadable run checkpoint ${file}: ${problem}. It was renamed to ${corrupt}.`);
   return null;
 }
@@ -374,7 +374,7 @@ async function recoverClaimed(
     if (checkpoint.taskFile !== null && checkpoint.taskRows.length > 0) {
       await writeTaskRows(checkpoint.taskRows, path.join(outputDir, checkpoint.taskFile), target);
     }
-    await files.unlink(file).catch(() => undefined);
+    await runStep(fsSteps.unlink(file)).catch(() => undefined);
     return written ? { runId: checkpoint.runId, file: csvFile, row: checkpoint.row } : null;
   } finally {
     await claim.release();
@@ -393,8 +393,8 @@ async function holdsRowAtLeastAsRecent(csvFile: string, row: EmissionsData): Pro
 }
 
 async function removeIfOlderThan(file: string, ageMs: number): Promise<void> {
-  const stat = await files.stat(file).catch(() => null);
-  if (stat !== null && Date.now() - stat.mtimeMs > ageMs) await files.unlink(file).catch(() => undefined);
+  const stat = await runStep(fsSteps.stat(file)).catch(() => null);
+  if (stat !== null && Date.now() - stat.mtimeMs > ageMs) await runStep(fsSteps.unlink(file)).catch(() => undefined);
 }
 
 // ---------------------------------------------------------------------------------------------

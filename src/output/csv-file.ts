@@ -24,7 +24,7 @@ import {
 import { detectLineEnd, formatCsvFloat, formatCsvRecord, parseCsv, type CsvCellValue } from "../protocol/csv";
 import { writeFileAtomic, type AtomicWriteOptions } from "../fs/atomic-write";
 import { LockLostError, withFileLock, type LockGuard } from "../fs/file-lock";
-import { fileCallsBlock, files } from "../fs/thread-mode";
+import { fsSteps, perform, runAsync, runStep, type FsProcedure } from "../fs/fs-procedure";
 import { readUntrustedFile } from "../fs/untrusted-file";
 
 export interface CsvTarget {
@@ -150,42 +150,26 @@ async function writeRowLocked(
  * file was read stays. A file that does not end with a line break gets one first.
  */
 async function appendLine(file: string, line: string, lineEnd: string): Promise<void> {
-  if (fileCallsBlock()) return appendLineBlocking(file, line, lineEnd);
-  const handle = await fs.promises.open(file, APPEND_FLAGS);
+  await runAsync(appendLineProcedure(file, line, lineEnd));
+}
+
+function* appendLineProcedure(file: string, line: string, lineEnd: string): FsProcedure<void> {
+  const flags = fs.constants.O_RDWR | fs.constants.O_APPEND | (fs.constants.O_NOFOLLOW ?? 0);
+  const fd = yield* perform(fsSteps.open(file, flags));
   try {
-    const { size } = await handle.stat();
+    const { size } = yield* perform(fsSteps.fstat(fd));
     let separator = "";
     if (size > 0) {
       const last = Buffer.alloc(1);
-      await handle.read(last, 0, 1, size - 1);
+      yield* perform(fsSteps.readAt(fd, last, size - 1));
       if (last[0] !== 0x0a && last[0] !== 0x0d) separator = lineEnd;
     }
-    await handle.write(separator + line + lineEnd);
-    await handle.sync();
+    yield* perform(fsSteps.writeAll(fd, separator + line + lineEnd));
+    yield* perform(fsSteps.fsync(fd));
   } finally {
-    await handle.close();
+    yield* perform(fsSteps.close(fd));
   }
 }
-
-/** `appendLine` on a thread where file calls block (the sampler worker). */
-function appendLineBlocking(file: string, line: string, lineEnd: string): void {
-  const fd = fs.openSync(file, APPEND_FLAGS);
-  try {
-    const { size } = fs.fstatSync(fd);
-    let separator = "";
-    if (size > 0) {
-      const last = Buffer.alloc(1);
-      fs.readSync(fd, last, 0, 1, size - 1);
-      if (last[0] !== 0x0a && last[0] !== 0x0d) separator = lineEnd;
-    }
-    fs.writeFileSync(fd, separator + line + lineEnd);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-const APPEND_FLAGS = fs.constants.O_RDWR | fs.constants.O_APPEND | (fs.constants.O_NOFOLLOW ?? 0);
 
 function warnManyMatches(file: string, count: number, runId: string): void {
   log.warning(`${file} has ${count} rows with run_id ${runId}; appending a new row instead of updating one.`);
@@ -307,7 +291,7 @@ async function backUp(file: string): Promise<string> {
   for (let index = -1; index < MAX_BACKUP_INDEX; index++) {
     const candidate = path.join(dir, index < 0 ? `${name}.bak` : `${name}_${index}.bak`);
     try {
-      await files.copyFile(file, candidate, fs.constants.COPYFILE_EXCL);
+      await runStep(fsSteps.copyFile(file, candidate, fs.constants.COPYFILE_EXCL));
       return candidate;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
