@@ -10,7 +10,7 @@
  * The pacer is one `TimeSource` for both: it keeps its own deadlines and arms one real timer for
  * the earliest while the thread is awake, and none while it sleeps.
  */
-import type { TimeSource } from "./clock";
+import { systemTime, type TimeSource } from "./clock";
 
 interface Deadline {
   atMs: number;
@@ -39,13 +39,8 @@ export class Pacer implements TimeSource {
   /** `wake`: the word the tracker notifies; null where there is none (the pacer then never sleeps). */
   constructor(private readonly wake: Int32Array | null) {}
 
-  now(): bigint {
-    return process.hrtime.bigint();
-  }
-
-  wallNow(): number {
-    return Date.now();
-  }
+  readonly now = systemTime.now;
+  readonly wallNow = systemTime.wallNow;
 
   setTimeout(callback: () => void, ms: number): unknown {
     return this.add({ atMs: monotonicMs() + Math.max(0, ms), callback, everyMs: null });
