@@ -19,7 +19,8 @@ import type { TrackerSettings } from "../../src/config/options.generated";
 import { ConfigError } from "../../src/errors";
 import { taskFileFor } from "../../src/output/csv-sink";
 import { timeoutMsFromSeconds } from "../../src/units";
-import { hostileString, pick, seededRandom, Tally } from "./tally";
+import { hostileString, pick, Tally } from "./tally";
+import { seededRandom } from "../helpers/seeded-random";
 
 const tally = new Tally("config fuzzing");
 after(() => console.log(tally.line()));

@@ -15,7 +15,8 @@ import { readEmissionsCsv, writeEmissionsRow } from "../../src/output/csv-file";
 import { makeRow } from "../output/fixture-rows";
 import { captureLog } from "../helpers/log-capture";
 import { makeSandbox, startChild, waitFor, type Sandbox } from "../helpers/sandbox";
-import { seededRandom, Tally } from "./tally";
+import { Tally } from "./tally";
+import { seededRandom } from "../helpers/seeded-random";
 
 const tally = new Tally("faults mid-run");
 after(() => console.log(tally.line()));

@@ -20,7 +20,8 @@ import { cleanOldFeeds, createLiveFeedSink } from "../../src/notebook/live-feed-
 import { makeRow, makeTaskRow } from "../output/fixture-rows";
 import { captureLog } from "../helpers/log-capture";
 import { startLoopbackServer, type LoopbackServer } from "../helpers/loopback-server";
-import { hostileString, pick, seededRandom, snapshot, Tally, touched } from "./tally";
+import { hostileString, pick, snapshot, Tally, touched } from "./tally";
+import { seededRandom } from "../helpers/seeded-random";
 
 const tally = new Tally("planted files");
 after(() => console.log(tally.line()));

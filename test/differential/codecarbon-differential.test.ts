@@ -30,6 +30,7 @@ import { loadCanadaProvinces, loadCloudRegions, loadNordicZones, loadUsStates } 
 import { cpuTableNames, matchCpuModel, resolveCpuTdp } from "../../src/measure/cpu-tdp";
 import { estimateDimmCount, ramPowerW } from "../../src/measure/ram-model";
 import { machineLoadPowerW, processLoadPowerW } from "../../src/measure/cpu-load";
+import { seededRandom } from "../helpers/seeded-random";
 
 const EXPECTED_CODECARBON_VERSION = "3.3.0";
 // The compiled file sits in <outDir>/test/differential/, the sources in <repo>/test/differential/.
@@ -351,18 +352,6 @@ function intensityCases(): IntensityCase[] {
 
 function titleCase(text: string): string {
   return text.replace(/\b[a-z]/g, (letter) => letter.toUpperCase());
-}
-
-/** A small deterministic generator, so the cases are the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const CLOCKS_GHZ = ["1.10", "1.80", "2.00", "2.10", "2.20", "2.40", "2.60", "2.90", "3.00", "3.50", "3.70", "4.20"];
