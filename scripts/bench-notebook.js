@@ -6,6 +6,7 @@ const { spawn } = require("node:child_process");
 const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
+const { writeTslabKernelSpec } = require("./lib/tslab-kernel");
 const { performance } = require("node:perf_hooks");
 const { createLiveFeedSink } = require("../dist/notebook/live-feed-sink");
 const { LIVE_FEED_FOLDER, MAX_POINTS } = require("../dist/protocol/live-feed");
@@ -62,7 +63,6 @@ function feedFigures() {
 
 function kernelStartToFirstPoint() {
   const python = path.join(root, ".venv", "bin", "python");
-  const tslab = path.join(root, "node_modules", "tslab", "bin", "tslab");
   if (!fs.existsSync(python)) return Promise.resolve(null);
   const box = fs.mkdtempSync(path.join(os.tmpdir(), "cc-bench-kernel-"));
   const work = path.join(box, "work");
@@ -73,16 +73,7 @@ function kernelStartToFirstPoint() {
     path.join(work, "node_modules", "@types", "node"),
     "dir",
   );
-  const kernels = path.join(box, "jupyter", "kernels", "tslab");
-  fs.mkdirSync(kernels, { recursive: true });
-  fs.writeFileSync(
-    path.join(kernels, "kernel.json"),
-    JSON.stringify({
-      argv: [process.execPath, tslab, "kernel", "--config-path", "{connection_file}"],
-      display_name: "TypeScript",
-      language: "typescript",
-    }),
-  );
+  writeTslabKernelSpec(path.join(box, "jupyter"));
   const plan = path.join(box, "plan.json");
   fs.writeFileSync(
     plan,

@@ -12,7 +12,11 @@ import { REPO_ROOT } from "./sandbox";
 import { freePort } from "./loopback-server";
 
 export const VENV_PYTHON = path.join(REPO_ROOT, ".venv", "bin", "python");
-const TSLAB_BIN = path.join(REPO_ROOT, "node_modules", "tslab", "bin", "tslab");
+// The one writer of the tslab kernel spec (setup and the notebook bench use it too).
+const { TSLAB_BIN, writeTslabKernelSpec } = require(path.join(REPO_ROOT, "scripts", "lib", "tslab-kernel.js")) as {
+  TSLAB_BIN: string;
+  writeTslabKernelSpec(jupyterData: string): string;
+};
 
 export interface JupyterBox {
   root: string;
@@ -36,19 +40,9 @@ export function makeJupyterBox(): JupyterBox {
   requireJupyter();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "cc-jupyter-"));
   const work = path.join(root, "work");
-  const kernelDir = path.join(root, "jupyter", "kernels", "tslab");
-  fs.mkdirSync(kernelDir, { recursive: true });
   fs.mkdirSync(path.join(work, "node_modules", "@types"), { recursive: true });
   fs.mkdirSync(path.join(root, "home"));
-  // What `npx tslab install --prefix .venv` writes, pointing at this Node and this tslab.
-  fs.writeFileSync(
-    path.join(kernelDir, "kernel.json"),
-    JSON.stringify({
-      argv: [process.execPath, TSLAB_BIN, "kernel", "--config-path", "{connection_file}"],
-      display_name: "TypeScript",
-      language: "typescript",
-    }),
-  );
+  writeTslabKernelSpec(path.join(root, "jupyter"));
   // The package and Node's types resolve from the notebook's folder, as after `npm install codecarbon @types/node`.
   fs.symlinkSync(REPO_ROOT, path.join(work, "node_modules", "codecarbon"), "dir");
   fs.symlinkSync(
