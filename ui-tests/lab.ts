@@ -162,6 +162,26 @@ export async function chartPoints(page: Page): Promise<number> {
   return value === null ? 0 : Number(value);
 }
 
+/** Points added to the chart while the cell's prompt shows it running. */
+export async function pointsDuringCell(page: Page, index: number): Promise<number> {
+  const prompt = page.locator(".jp-NotebookPanel:visible .jp-Cell .jp-InputPrompt").nth(index);
+  await startCell(page, index);
+  await expect(prompt).toContainText("*");
+  const before = await chartPoints(page);
+  let during = before;
+  await expect
+    .poll(
+      async () => {
+        const running = ((await prompt.textContent()) ?? "").includes("*");
+        if (running) during = await chartPoints(page);
+        return running ? during - before : Number.POSITIVE_INFINITY;
+      },
+      { timeout: 20_000, intervals: [250] },
+    )
+    .toBeGreaterThanOrEqual(2);
+  return during - before;
+}
+
 export async function expectPhase(page: Page, phase: string, timeout = 45_000): Promise<void> {
   await expect(toggle(page)).toHaveAttribute("data-state", phase, { timeout });
 }

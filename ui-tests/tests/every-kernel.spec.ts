@@ -11,10 +11,10 @@ import {
   expectPhase,
   openNotebook,
   openSidebar,
+  pointsDuringCell,
   rowsFor,
   runCell,
   sidebar,
-  startCell,
   toggle,
   toggleButton,
   writeNotebook,
@@ -28,26 +28,6 @@ const { startLab } = require("../lab-server") as {
 
 function outputs(page: Page) {
   return page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output");
-}
-
-/** Points added to the chart while the cell's prompt shows it running. */
-async function pointsDuringCell(page: Page, index: number): Promise<number> {
-  const prompt = page.locator(".jp-NotebookPanel:visible .jp-Cell .jp-InputPrompt").nth(index);
-  await startCell(page, index);
-  await expect(prompt).toContainText("*");
-  const before = await chartPoints(page);
-  let during = before;
-  await expect
-    .poll(
-      async () => {
-        const running = ((await prompt.textContent()) ?? "").includes("*");
-        if (running) during = await chartPoints(page);
-        return running ? during - before : Number.POSITIVE_INFINITY;
-      },
-      { timeout: 20_000, intervals: [250] },
-    )
-    .toBeGreaterThanOrEqual(2);
-  return during - before;
 }
 
 test("a python3 notebook: toggle enabled, start, the chart gains points during a busy cell, stop, the row", async ({

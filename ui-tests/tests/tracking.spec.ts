@@ -13,11 +13,11 @@ import {
   lab,
   openNotebook,
   openSidebar,
+  pointsDuringCell,
   rowsFor,
   runCell,
   SCREENSHOTS,
   sidebar,
-  startCell,
   toggle,
   toggleButton,
   writeNotebook,
@@ -42,23 +42,9 @@ test("start from the toolbar, the chart gains points while a cell blocks the ker
   await expect.poll(() => chartPoints(page), { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
   await expect(page.locator(".jp-codecarbon-status-item")).toContainText("CO₂");
 
-  await startCell(page, 0);
-  const prompt = page.locator(".jp-NotebookPanel:visible .jp-Cell .jp-InputPrompt").first();
-  await expect(prompt).toContainText("*");
-  const before = await chartPoints(page);
   // Points arrive while the cell still runs: the sampler thread writes the feed, the server serves it.
-  let duringCell = before;
-  await expect
-    .poll(
-      async () => {
-        const running = ((await prompt.textContent()) ?? "").includes("*");
-        if (running) duringCell = await chartPoints(page);
-        return running ? duringCell - before : Number.POSITIVE_INFINITY;
-      },
-      { timeout: 20_000, intervals: [250] },
-    )
-    .toBeGreaterThanOrEqual(2);
-  expect(duringCell - before, "points added while the cell was running").toBeGreaterThanOrEqual(2);
+  const added = await pointsDuringCell(page, 0);
+  expect(added, "points added while the cell was running").toBeGreaterThanOrEqual(2);
   await expect(page.locator(".jp-NotebookPanel:visible .jp-OutputArea-output")).toContainText("done blocking", {
     timeout: 20_000,
   });
