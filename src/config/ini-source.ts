@@ -12,7 +12,6 @@
 import { readUntrustedFileSync, UntrustedFileError } from "../fs/untrusted-file";
 import { DEFAULT_SECTION, parseIni, type IniProblem } from "./configparser";
 
-export { CONFIG_FILE_NAME } from "./paths";
 export const CONFIG_SECTION = "codecarbon";
 
 export interface FileEntry {

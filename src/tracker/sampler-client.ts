@@ -55,8 +55,8 @@ export class SamplerClient {
     const data: WorkerData = { init, logLevel: getLogLevel(), wake: this.wakeWord.buffer as SharedArrayBuffer };
     this.worker = new Worker(options.workerScript ?? path.join(__dirname, "sampler-worker.js"), {
       workerData: data,
-      // The sampler allocates a few KB a measurement: a small young generation is collected in
-      // well under a millisecond, and V8's default lets it grow to megabytes of resident memory.
+      // The sampler allocates a few KB a measurement; V8's default young generation grows to
+      // several MB during its start-up and keeps them resident.
       resourceLimits: { maxYoungGenerationSizeMb: SAMPLER_YOUNG_GENERATION_MB },
     });
     let readyOnce = false;
