@@ -156,15 +156,8 @@ export class EmissionsTracker {
         );
       }
       client.ready.then(
-        (description) => {
-          this.description = description;
-          if (description.geoLocation !== null) knownLocation = description.geoLocation;
-          if (!notebook) log.info(`Tracking started: ${lazy.summary().describeSources(description, this.settings)}.`);
-        },
-        (error: unknown) => {
-          this.startFailed = client;
-          log.error(`Tracking could not start: ${errorText(error)}`);
-        },
+        (description) => this.began(description),
+        (error: unknown) => this.couldNotBegin(client, error),
       );
     } catch (error) {
       log.error(`Tracking could not start: ${errorText(error)}`);
@@ -184,6 +177,44 @@ export class EmissionsTracker {
     }
     this.stopping ??= this.finish();
     return this.stopping;
+  }
+
+  private began(description: RunDescription): void {
+    this.description = description;
+    if (description.geoLocation !== null) knownLocation = description.geoLocation;
+    if (!this.notebook) log.info(`Tracking started: ${lazy.summary().describeSources(description, this.settings)}.`);
+  }
+
+  private couldNotBegin(client: SamplerClient, error: unknown): void {
+    this.startFailed = client;
+    log.error(`Tracking could not start: ${errorText(error)}`);
+  }
+
+  /**
+   * The run of a `stop()` that came before the sampler thread began it: opened, measured and
+   * stopped on this thread, with the same code, files and row as in the thread; a thread's
+   * start-up is most of such a short run's cost.
+   */
+  private async stopHere(client: SamplerClient): Promise<FinalEmissionsData> {
+    log.debug("stop() came before the sampler thread began the run: the run is measured on this thread.");
+    const { fileCallsBlock, runFileCallsBlocking } = lazy.threadMode();
+    const wasBlocking = fileCallsBlock();
+    runFileCallsBlocking(); // the caller awaits this stop: its few file calls need no event-loop turns
+    try {
+      let run: import("./run").Run;
+      try {
+        run = await lazy.run().Run.open(client.init);
+      } catch (error) {
+        this.couldNotBegin(client, error);
+        throw error;
+      }
+      this.began(run.describe());
+      if (this.measurementListeners.size > 0 || this.notebook)
+        run.onMeasurement((sample) => this.emitMeasurement(sample));
+      return await run.stop();
+    } finally {
+      runFileCallsBlocking(wasBlocking);
+    }
   }
 
   /** The client whose run never started (already said, with its reason, when it failed). */
@@ -218,7 +249,8 @@ export class EmissionsTracker {
     let row: FinalEmissionsData | undefined;
     let failure: unknown;
     try {
-      row = await client?.request({ type: "stop" });
+      if (client !== undefined)
+        row = client.claimRun() ? await this.stopHere(client) : await client.request({ type: "stop" });
     } catch (error) {
       failure = error;
     }
@@ -436,9 +468,11 @@ const lazy = {
   config: () => require("../config") as typeof import("../config"),
   offline: () => require("../intensity/offline") as typeof import("../intensity/offline"),
   registry: () => require("../output/registry") as typeof import("../output/registry"),
+  run: () => require("./run") as typeof import("./run"),
   runLock: () => require("./single-run-lock") as typeof import("./single-run-lock"),
   sampler: () => require("./sampler-client") as typeof import("./sampler-client"),
   summary: () => require("./summary") as typeof import("./summary"),
+  threadMode: () => require("../fs/thread-mode") as typeof import("../fs/thread-mode"),
 };
 
 // Notebook-only modules, loaded on first use: importing the package stays cheap elsewhere.

@@ -11,7 +11,14 @@ import { getLogLevel, log, type LogLevel } from "../log";
 import type { MeasurementSample, RunDescription } from "../output/sink";
 import { WAKE_INDEX } from "./pacer";
 import type { RunInit } from "./run";
-import type { WorkerData, WorkerMessage, WorkerReplies, WorkerRequest } from "./worker-protocol";
+import {
+  CLAIM_INDEX,
+  RunClaim,
+  type WorkerData,
+  type WorkerMessage,
+  type WorkerReplies,
+  type WorkerRequest,
+} from "./worker-protocol";
 
 function emitLog(level: LogLevel, message: string): void {
   log[level === "critical" ? "error" : level](message);
@@ -34,8 +41,12 @@ export class SamplerClient {
   private readonly onLog: (level: LogLevel, message: string) => void;
 
   private terminating = false;
-  /** Bumped and notified after each request (see `WorkerData.wake`). */
-  private readonly wakeWord = new Int32Array(new SharedArrayBuffer(4));
+  /** Set when this thread took the run (`claimRun`): the worker's exit is then no failure. */
+  private claimedHere = false;
+  /** Whether a request other than "watch" was posted: the sampler must then answer it. */
+  private asked = false;
+  /** The request word and the claim word (see `WorkerData.wake`). */
+  private readonly sharedWords = new Int32Array(new SharedArrayBuffer(8));
 
   /**
    * `onLog` receives the sampler's log lines (a notebook holds them back); by default they are
@@ -43,7 +54,7 @@ export class SamplerClient {
    * error, an exit), not at the next request: the tracker says so while the run is still going.
    */
   constructor(
-    init: RunInit,
+    readonly init: RunInit,
     options: {
       onLog?: (level: LogLevel, message: string) => void;
       onDeath?: (error: Error) => void;
@@ -52,7 +63,7 @@ export class SamplerClient {
     } = {},
   ) {
     this.onLog = options.onLog ?? emitLog;
-    const data: WorkerData = { init, logLevel: getLogLevel(), wake: this.wakeWord.buffer as SharedArrayBuffer };
+    const data: WorkerData = { init, logLevel: getLogLevel(), wake: this.sharedWords.buffer as SharedArrayBuffer };
     this.worker = new Worker(options.workerScript ?? path.join(__dirname, "sampler-worker.js"), {
       workerData: data,
       // The sampler allocates a few KB a measurement; V8's default young generation grows to
@@ -113,6 +124,7 @@ export class SamplerClient {
     });
     this.worker.on("exit", (code) => {
       this.exited = true;
+      if (this.claimedHere) return;
       if (code !== 0) this.fail(new Error(`the sampler worker exited with code ${code}`));
       died(this.failure ?? new Error("the sampler worker exited"));
       markFailed(this.failure ?? new Error("the sampler worker exited"));
@@ -137,10 +149,11 @@ export class SamplerClient {
     const id = this.nextId++;
     return new Promise<WorkerReplies[R["type"]]>((resolve, reject) => {
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      if (request.type !== "watch") this.asked = true;
       this.worker.ref();
       this.worker.postMessage({ ...request, id });
-      Atomics.add(this.wakeWord, WAKE_INDEX, 1);
-      Atomics.notify(this.wakeWord, WAKE_INDEX);
+      Atomics.add(this.sharedWords, WAKE_INDEX, 1);
+      Atomics.notify(this.sharedWords, WAKE_INDEX);
     });
   }
 
@@ -148,6 +161,23 @@ export class SamplerClient {
   watchMeasurements(listener: (sample: MeasurementSample) => void): void {
     this.measurementListeners.push(listener);
     if (this.measurementListeners.length === 1) this.request({ type: "watch" }).catch(() => undefined);
+  }
+
+  /**
+   * Takes the run for this thread if the sampler has not begun it (and was asked nothing it would
+   * have to answer): true when taken, and the worker is then ended. The caller opens and stops
+   * the run itself (`Run.open(client.init)`), which costs far less than waiting for a new thread
+   * to boot when `stop()` follows `start()` at once.
+   */
+  claimRun(): boolean {
+    if (this.asked || this.failure !== undefined || this.exited) return false;
+    const previous = Atomics.compareExchange(this.sharedWords, CLAIM_INDEX, RunClaim.open, RunClaim.byTracker);
+    if (previous !== RunClaim.open) return false;
+    this.claimedHere = true;
+    for (const waiter of this.pending.values()) waiter.resolve(null); // a "watch": nothing to relay
+    this.pending.clear();
+    void this.terminate().catch(() => undefined);
+    return true;
   }
 
   async terminate(): Promise<void> {

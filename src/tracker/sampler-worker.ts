@@ -7,7 +7,7 @@ import { runFileCallsBlocking } from "../fs/thread-mode";
 import { log, setLogLevel, setLogSink } from "../log";
 import { Pacer, WAKE_INDEX } from "./pacer";
 import { Run } from "./run";
-import type { WorkerData, WorkerMessage, WorkerRequest } from "./worker-protocol";
+import { CLAIM_INDEX, RunClaim, type WorkerData, type WorkerMessage, type WorkerRequest } from "./worker-protocol";
 
 const port = parentPort;
 if (port === null) throw new Error("sampler-worker must run in a worker thread");
@@ -22,6 +22,8 @@ setLogSink((level, message) => send({ type: "log", level, message }));
 async function main(): Promise<void> {
   let run: Run;
   const wake = new Int32Array(data.wake);
+  // The tracker's stop() came first and measures the run itself: this thread has nothing to do.
+  if (Atomics.compareExchange(wake, CLAIM_INDEX, RunClaim.open, RunClaim.bySampler) !== RunClaim.open) return;
   const pacer = new Pacer(wake);
   try {
     run = await Run.open(data.init, pacer);

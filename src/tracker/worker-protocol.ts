@@ -44,8 +44,19 @@ export interface WorkerData {
   init: RunInit;
   logLevel: LogLevel;
   /**
-   * One shared 32-bit word: the tracker adds one and notifies after each request it posts, so a
-   * sampler asleep between measurements (tracker/pacer.ts) wakes at once to take it.
+   * Two shared 32-bit words. At `WAKE_INDEX` (tracker/pacer.ts) the tracker adds one and notifies
+   * after each request it posts, so a sampler asleep between measurements wakes at once to take
+   * it. At `CLAIM_INDEX`, who measures the run (`RunClaim`).
    */
   wake: SharedArrayBuffer;
 }
+
+/** The word of `WorkerData.wake` that says which thread took the run. */
+export const CLAIM_INDEX = 1;
+
+/**
+ * The run is taken once, by whichever thread swaps `open` first: the sampler when it begins, or
+ * the tracker when `stop()` comes before that (a run shorter than the thread's start-up, which
+ * the user's thread then opens and stops itself rather than wait for the thread to boot).
+ */
+export const RunClaim = { open: 0, bySampler: 1, byTracker: 2 } as const;
