@@ -39,7 +39,8 @@ execFileSync(
 // of resolving some sixty modules, a third of its start-up. Dependencies stay external (resolved
 // from node_modules as before); everything else in dist/ is tsc's output.
 require("esbuild").buildSync({
-  entryPoints: [path.join(ROOT, "src", "tracker", "sampler-worker.ts")],
+  entryPoints: [path.join(ROOT, "dist", "tracker", "sampler-worker.js")],
+  allowOverwrite: true,
   outfile: path.join(ROOT, "dist", "tracker", "sampler-worker.js"),
   bundle: true,
   packages: "external",
