@@ -50,7 +50,7 @@ const TABLE_FILE = "cpu-tdp.json";
  * 4,900 rows in its sampler's heap for hours, while a caller matching many strings in a row
  * (the tests) parses it once.
  */
-let table: WeakRef<TdpMatch[]> | undefined;
+let table: WeakRef<readonly TableRow[]> | undefined;
 
 /**
  * CodeCarbon's matching (see the module comment). Returns the matched row, or null when no row
@@ -94,7 +94,7 @@ export function resolveCpuTdp(input: { model: string | null; logicalCpuCount: nu
 
 /** Every name in the TDP table, in table order. */
 export function cpuTableNames(): string[] {
-  return loadTable().map((row) => row.name);
+  return loadTable().map(([name]) => name);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -157,14 +157,14 @@ function lowerEachCharacter(word: string): string {
  * wins). A scan rather than an index: a tracker matches one string per run, and building an
  * index of the 4,900 names cost more than forty scans.
  */
-function firstRowNamed(rows: readonly TdpMatch[], name: string): TdpMatch | null {
+function firstRowNamed(rows: readonly TableRow[], name: string): TdpMatch | null {
   const lower = name.toLowerCase();
   for (const row of rows) {
-    if (row.name.length === lower.length && row.name.toLowerCase() === lower) return { name: row.name, tdpW: row.tdpW };
+    if (row[0].length === lower.length && row[0].toLowerCase() === lower) return { name: row[0], tdpW: row[1] };
   }
   // Lower-casing can change a string's length (a few non-ASCII letters): compare those fully.
   if (ASCII_ONLY.test(name)) return null;
-  for (const row of rows) if (row.name.toLowerCase() === lower) return { name: row.name, tdpW: row.tdpW };
+  for (const row of rows) if (row[0].toLowerCase() === lower) return { name: row[0], tdpW: row[1] };
   return null;
 }
 
@@ -173,21 +173,21 @@ function firstRowNamed(rows: readonly TdpMatch[], name: string): TdpMatch | null
  * Only rows whose lower-cased name contains one of the model's tokens can share a token with it,
  * so only those are tokenised.
  */
-function uniqueTokenSetMatch(rows: readonly TdpMatch[], model: string): TdpMatch | null {
+function uniqueTokenSetMatch(rows: readonly TableRow[], model: string): TdpMatch | null {
   const queryTokens = tokenSet(model);
   if (queryTokens.size === 0) return null;
   const query = [...queryTokens];
   let found: TdpMatch | null = null;
   for (const row of rows) {
-    const lower = row.name.toLowerCase();
+    const lower = row[0].toLowerCase();
     if (!query.some((token) => lower.includes(token))) continue;
-    const rowTokens = tokenSet(row.name);
+    const rowTokens = tokenSet(row[0]);
     let common = 0;
     for (const token of rowTokens) if (queryTokens.has(token)) common += 1;
     if (common === 0) continue;
     if (common === rowTokens.size || common === queryTokens.size) {
       if (found !== null) return null;
-      found = { name: row.name, tdpW: row.tdpW };
+      found = { name: row[0], tdpW: row[1] };
     }
   }
   return found;
@@ -196,29 +196,38 @@ function uniqueTokenSetMatch(rows: readonly TdpMatch[], model: string): TdpMatch
 // ---------------------------------------------------------------------------------------------
 // The table
 
-function loadTable(): TdpMatch[] {
+/** A table row as the file has it: `[name, watts per package or null]`. */
+type TableRow = readonly [name: string, tdpW: number | null];
+
+function loadTable(): readonly TableRow[] {
   const cached = table?.deref();
   if (cached !== undefined) return cached;
   const file = dataPath(TABLE_FILE);
   // Parsed here rather than through the shared JSON cache, which would keep it for good.
-  const rows = parseTable(JSON.parse(fs.readFileSync(file, "utf8")), file);
+  const rows = checkTable(JSON.parse(fs.readFileSync(file, "utf8")), file);
   table = new WeakRef(rows);
   return rows;
 }
 
-function parseTable(parsed: unknown, file: string): TdpMatch[] {
+/**
+ * The parsed `models` list itself once every row is checked: no object per row, as a tracker's
+ * start-up reads all 4,900 rows to match one string.
+ */
+function checkTable(parsed: unknown, file: string): readonly TableRow[] {
   const models = typeof parsed === "object" && parsed !== null ? (parsed as { models?: unknown }).models : undefined;
   if (!Array.isArray(models) || models.length === 0) throw new Error(`cpu-tdp: ${file} has no "models" list`);
-  return models.map((entry: unknown, i): TdpMatch => {
+  for (let i = 0; i < models.length; i++) {
+    const entry: unknown = models[i];
     if (!Array.isArray(entry) || entry.length !== 2)
       throw new Error(`cpu-tdp: ${file} models[${i}] is not a [name, tdpW] pair`);
-    const [name, tdpW] = entry as [unknown, unknown];
+    const name: unknown = entry[0];
+    const tdpW: unknown = entry[1];
     if (typeof name !== "string" || name === "") throw new Error(`cpu-tdp: ${file} models[${i}] has no name`);
     if (tdpW !== null && (typeof tdpW !== "number" || !Number.isFinite(tdpW) || tdpW < 0)) {
       throw new Error(`cpu-tdp: ${file} models[${i}] (${name}) has an invalid TDP ${JSON.stringify(tdpW)}`);
     }
-    return { name, tdpW };
-  });
+  }
+  return models as TableRow[];
 }
 
 function positiveCount(value: number): number {
