@@ -107,7 +107,9 @@ test("npm pack ships the build, data/, schema/ and the prebuilt JupyterLab exten
     "dist/index.js",
     "dist/index.mjs",
     "dist/index.d.ts",
-    "dist/tracker/sampler-worker.js",
+    "dist/bundle/index.js",
+    "dist/bundle/cli.js",
+    "dist/bundle/sampler-worker.js",
     "schema/plugin.json",
   ]) {
     assert.ok(files.includes(required), `${required} missing from the package`);
