@@ -58,13 +58,11 @@ export class SamplerClient {
     options: {
       onLog?: (level: LogLevel, message: string) => void;
       onDeath?: (error: Error) => void;
-      /** Another worker script (tests that make a sampler die). */
-      workerScript?: string;
     } = {},
   ) {
     this.onLog = options.onLog ?? emitLog;
     const data: WorkerData = { init, logLevel: getLogLevel(), wake: this.sharedWords.buffer as SharedArrayBuffer };
-    this.worker = new Worker(options.workerScript ?? path.join(__dirname, "sampler-worker.js"), {
+    this.worker = new Worker(path.join(__dirname, "sampler-worker.js"), {
       workerData: data,
       // The sampler allocates a few KB a measurement; V8's default young generation grows to
       // several MB during its start-up and keeps them resident.
@@ -119,6 +117,7 @@ export class SamplerClient {
       }
     });
     this.worker.on("error", (error) => {
+      if (this.claimedHere) return; // ended unused: nothing of the run was there to fail
       this.fail(error);
       markFailed(error);
     });
