@@ -111,6 +111,30 @@ describe("fleet outputs against the real servers", () => {
     assert.ok(compat.value >= 0);
   });
 
+  test("a run stopped at once, measured on the calling thread, still pushes its totals", async () => {
+    const box = fresh();
+    const result = await runChild(
+      trackerScript(
+        {
+          outputMethods: ["csv", "prometheus"],
+          prometheusUrl: gateway.url,
+          prometheusDeleteOnExit: false,
+          projectName: "instant",
+        },
+        0,
+      ),
+      box,
+      { CODECARBON_LOG_LEVEL: "debug" },
+    );
+    assert.match(result.stderr, /the run is measured on this thread/);
+    const runId = /RUN_ID=(\S+)/.exec(result.stdout)![1]!;
+    const row = onlyRow(box);
+    const group = (await pushgatewayGroups(gateway)).find((g) => g.labels["run_id"] === runId);
+    assert.ok(group, `a group for run ${runId}`);
+    const energy = group.metrics.get("codecarbon_energy_joules_total")!;
+    close(energy.samples.reduce((sum, s) => sum + s.value, 0) / J_PER_KWH, Number(row["energy_consumed"]), "energy");
+  });
+
   test("pushes arrive during the run, and the group is deleted when the tracker stops (the default)", async () => {
     const box = fresh();
     const running = startChild(

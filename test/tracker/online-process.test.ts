@@ -84,6 +84,26 @@ describe("the online tracker in a real process", () => {
     assert.equal(geojs.requests.length >= 1, true);
   });
 
+  test("a run stopped at once is located, priced and uploaded like any other", async () => {
+    const result = await runChild(
+      `const { EmissionsTracker } = require(CODECARBON);
+       const tracker = new EmissionsTracker({ electricitymapsApiToken: "em-token-0123456789", outputMethods: ["csv", "api"] });
+       tracker.start();
+       tracker.stop().then(() => console.log("RUN_ID=" + tracker.runId));`,
+      sandbox,
+      { ...env, CODECARBON_LOG_LEVEL: "debug" },
+    );
+    assert.match(result.stderr, /the run is measured on this thread/);
+    const [row] = readCsvRows(path.join(sandbox.cwd, "emissions.csv"));
+    assert.equal(row?.["run_id"], /RUN_ID=(\S+)/.exec(result.stdout)?.[1]);
+    assert.equal(row?.["country_iso_code"], "FRA");
+    const energy = Number(row?.["energy_consumed"]);
+    assert.ok(Math.abs(Number(row?.["emissions"]) - (energy * 31.5) / 1000) < 1e-12, "priced at the live intensity");
+    assert.equal(api.runs.size, 1);
+    const sent = api.emissions.reduce((sum, e) => sum + (e["energy_consumed"] as number), 0);
+    assert.ok(Math.abs(sent - energy) < 1e-9, "the uploads add up to the CSV total");
+  });
+
   test("uploads keep coming while the main thread is blocked, and runId is a real id", async () => {
     const result = await runChild(
       `const { EmissionsTracker } = require(CODECARBON);

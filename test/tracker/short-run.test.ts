@@ -7,9 +7,10 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { makeSandbox, readCsvRows, runChild, type Sandbox } from "../helpers/sandbox";
+import { makeSandbox, readCsvRows, runChild, waitFor, type Sandbox } from "../helpers/sandbox";
 import { useLogCapture } from "../helpers/log-capture";
-import { OfflineEmissionsTracker, CSV_COLUMNS } from "../../src/index";
+import { spawn } from "node:child_process";
+import { OfflineEmissionsTracker, CSV_COLUMNS, trackEmissions } from "../../src/index";
 import { seededRandom } from "../helpers/seeded-random";
 
 let box: Sandbox;
@@ -138,6 +139,43 @@ test("a run taken here that cannot open says so once, as a sampler's would, and 
   const again = new OfflineEmissionsTracker({ ...options, outputDir: dir });
   again.start();
   assert.equal(typeof (await again.stop()), "number");
+});
+
+test("trackEmissions around a quick function, and a tracker of another process, take the short way too", async () => {
+  const dir = outputDir();
+  const sum = trackEmissions((n: number) => n + 1, {
+    ...options,
+    offline: true,
+    outputDir: dir,
+    projectName: "wrapped",
+  });
+  assert.equal(sum(41), 42);
+  // A synchronous function returns at once; its row follows.
+  await waitFor(() => (fs.existsSync(path.join(dir, "emissions.csv")) ? true : undefined), "the wrapped run's row");
+  assert.ok(takenHere());
+
+  log.lines.length = 0;
+  const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 20000)"], { stdio: "ignore" });
+  try {
+    const tracker = new OfflineEmissionsTracker(
+      { ...options, outputDir: dir, projectName: "kernel" },
+      { pid: other.pid! },
+    );
+    tracker.start();
+    assert.equal(typeof (await tracker.stop()), "number");
+    assert.ok(takenHere());
+  } finally {
+    other.kill();
+  }
+  assert.deepEqual(complaints(), []);
+  const rows = readCsvRows(path.join(dir, "emissions.csv"));
+  assert.deepEqual(
+    rows.map((row) => [row["project_name"], row["tracking_mode"]]),
+    [
+      ["wrapped", "machine"],
+      ["kernel", "process"],
+    ],
+  );
 });
 
 test("start/stop raced against the sampler's start-up: every run writes exactly one row, whoever takes it", async () => {
