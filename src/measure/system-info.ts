@@ -7,6 +7,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { glibcVersionFromLibrary } from "./glibc-version";
 
 export interface SystemFacts {
   /** The raw CPU brand string, as `/proc/cpuinfo` "model name" gives it; null when unknown. */
@@ -41,13 +42,18 @@ export function pythonPlatform(): string {
   if (platformText !== undefined) return platformText;
   const parts = [os.type(), os.release(), os.machine()];
   if (process.platform === "linux") {
-    // Node reports the glibc it runs on; musl builds have none, as libc_ver() finds none there.
-    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
-    const glibc = header?.glibcVersionRuntime;
+    // The glibc the process runs on, from the library's own banner, else from Node's diagnostic
+    // report (slower); musl has none, as libc_ver() finds none there.
+    const glibc = glibcVersionFromLibrary() ?? glibcVersionFromReport();
     parts.push("with", glibc === undefined ? "" : `glibc${glibc}`);
   }
   platformText = cleanPlatform(parts);
   return platformText;
+}
+
+function glibcVersionFromReport(): string | undefined {
+  const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
+  return report?.header?.glibcVersionRuntime;
 }
 
 /** Python's platform._platform(): joined by "-", odd characters made "_", "unknown" dropped. */
