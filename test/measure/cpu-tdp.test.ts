@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { cpuTableNames, matchCpuModel, resolveCpuTdp } from "../../src/measure/cpu-tdp";
 import { packageRoot } from "../../src/assets";
+import { seededRandom } from "../helpers/seeded-random";
 
 describe("matchCpuModel: CodeCarbon's test vectors", () => {
   const matches: Array<[string, string, number]> = [
@@ -124,6 +125,41 @@ describe("matchCpuModel: the rules in detail", () => {
       "ARMv8 Processor rev 1 (v8l)",
     ]) {
       assert.equal(matchCpuModel(model), null, JSON.stringify(model));
+    }
+  });
+
+  test("the token match agrees with the token-set rule spelled out, on queries made from the table", () => {
+    const names = cpuTableNames();
+    const tokens = (text: string) =>
+      new Set(
+        text
+          .toLowerCase()
+          .split(/[^a-z0-9]+/)
+          .filter((t) => t !== ""),
+      );
+    // CodeCarbon's rule, row by row: one token set contains the other and they share a token.
+    const byTheRule = (model: string): string | null => {
+      const query = tokens(model);
+      const hits = names.filter((name) => {
+        const row = tokens(name);
+        const common = [...row].filter((t) => query.has(t)).length;
+        return common > 0 && (common === row.size || common === query.size);
+      });
+      return hits.length === 1 ? hits[0]! : null;
+    };
+    const random = seededRandom(31);
+    const queries = ["AMD EPYC", "Intel Xeon", "Ryzen 7", "i7 8700", "EPYC 7763 64-Core Processor", "x_y 5800K"];
+    for (let i = 0; i < 60; i++) {
+      const words = names[Math.floor(random() * names.length)]!.split(/\s+/);
+      // Some words of a row, in their order, with a case change and a separator swapped.
+      const some = words.filter(() => random() < 0.6).join(random() < 0.5 ? " " : "_");
+      queries.push(random() < 0.5 ? some.toUpperCase() : some);
+    }
+    for (const query of queries) {
+      // Past the exact comparisons, the token rule decides.
+      const exact = names.some((name) => name.toLowerCase() === query.toLowerCase());
+      if (exact || query.trim() === "") continue;
+      assert.equal(matchCpuModel(query)?.name ?? null, byTheRule(query), JSON.stringify(query));
     }
   });
 
