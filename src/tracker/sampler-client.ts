@@ -45,7 +45,7 @@ export class SamplerClient {
   private claimedHere = false;
   /** Whether a request other than "watch" was posted: the sampler must then answer it. */
   private asked = false;
-  /** The request word and the claim word (see `WorkerData.wake`). */
+  /** The request word and the claim word (see `WorkerData.sharedWords`). */
   private readonly sharedWords = new Int32Array(new SharedArrayBuffer(8));
 
   /**
@@ -61,7 +61,11 @@ export class SamplerClient {
     } = {},
   ) {
     this.onLog = options.onLog ?? emitLog;
-    const data: WorkerData = { init, logLevel: getLogLevel(), wake: this.sharedWords.buffer as SharedArrayBuffer };
+    const data: WorkerData = {
+      init,
+      logLevel: getLogLevel(),
+      sharedWords: this.sharedWords.buffer as SharedArrayBuffer,
+    };
     this.worker = new Worker(path.join(__dirname, "sampler-worker.js"), {
       workerData: data,
       // The sampler allocates a few KB a measurement; V8's default young generation grows to

@@ -21,7 +21,7 @@ setLogSink((level, message) => send({ type: "log", level, message }));
 
 async function main(): Promise<void> {
   let run: Run;
-  const wake = new Int32Array(data.wake);
+  const wake = new Int32Array(data.sharedWords);
   // The tracker's stop() came first and measures the run itself: this thread has nothing to do.
   if (Atomics.compareExchange(wake, CLAIM_INDEX, RunClaim.open, RunClaim.bySampler) !== RunClaim.open) return;
   const pacer = new Pacer(wake);

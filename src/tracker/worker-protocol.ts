@@ -48,10 +48,10 @@ export interface WorkerData {
    * after each request it posts, so a sampler asleep between measurements wakes at once to take
    * it. At `CLAIM_INDEX`, who measures the run (`RunClaim`).
    */
-  wake: SharedArrayBuffer;
+  sharedWords: SharedArrayBuffer;
 }
 
-/** The word of `WorkerData.wake` that says which thread took the run. */
+/** The word of `WorkerData.sharedWords` that says which thread took the run. */
 export const CLAIM_INDEX = 1;
 
 /**
