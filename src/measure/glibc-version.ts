@@ -21,9 +21,8 @@ const ELF64_HEADER_BYTES = 64;
 const SECTION_HEADER_BYTES = 64;
 /** Bounds no real libc comes near: a file that claims more is not read further. */
 const MAX_SECTIONS = 4096;
-const MAX_READ_BYTES = 1024 * 1024;
-/** `.rodata` is read this much at a time (a libc's is 100-200 KB), each chunk overlapping the last. */
-const CHUNK_BYTES = 32 * 1024;
+/** A libc's `.rodata` is 100-400 KB; one larger than this is left to the report. */
+const MAX_READ_BYTES = 2 * 1024 * 1024;
 const BANNER_MAX_BYTES = 256;
 
 /** The version, or undefined when it cannot be told this way. `mapsFile` is a fixture in tests. */
@@ -75,7 +74,7 @@ function bannerVersion(file: string): string | undefined {
     for (let i = 0; i < count; i++) {
       const { name, offset, size: length } = section(i);
       if (nameTable.toString("latin1", name, nameTable.indexOf(0, name)) !== ".rodata") continue;
-      return findBanner(fd, offset, Math.min(length, size - offset));
+      return findBanner(read(offset, length));
     }
     return undefined;
   } finally {
@@ -83,19 +82,12 @@ function bannerVersion(file: string): string | undefined {
   }
 }
 
-/** The version in the banner within `length` bytes at `offset`, read a chunk at a time. */
-function findBanner(fd: number, offset: number, length: number): string | undefined {
-  const chunk = Buffer.alloc(CHUNK_BYTES + BANNER_MAX_BYTES);
-  for (let at = 0; at < length; at += CHUNK_BYTES) {
-    const got = fs.readSync(fd, chunk, 0, Math.min(chunk.length, length - at), offset + at);
-    const last = at + CHUNK_BYTES >= length;
-    for (let start = chunk.indexOf(BANNER_START, 0, "latin1"); start !== -1 && start < got;) {
-      // One that starts in the overlap is read whole with the next chunk.
-      if (start >= CHUNK_BYTES && !last) break;
-      const version = BANNER.exec(chunk.toString("latin1", start, Math.min(got, start + BANNER_MAX_BYTES)))?.[1];
-      if (version !== undefined) return version;
-      start = chunk.indexOf(BANNER_START, start + 1, "latin1");
-    }
+/** The version in the first "GNU C Library … release version X.Y" of `data`. */
+function findBanner(data: Buffer): string | undefined {
+  for (let start = data.indexOf(BANNER_START, 0, "latin1"); start !== -1;) {
+    const version = BANNER.exec(data.toString("latin1", start, start + BANNER_MAX_BYTES))?.[1];
+    if (version !== undefined) return version;
+    start = data.indexOf(BANNER_START, start + 1, "latin1");
   }
   return undefined;
 }
