@@ -170,46 +170,27 @@ function firstRowNamed(rows: readonly TableRow[], name: string): TdpMatch | null
 
 /**
  * The one row whose tokens contain, or are contained in, the model's; null if none or several.
- * For an ASCII model, one regular expression decides each ASCII row (most of the table) without
- * tokenising it: the row holds every model token as a whole token, or consists of model tokens
- * only. Other rows are tokenised.
+ * Only rows whose lower-cased name contains one of the model's tokens can share a token with it,
+ * so only those are tokenised.
  */
 function uniqueTokenSetMatch(rows: readonly TableRow[], model: string): TdpMatch | null {
   const queryTokens = tokenSet(model);
   if (queryTokens.size === 0) return null;
   const query = [...queryTokens];
-  const decides = ASCII_ONLY.test(model) ? tokenSetRule(query) : null;
   let found: TdpMatch | null = null;
   for (const row of rows) {
-    const name = row[0];
-    let qualifies: boolean;
-    if (decides !== null && ASCII_ONLY.test(name)) {
-      qualifies = decides.test(name);
-    } else {
-      const lower = name.toLowerCase();
-      if (!query.some((token) => lower.includes(token))) continue;
-      const rowTokens = tokenSet(name);
-      let common = 0;
-      for (const token of rowTokens) if (queryTokens.has(token)) common += 1;
-      qualifies = common > 0 && (common === rowTokens.size || common === queryTokens.size);
-    }
-    if (qualifies) {
+    const lower = row[0].toLowerCase();
+    if (!query.some((token) => lower.includes(token))) continue;
+    const rowTokens = tokenSet(row[0]);
+    let common = 0;
+    for (const token of rowTokens) if (queryTokens.has(token)) common += 1;
+    if (common === 0) continue;
+    if (common === rowTokens.size || common === queryTokens.size) {
       if (found !== null) return null;
-      found = { name, tdpW: row[1] };
+      found = { name: row[0], tdpW: row[1] };
     }
   }
   return found;
-}
-
-/**
- * For ASCII tokens (runs of [a-z0-9]): matches an ASCII name whose token set contains them all, or
- * is a non-empty subset of them, ignoring case: the token-set rule for that name.
- */
-function tokenSetRule(tokens: readonly string[]): RegExp {
-  const whole = (token: string) => `(?<![a-z0-9])${token}(?![a-z0-9])`;
-  const containsAll = tokens.map((token) => `(?=[^]*?${whole(token)})`).join("");
-  const onlyThese = `[^a-z0-9]*(?:(?:${tokens.join("|")})(?![a-z0-9])[^a-z0-9]*)+$`;
-  return new RegExp(`^(?:${containsAll}|${onlyThese})`, "i");
 }
 
 // ---------------------------------------------------------------------------------------------
