@@ -23,7 +23,8 @@ const runs = Number(process.env.BENCH_RUNS ?? 7);
 const WARM_S = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
 const WINDOW_S = Number(process.env.BENCH_WINDOW_SECONDS ?? 60);
 const BUSY_S = Number(process.env.BENCH_BUSY_SECONDS ?? 5);
-// The steady rate is also given from here on (s after start): past V8's one-time start-up GCs.
+// The steady rate is also given from here on (s after start): past the sampler's first seconds,
+// which cost more (see the README's Performance section).
 const LATE_S = Math.min(20, WARM_S + WINDOW_S / 2);
 const RAM_W = 10;
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "cc-bench-"));
@@ -357,7 +358,7 @@ function printTable() {
     py: pyS.lateCpuPerS - pyB.lateCpuPerS,
   };
   row(
-    `  the same from ${f(LATE_S, 0)} s after start (past V8's start-up GCs)`,
+    `  the same from ${f(LATE_S, 0)} s after start (past the first seconds)`,
     `${f(lateCpu.py, 3)} ms`,
     `${f(lateCpu.node, 3)} ms`,
     `${f(ratio(lateCpu.py, lateCpu.node))}×`,
